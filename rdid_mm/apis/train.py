@@ -1,0 +1,78 @@
+"""The training entry point that ``tools/train.py`` and ``tools/dist_train.sh`` call."""
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from rdid_mm.registry import RUNNERS
+from rdid_mm.utils import register_all_modules
+from rdid_mm.utils.compat import cpu_model_wrapper_cfg, init_cpu_distributed
+
+
+def load_config(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
+                launcher: str = 'none') -> Config:
+    """Read a config, apply ``--cfg-options`` and choose the work_dir like OpenMMLab's tools."""
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch every optimiser wrapper of ``cfg`` to MMEngine's AmpOptimWrapper (CUDA only)."""
+    if not torch.cuda.is_available():
+        raise RuntimeError('--amp needs a CUDA GPU (automatic mixed precision runs on CUDA); '
+                           'no GPU is visible, so train without --amp on this machine.')
+    optim_wrapper = cfg.optim_wrapper
+    wrappers = [optim_wrapper] if 'optimizer' in optim_wrapper else [
+        value for key, value in optim_wrapper.items() if isinstance(value, dict)]
+    for wrapper in wrappers:
+        wrapper['type'] = 'AmpOptimWrapper'
+        wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def prepare_distributed(cfg: Config) -> None:
+    """Start gloo for CPU-only distributed runs and make DDP accept CPU modules."""
+    if init_cpu_distributed(cfg.launcher):
+        cfg.model_wrapper_cfg = cpu_model_wrapper_cfg(cfg.get('model_wrapper_cfg'))
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Build the Runner named by ``cfg.runner_type``, ``RDIDRunner`` (the checkpoint policy) if unset."""
+    register_all_modules(init_default_scope=False)
+    prepare_distributed(cfg)
+    cfg.setdefault('runner_type', 'RDIDRunner')
+    return RUNNERS.build(cfg)
+
+
+def train(config: str, work_dir: Optional[str] = None, resume: bool = False, amp: bool = False,
+          cfg_options: Optional[dict] = None, launcher: str = 'none',
+          load_from: Optional[str] = None) -> Runner:
+    """Train the model of ``config`` through MMEngine's Runner and return the runner.
+
+    ``resume=True`` continues from the latest checkpoint of the work_dir; a path resumes from
+    that checkpoint (which must lie in the work_dir: full training state is unpickled).
+    """
+    cfg = load_config(config, work_dir, cfg_options, launcher)
+    if amp:
+        enable_amp(cfg)
+    if load_from is not None:
+        cfg.load_from = load_from
+    if resume is True:
+        cfg.resume = True
+    elif resume:
+        cfg.resume = True
+        cfg.load_from = resume
+    runner = build_runner(cfg)
+    runner.train()
+    return runner
+

@@ -1,0 +1,95 @@
+"""Checkpoint policy: weights files load without unpickling code.
+
+Every checkpoint the Runner saves gets a weights file beside it (``<name>.safetensors``: the model's
+state_dict as plain tensors). Anything a user points at — ``load_from``, ``tools/test.py``, the
+inference API, a detector checkpoint — is read with :func:`load_state_dict_file`, which accepts
+safetensors files and ``.pth`` files that ``torch.load(weights_only=True)`` can read. Full training
+state (optimisers, message hub) is unpickled only by ``--resume``, and only from the run's own
+work_dir (see :class:`rdid_mm.engine.RDIDRunner`).
+"""
+import os
+import os.path as osp
+import pickle
+from collections import OrderedDict
+
+import torch
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used; the message names the file and the problem."""
+
+
+def weights_path_for(checkpoint_path: str) -> str:
+    """The weights file written beside a full checkpoint: ``iter_4.pth`` -> ``iter_4.safetensors``."""
+    root, _ = osp.splitext(checkpoint_path)
+    return root + '.safetensors'
+
+
+def load_state_dict_file(path: str, map_location='cpu') -> 'OrderedDict[str, torch.Tensor]':
+    """Read a state_dict from a weights file without running any pickled code.
+
+    Accepts ``.safetensors`` files, and ``.pth``/``.pt``/``.bin`` files readable with
+    ``torch.load(weights_only=True)`` (a plain state_dict, or a dict holding one under
+    ``state_dict``/``model``). A full MMEngine checkpoint is refused with a message pointing at the
+    weights file written beside it.
+    """
+    if not osp.isfile(path):
+        raise CheckpointError(f'checkpoint file not found: {path}')
+    if path.endswith('.safetensors'):
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+        try:
+            return OrderedDict(load_file(path, device=str(map_location)))
+        except (SafetensorError, OSError, ValueError) as err:
+            raise CheckpointError(f'{path}: not a readable safetensors file ({err})') from None
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        hint = ''
+        if osp.isfile(weights_path_for(path)):
+            hint = f'; load the weights file beside it instead: {weights_path_for(path)}'
+        raise CheckpointError(
+            f'{path}: refused to unpickle it: it is not a weights-only file (a full training '
+            f'checkpoint, or a file whose pickle would run code){hint}. Details: '
+            f'{str(err).splitlines()[0]}') from None
+    except (RuntimeError, EOFError, OSError) as err:
+        raise CheckpointError(f'{path}: not a readable checkpoint ({err})') from None
+    return _extract_state_dict(obj, path)
+
+
+def _extract_state_dict(obj, path):
+    if isinstance(obj, dict):
+        for key in ('state_dict', 'model'):
+            if isinstance(obj.get(key), dict):
+                obj = obj[key]
+                break
+    if not isinstance(obj, dict) or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
+        raise CheckpointError(f'{path}: holds no state_dict of tensors')
+    return OrderedDict(obj)
+
+
+def save_state_dict_file(state_dict, path: str) -> None:
+    """Write a state_dict as safetensors, atomically (temporary file, then rename)."""
+    from safetensors.torch import save_file
+    tensors = OrderedDict(
+        (k, v.detach().to('cpu').contiguous()) for k, v in state_dict.items())
+    tmp = f'{path}.tmp{os.getpid()}'
+    try:
+        save_file(_untie_shared_storage(tensors), tmp)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def _untie_shared_storage(tensors):
+    """safetensors refuses tensors that share memory (tied weights): give each its own copy."""
+    seen = set()
+    out = OrderedDict()
+    for key, value in tensors.items():
+        ptr = value.untyped_storage().data_ptr() if value.numel() else None
+        out[key] = value.clone() if ptr in seen else value
+        if ptr is not None:
+            seen.add(ptr)
+    return out

@@ -1,0 +1,102 @@
+"""Every workaround for an upstream problem, in one place.
+
+Each shim names the problem it works around in a one-line comment and is covered by a test in
+``tests/utils/test_compat.py`` that shows the problem still exists upstream and that the shim fixes it.
+"""
+import importlib
+import os
+
+import numpy as np
+
+# Modules of mmagic 1.2.0 that bind ``generation_init_weights`` with ``from ... import``.
+MMAGIC_INIT_WEIGHTS_MODULES = (
+    'mmagic.models.utils.model_utils',
+    'mmagic.models.utils',
+    'mmagic.models.editors.cyclegan.cyclegan_generator',
+    'mmagic.models.editors.pix2pix.pix2pix_generator',
+    'mmagic.models.archs.patch_disc',
+    'mmagic.models.archs.smpatch_disc',
+)
+
+
+def apply_import_time_shims():
+    """Shims that must be in place before mmagic is imported (cheap: numpy only)."""
+    # numpy 2 removed np.bool8; mmagic 1.2.0 uses it at import time (mmagic/utils/trans_utils.py).
+    if not hasattr(np, 'bool8'):
+        np.bool8 = np.bool_
+
+
+def generation_init_weights(module, init_type='normal', init_gain=0.02):
+    """mmagic's ``generation_init_weights`` without its unbound ``init_info``.
+
+    Same initialisation as upstream (normal / xavier / kaiming / orthogonal for conv and linear
+    layers, N(1, gain) for BatchNorm2d); other layers are left alone and no longer crash the
+    Runner's init-info bookkeeping.
+    """
+    from mmengine.model.utils import (kaiming_init, normal_init, update_init_info,
+                                      xavier_init)
+    from torch.nn import init
+
+    def init_func(m):
+        classname = m.__class__.__name__
+        init_info = None
+        if hasattr(m, 'weight') and (classname.find('Conv') != -1
+                                     or classname.find('Linear') != -1):
+            if init_type == 'normal':
+                normal_init(m, 0.0, init_gain)
+            elif init_type == 'xavier':
+                xavier_init(m, gain=init_gain, distribution='normal')
+            elif init_type == 'kaiming':
+                kaiming_init(m, a=0, mode='fan_in', nonlinearity='leaky_relu',
+                             distribution='normal')
+            elif init_type == 'orthogonal':
+                init.orthogonal_(m.weight, gain=init_gain)
+                init.constant_(m.bias.data, 0.0)
+            else:
+                raise NotImplementedError(
+                    f"Initialization method '{init_type}' is not implemented")
+            init_info = f"Initialize {classname} by 'init_type' {init_type}."
+        elif classname.find('BatchNorm2d') != -1:
+            normal_init(m, 1.0, init_gain)
+            init_info = (f'{classname} is BatchNorm2d, initialize by Norm initialization '
+                         f'with mean=1, std={init_gain}')
+        if init_info is not None and hasattr(m, '_params_init_info'):
+            update_init_info(module, init_info)
+
+    module.apply(init_func)
+
+
+def patch_mmagic_init_weights():
+    """Replace mmagic's ``generation_init_weights`` wherever it was bound.
+
+    Imports ``mmagic.models`` (about 5 s); called from ``rdid_mm.models``.
+    """
+    # open-mmlab/mmagic#2109: UnboundLocalError 'init_info' for non-conv layers under a Runner.
+    for name in MMAGIC_INIT_WEIGHTS_MODULES:
+        module = importlib.import_module(name)
+        module.generation_init_weights = generation_init_weights
+
+
+def init_cpu_distributed(launcher):
+    """Start a gloo process group for a CPU-only distributed run; return True if it did.
+
+    On GPUs nothing happens: MMEngine starts NCCL itself.
+    """
+    import torch
+    import torch.distributed as dist
+    if launcher == 'none' or torch.cuda.is_available() or dist.is_initialized():
+        return False
+    # mmengine 0.10.7 init_dist('pytorch') always calls torch.cuda.set_device, which fails on CPU.
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    dist.init_process_group(backend='gloo')
+    return True
+
+
+def cpu_model_wrapper_cfg(model_wrapper_cfg):
+    """The DDP wrapper config for a CPU-only distributed run.
+
+    mmengine's Runner passes ``device_ids=[LOCAL_RANK]`` to DDP, which torch refuses for CPU modules.
+    """
+    cfg = dict(model_wrapper_cfg or {})
+    cfg['device_ids'] = None
+    return cfg

@@ -1,0 +1,31 @@
+"""Register every rdid_mm module and set the default scope."""
+import datetime
+import warnings
+
+from mmengine import DefaultScope
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Import every rdid_mm subpackage so its modules are registered.
+
+    Args:
+        init_default_scope: make 'rdid_mm' the current default scope, as a config with
+            ``default_scope='rdid_mm'`` does. If another scope is current, a new scope instance
+            named after the time is created, as mmdet and mmagic do.
+    """
+    import rdid_mm.datasets  # noqa: F401
+    import rdid_mm.deid  # noqa: F401
+    import rdid_mm.engine  # noqa: F401
+    import rdid_mm.evaluation  # noqa: F401
+    import rdid_mm.models  # noqa: F401
+
+    if not init_default_scope:
+        return
+    current = DefaultScope.get_current_instance()
+    if current is None or not DefaultScope.check_instance_created('rdid_mm'):
+        DefaultScope.get_instance('rdid_mm', scope_name='rdid_mm')
+    elif current.scope_name != 'rdid_mm':
+        warnings.warn(f'The current default scope "{current.scope_name}" is not "rdid_mm"; '
+                      '`register_all_modules` sets it to "rdid_mm".')
+        stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S-%f')
+        DefaultScope.get_instance(f'rdid_mm-{stamp}', scope_name='rdid_mm')

@@ -1,0 +1,46 @@
+"""Shared fixtures: the real COCO sample beside the checkout, and a de-identified copy of it."""
+import os.path as osp
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SAMPLE_DIR = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'coco_person_sample')
+
+
+@pytest.fixture(scope='session')
+def sample_dir():
+    """``../shared/data/coco_person_sample``: 4 real COCO val2017 images with keypoints."""
+    if not osp.isdir(SAMPLE_DIR):
+        pytest.fail(f'the shared COCO sample is missing: {SAMPLE_DIR}')
+    return SAMPLE_DIR
+
+
+@pytest.fixture(scope='session')
+def sample_ann_file(sample_dir):
+    return osp.join(sample_dir, 'annotations', 'test_coco.json')
+
+
+@pytest.fixture(scope='session')
+def sample_wholebody_ann_file(sample_dir):
+    return osp.join(sample_dir, 'annotations', 'test_coco_wholebody.json')
+
+
+@pytest.fixture(scope='session')
+def sample_img_dir(sample_dir):
+    return osp.join(sample_dir, 'val2017')
+
+
+@pytest.fixture(scope='session')
+def deid_sample(tmp_path_factory, sample_ann_file, sample_wholebody_ann_file, sample_img_dir):
+    """The builder's output for the sample at strengths 8 and 16 (WholeBody face boxes).
+
+    Returns the output folder: ``gt/``, ``mosaic/s8``, ``mosaic/s16``, ``annotations/``,
+    ``faces.json``, ``summary.json``.
+    """
+    from rdid_mm.deid import build_deid_dataset
+    out_dir = tmp_path_factory.mktemp('deid_sample') / 'val2017'
+    build_deid_dataset(
+        ann_file=sample_ann_file, img_dir=sample_img_dir, out_dir=str(out_dir),
+        strengths=(8, 16), face_sources=('wholebody', ), wholebody_ann=sample_wholebody_ann_file,
+        workers=0)
+    return str(out_dir)

@@ -1,0 +1,119 @@
+"""Each shim in rdid_mm.utils.compat: the upstream problem still exists, and the shim fixes it."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from tests.helpers import free_port
+
+
+def run_python(code, env=None):
+    """Run ``code`` in a fresh interpreter (shims are process-wide), return the completed process."""
+    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_numpy_bool8_alias_is_needed_and_applied_by_import_rdid_mm():
+    upstream = run_python("""
+        import numpy as np
+        assert not hasattr(np, 'bool8'), 'numpy has bool8 again: the shim can go'
+        import mmagic.utils.trans_utils
+    """)
+    assert upstream.returncode != 0
+    assert 'bool8' in upstream.stderr
+
+    fixed = run_python("""
+        import numpy as np
+        import rdid_mm
+        assert np.bool8 is np.bool_
+        import mmagic.utils.trans_utils
+    """)
+    assert fixed.returncode == 0, fixed.stderr
+
+
+INIT_UNDER_PARENT = """
+    import rdid_mm
+    from mmengine.model import BaseModule
+    from mmagic.models.archs import PatchDiscriminator
+
+    class Parent(BaseModule):
+        def __init__(self):
+            super().__init__()
+            self.disc = PatchDiscriminator(in_channels=3, base_channels=8, num_conv=2)
+
+    model = Parent()
+    {patch}
+    model.init_weights()
+    weight = model.disc.model[0].conv.weight
+    print('std', float(weight.std()))
+"""
+
+
+def test_generation_init_weights_fix_for_mmagic_2109():
+    upstream = run_python(INIT_UNDER_PARENT.format(patch=''))
+    assert upstream.returncode != 0
+    assert "UnboundLocalError" in upstream.stderr and 'init_info' in upstream.stderr
+
+    fixed = run_python(INIT_UNDER_PARENT.format(
+        patch='import rdid_mm.models  # applies the fix'))
+    assert fixed.returncode == 0, fixed.stderr
+    std = float(fixed.stdout.split('std')[-1])
+    assert 0.015 < std < 0.025, 'normal(0, 0.02) initialisation expected'
+
+
+def test_every_mmagic_module_binding_init_weights_is_patched():
+    import importlib
+
+    import rdid_mm.models  # noqa: F401
+    from rdid_mm.utils import compat
+    for name in compat.MMAGIC_INIT_WEIGHTS_MODULES:
+        module = importlib.import_module(name)
+        assert module.generation_init_weights is compat.generation_init_weights, name
+
+
+DIST_ENV = dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
+                CUDA_VISIBLE_DEVICES='')
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU-distributed shim is for CPU hosts')
+def test_mmengine_init_dist_fails_on_cpu_and_the_gloo_shim_works():
+    upstream = run_python("""
+        from mmengine.dist import init_dist
+        init_dist('pytorch', backend='gloo')
+    """, env={**DIST_ENV, 'MASTER_PORT': str(free_port())})
+    assert upstream.returncode != 0
+    assert 'cuda' in upstream.stderr.lower()
+
+    fixed = run_python("""
+        import torch.distributed as dist
+        from rdid_mm.utils.compat import init_cpu_distributed
+        assert init_cpu_distributed('pytorch')
+        assert dist.get_backend() == 'gloo' and dist.get_world_size() == 1
+    """, env={**DIST_ENV, 'MASTER_PORT': str(free_port())})
+    assert fixed.returncode == 0, fixed.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU-distributed shim is for CPU hosts')
+def test_ddp_refuses_device_ids_for_cpu_modules_and_the_wrapper_cfg_drops_them():
+    from rdid_mm.utils.compat import cpu_model_wrapper_cfg
+    cfg = cpu_model_wrapper_cfg(
+        dict(type='MMSeparateDistributedDataParallel', find_unused_parameters=True))
+    assert cfg == dict(type='MMSeparateDistributedDataParallel', find_unused_parameters=True,
+                       device_ids=None)
+
+    check = run_python("""
+        import torch, torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel
+        dist.init_process_group('gloo')
+        try:
+            DistributedDataParallel(torch.nn.Linear(2, 2), device_ids=[0])
+        except ValueError as err:
+            print('refused:', err)
+        DistributedDataParallel(torch.nn.Linear(2, 2), device_ids=None)
+        print('ok')
+    """, env={**DIST_ENV, 'MASTER_PORT': str(free_port())})
+    assert check.returncode == 0, check.stderr
+    assert 'refused:' in check.stdout and check.stdout.strip().endswith('ok')
