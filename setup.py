@@ -31,8 +31,8 @@ setup(
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
     install_requires=['mmengine', 'torch', 'torchvision', 'pycocotools', 'numpy'],
     extras_require={
-        'all': read_requirements('runtime.txt') + read_requirements('deid.txt'),
-        'tests': read_requirements('tests.txt'),
+        'all': read_requirements('runtime') + read_requirements('deid'),
+        'tests': read_requirements('tests'),
     },
     zip_safe=False,
 )

@@ -21,22 +21,31 @@ from mmagic.registry import VISBACKENDS as MMAGIC_VISBACKENDS
 from mmagic.registry import VISUALIZERS as MMAGIC_VISUALIZERS
 from mmengine.registry import Registry
 
-RUNNERS = Registry('runner', parent=MMAGIC_RUNNERS, locations=['rdid_mm.engine'])
-LOOPS = Registry('loop', parent=MMAGIC_LOOPS, locations=['rdid_mm.engine'])
-HOOKS = Registry('hook', parent=MMAGIC_HOOKS, locations=['rdid_mm.engine', 'rdid_mm.evaluation'])
-MODELS = Registry('model', parent=MMAGIC_MODELS, locations=['rdid_mm.models'])
-MODEL_WRAPPERS = Registry('model_wrapper', parent=MMAGIC_MODEL_WRAPPERS, locations=['rdid_mm.models'])
-OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMAGIC_OPTIM_WRAPPERS)
-OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    'optimizer wrapper constructor', parent=MMAGIC_OPTIM_WRAPPER_CONSTRUCTORS)
-PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMAGIC_PARAM_SCHEDULERS)
-DATASETS = Registry('dataset', parent=MMAGIC_DATASETS, locations=['rdid_mm.datasets'])
-DATA_SAMPLERS = Registry('data sampler', parent=MMAGIC_DATA_SAMPLERS, locations=['rdid_mm.datasets'])
-TRANSFORMS = Registry(
-    'transform', parent=MMAGIC_TRANSFORMS, locations=['rdid_mm.datasets', 'rdid_mm.deid'])
-METRICS = Registry('metric', parent=MMAGIC_METRICS, locations=['rdid_mm.evaluation'])
-EVALUATORS = Registry('evaluator', parent=MMAGIC_EVALUATORS, locations=['rdid_mm.evaluation'])
-VISUALIZERS = Registry('visualizer', parent=MMAGIC_VISUALIZERS, locations=['rdid_mm.engine'])
-VISBACKENDS = Registry('vis_backend', parent=MMAGIC_VISBACKENDS, locations=['rdid_mm.engine'])
+
+def _child(name, parent, locations=()):
+    """A registry under mmagic's ``parent``.
+
+    MMEngine imports only the searched registry's own locations before falling back to its parent's
+    modules, so the child lists the parent's locations too (e.g. ``mmagic.visualization``).
+    """
+    return Registry(name, parent=parent, locations=list(locations) + list(parent._locations))
+
+
+RUNNERS = _child('runner', MMAGIC_RUNNERS, ['rdid_mm.engine'])
+LOOPS = _child('loop', MMAGIC_LOOPS, ['rdid_mm.engine'])
+HOOKS = _child('hook', MMAGIC_HOOKS, ['rdid_mm.engine', 'rdid_mm.evaluation'])
+MODELS = _child('model', MMAGIC_MODELS, ['rdid_mm.models'])
+MODEL_WRAPPERS = _child('model_wrapper', MMAGIC_MODEL_WRAPPERS, ['rdid_mm.models'])
+OPTIM_WRAPPERS = _child('optim_wrapper', MMAGIC_OPTIM_WRAPPERS)
+OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
+                                    MMAGIC_OPTIM_WRAPPER_CONSTRUCTORS)
+PARAM_SCHEDULERS = _child('parameter scheduler', MMAGIC_PARAM_SCHEDULERS)
+DATASETS = _child('dataset', MMAGIC_DATASETS, ['rdid_mm.datasets'])
+DATA_SAMPLERS = _child('data sampler', MMAGIC_DATA_SAMPLERS, ['rdid_mm.datasets'])
+TRANSFORMS = _child('transform', MMAGIC_TRANSFORMS, ['rdid_mm.datasets', 'rdid_mm.deid'])
+METRICS = _child('metric', MMAGIC_METRICS, ['rdid_mm.evaluation'])
+EVALUATORS = _child('evaluator', MMAGIC_EVALUATORS, ['rdid_mm.evaluation'])
+VISUALIZERS = _child('visualizer', MMAGIC_VISUALIZERS, ['rdid_mm.engine'])
+VISBACKENDS = _child('vis_backend', MMAGIC_VISBACKENDS, ['rdid_mm.engine'])
 
 FACE_SOURCES = Registry('face source', scope='rdid_mm', locations=['rdid_mm.deid.face_sources'])

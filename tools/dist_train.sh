@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Distributed training with torchrun: bash tools/dist_train.sh CONFIG GPUS [train.py args...]
-# Uses NCCL on GPUs; with no GPU visible, the processes train on CPU over gloo.
+# Distributed training with torchrun (python -m torch.distributed.run): bash tools/dist_train.sh CONFIG GPUS [train.py args...]
+# PYTHON selects the interpreter (default: python). Uses NCCL on GPUs; with no GPU visible, the processes train on CPU over gloo.
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}
@@ -9,7 +9,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
-torchrun \
+"${PYTHON:-python}" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \

@@ -79,8 +79,8 @@ install_rdid_mm() { pip_install --no-deps --no-build-isolation -e "$REPO"; }
 check_imports() {
   "$VENV/bin/python" - <<'PY'
 import rdid_mm.utils.compat  # noqa: F401  (numpy aliases before mmagic)
-import mmengine, mmcv.ops, mmdet.models, mmpose.models, mmagic.models, pycocotools, rdid_mm  # noqa
-print(f"    imports ok: rdid_mm {rdid_mm.__version__}, mmcv {mmcv.__version__}, mmagic {mmagic.models.__name__}")
+import mmengine, mmcv.ops, mmdet.models, mmpose.models, mmagic, mmagic.models, pycocotools, rdid_mm  # noqa
+print(f"    imports ok: rdid_mm {rdid_mm.__version__}, mmcv {mmcv.__version__}, mmagic {mmagic.__version__}")
 PY
 }
 

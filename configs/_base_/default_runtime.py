@@ -1,10 +1,10 @@
-# Runtime shared by every rdid_mm config: mmagic's GAN runtime, in rdid_mm's scope.
+# Runtime shared by every rdid_mm config (mmagic's GAN runtime, without loops, evaluators and
+# optimisers, which datasets/ and schedules/ define).
 #
 # Scope rule: configs set default_scope='rdid_mm', so `type='X'` finds rdid_mm's modules first,
 # then mmagic's, then MMEngine's. mmdet and mmpose modules are named with their prefix
-# (`type='mmdet.X'`, `type='mmpose.X'`).
-_base_ = ['mmagic::_base_/gen_default_runtime.py']
-
+# (`type='mmdet.X'`, `type='mmpose.X'`). A config that inherits mmagic's own bases
+# (`mmagic::...`) sets default_scope='rdid_mm' again after them.
 default_scope = 'rdid_mm'
 
 # The checkpoint policy: a .safetensors weights file beside every checkpoint; load_from reads
@@ -14,7 +14,9 @@ runner_type = 'RDIDRunner'
 randomness = dict(seed=2021, diff_rank_seed=True)
 
 default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
         type='CheckpointHook',
         interval=5000,
@@ -22,13 +24,24 @@ default_hooks = dict(
         max_keep_ckpts=5,
         less_keys=[],
         greater_keys=['coco/kpt_AP', 'coco/bbox_AP'],
-        save_optimizer=True))
+        save_optimizer=True),
+    sampler_seed=dict(type='DistSamplerSeedHook'))
 
 env_cfg = dict(
     cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'))
 
+# GANs: each sub-network (generators, discriminators) gets its own DDP wrapper.
+model_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False)
+
+vis_backends = [dict(type='VisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+
+log_level = 'INFO'
 log_processor = dict(type='LogProcessor', by_epoch=False)
 load_from = None
 resume = False

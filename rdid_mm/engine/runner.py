@@ -1,4 +1,4 @@
-"""``RDIDRunner``: MMEngine's Runner with rdid_mm's checkpoint policy.
+"""``RDIDRunner``: MMEngine's Runner with rdid_mm's checkpoint policy and per-rank logs.
 
 - every checkpoint it saves gets a weights file beside it (``iter_4.pth`` -> ``iter_4.safetensors``);
 - ``load_from`` and ``Runner.load_checkpoint`` read weights files only (no unpickling of code);
@@ -29,6 +29,11 @@ class RDIDRunner(Runner):
     """Runner that writes a safetensors weights file with each checkpoint and loads safely."""
 
     _trusted_checkpoint = None
+
+    def build_logger(self, log_level='INFO', log_file=None, **kwargs):
+        """MMEngine's logger, with one log file per rank in distributed runs (rank 0's as usual)."""
+        kwargs.setdefault('distributed', True)
+        return super().build_logger(log_level, log_file, **kwargs)
 
     def resume(self, filename, resume_optimizer=True, resume_param_scheduler=True,
                map_location='default'):

@@ -33,8 +33,8 @@ def generation_init_weights(module, init_type='normal', init_gain=0.02):
     layers, N(1, gain) for BatchNorm2d); other layers are left alone and no longer crash the
     Runner's init-info bookkeeping.
     """
-    from mmengine.model.utils import (kaiming_init, normal_init, update_init_info,
-                                      xavier_init)
+    from mmengine.model.weight_init import (kaiming_init, normal_init, update_init_info,
+                                            xavier_init)
     from torch.nn import init
 
     def init_func(m):
