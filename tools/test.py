@@ -1,9 +1,10 @@
 """Restore the test split and print its AP table: ``python tools/test.py CONFIG WEIGHTS``."""
 import argparse
+import sys
 
 from mmengine.config import DictAction
 
-from rdid_mm.apis import format_metrics_table, test
+from rdid_mm.apis import USER_ERRORS, format_metrics_table, test
 
 
 def parse_args():
@@ -27,9 +28,12 @@ def parse_args():
 
 def main():
     args = parse_args()
-    metrics = test(args.config, args.checkpoint, work_dir=args.work_dir, out=args.out,
-                   paste_to_face_boxes=args.paste_to_face_boxes, cfg_options=args.cfg_options,
-                   launcher=args.launcher)
+    try:
+        metrics = test(args.config, args.checkpoint, work_dir=args.work_dir, out=args.out,
+                       paste_to_face_boxes=args.paste_to_face_boxes,
+                       cfg_options=args.cfg_options, launcher=args.launcher)
+    except USER_ERRORS as err:
+        sys.exit(f'test.py: error: {err}')
     print(format_metrics_table(metrics))
 
 

@@ -1,9 +1,10 @@
 """Train a model: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]``."""
 import argparse
+import sys
 
 from mmengine.config import DictAction
 
-from rdid_mm.apis import train
+from rdid_mm.apis import USER_ERRORS, train
 
 
 def parse_args():
@@ -29,8 +30,11 @@ def parse_args():
 def main():
     args = parse_args()
     resume = True if args.resume == 'auto' else args.resume
-    train(args.config, work_dir=args.work_dir, resume=resume or False, amp=args.amp,
-          cfg_options=args.cfg_options, launcher=args.launcher, load_from=args.load_from)
+    try:
+        train(args.config, work_dir=args.work_dir, resume=resume or False, amp=args.amp,
+              cfg_options=args.cfg_options, launcher=args.launcher, load_from=args.load_from)
+    except USER_ERRORS as err:
+        sys.exit(f'train.py: error: {err}')
 
 
 if __name__ == '__main__':

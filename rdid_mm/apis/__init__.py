@@ -1,6 +1,14 @@
-"""The Python API behind ``tools/``: train, test, and restore images with a trained model."""
+"""The Python API behind ``tools/``: train, test, and load a trained model."""
 from .inference import init_model
 from .test import format_metrics_table, test
-from .train import build_runner, load_config, train
+from .train import AmpUnavailableError, build_runner, load_config, train
 
-__all__ = ['build_runner', 'format_metrics_table', 'init_model', 'load_config', 'test', 'train']
+# Errors a user's input can cause; tools print them as one line instead of a traceback.
+from rdid_mm.engine.checkpoint import CheckpointError  # noqa: E402
+
+USER_ERRORS = (AmpUnavailableError, CheckpointError, FileNotFoundError)
+
+__all__ = [
+    'AmpUnavailableError', 'CheckpointError', 'USER_ERRORS', 'build_runner',
+    'format_metrics_table', 'init_model', 'load_config', 'test', 'train'
+]

@@ -11,6 +11,10 @@ from rdid_mm.utils import register_all_modules
 from rdid_mm.utils.compat import cpu_model_wrapper_cfg, init_cpu_distributed
 
 
+class AmpUnavailableError(RuntimeError):
+    """``--amp`` was asked for on a machine without CUDA."""
+
+
 def load_config(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
                 launcher: str = 'none') -> Config:
     """Read a config, apply ``--cfg-options`` and choose the work_dir like OpenMMLab's tools."""
@@ -30,7 +34,7 @@ def load_config(config: str, work_dir: Optional[str] = None, cfg_options: Option
 def enable_amp(cfg: Config) -> None:
     """Switch every optimiser wrapper of ``cfg`` to MMEngine's AmpOptimWrapper (CUDA only)."""
     if not torch.cuda.is_available():
-        raise RuntimeError('--amp needs a CUDA GPU (automatic mixed precision runs on CUDA); '
+        raise AmpUnavailableError('--amp needs a CUDA GPU (automatic mixed precision runs on CUDA); '
                            'no GPU is visible, so train without --amp on this machine.')
     optim_wrapper = cfg.optim_wrapper
     wrappers = [optim_wrapper] if 'optimizer' in optim_wrapper else [

@@ -133,3 +133,24 @@ def test_dist_train_runs_two_cpu_processes_with_gloo(deid_sample, tmp_path):
         with open(rank_log) as f:
             assert 'Iter(train) [2/2]' in f.read(), rank_log
     assert osp.isfile(osp.join(work_dir, 'iter_2.safetensors'))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the message on CPU hosts')
+def test_amp_on_cpu_says_it_needs_cuda(deid_sample, tmp_path):
+    result = subprocess.run(
+        [sys.executable, 'tools/train.py', TINY_CONFIG, '--amp', '--work-dir', str(tmp_path),
+         '--cfg-options', *data_options(deid_sample, 2)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        'train.py: error: --amp needs a CUDA GPU')
+
+
+def test_missing_checkpoint_is_one_clear_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, 'tools/test.py', TINY_CONFIG, str(tmp_path / 'none.safetensors')],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        f'test.py: error: checkpoint file not found: {tmp_path / "none.safetensors"}')
+    assert 'Traceback' not in result.stderr
