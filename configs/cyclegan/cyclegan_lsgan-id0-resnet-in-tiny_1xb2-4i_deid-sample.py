@@ -1,0 +1,33 @@
+# A tiny CycleGAN for CPU tests: 8 base channels, 2 residual blocks, 64x64 crops, batch 2,
+# 4 iterations with validation and a checkpoint every 2.
+_base_ = ['./cyclegan_lsgan-id0-resnet-in_8xb4-100e_deid-coco.py']
+
+data_root = 'data/deid_sample'
+model = dict(
+    generator=dict(base_channels=8, num_blocks=2),
+    discriminator=dict(base_channels=8, num_conv=2),
+    buffer_size=4)
+
+train_pipeline = _base_.load_pair + [
+    dict(type='FaceAwareCrop', keys=_base_.pair_keys, crop_size=(64, 64)),
+    dict(type='Flip', keys=_base_.pair_keys, flip_ratio=0.5, direction='horizontal'),
+    dict(type='PackInputs', keys=_base_.pair_keys, meta_keys=_base_.meta_keys),
+]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+test_evaluator = [dict(type='FaceRegionQualityMetric', pred_key='fake_gt')]
+
+max_iters = 4
+train_cfg = dict(max_iters=max_iters, val_interval=2)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=False, begin=2, end=4)
+]
+default_hooks = dict(
+    logger=dict(interval=1),
+    checkpoint=dict(interval=2, max_keep_ckpts=2))
+env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(opencv_num_threads=1))

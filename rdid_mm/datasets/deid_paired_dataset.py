@@ -1,0 +1,163 @@
+"""The paired de-identification dataset: the builder's output read as (mosaic, gt) pairs."""
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+from mmengine.dataset import BaseDataset
+from mmengine.fileio import load
+from mmengine.logging import print_log
+
+from rdid_mm.registry import DATASETS
+
+MOSAIC_EXTENSIONS = ('.png', '.jpg')
+
+
+@DATASETS.register_module()
+class DeidPairedDataset(BaseDataset):
+    """Pixelated images and their originals, as written by ``rdid_mm.deid.build_deid_dataset``.
+
+    Layout under ``data_root``::
+
+        gt/<file_name>                    the original image
+        mosaic/s{S}/<stem>.png            pixelated at strength S (.jpg if built with a JPEG quality)
+        annotations/person_keypoints.json COCO images (id, file_name, height, width)
+        faces.json                        {file_name: [[x, y, w, h, score, source], ...]}
+
+    One sample per (image, strength). Each data info holds ``img_id``, ``img_mosaic_path`` /
+    ``img_gt_path`` (read by ``LoadImageFromFile``), ``mosaic_path``, ``gt_path``, ``strength``,
+    ``face_boxes`` ([x, y, w, h] in original pixels) and ``ori_shape`` ((height, width) from the
+    annotation file).
+
+    Images whose mosaic or original file is missing are skipped, logged and counted
+    (``self.skipped``); with ``filter_cfg=dict(require_faces=True)`` (training) so are images
+    without a face box. A missing annotation file, faces file or strength folder is an error.
+
+    Args:
+        data_root: the builder's output folder.
+        strengths: block size(s) S to read; one sample per image and strength.
+        ann_file: COCO json relative to ``data_root`` (or absolute).
+        faces_file: the face boxes json relative to ``data_root`` (or absolute).
+        gt_dir, mosaic_dir: folder names of the originals and the pixelated images.
+        filter_cfg: ``dict(require_faces=True)`` drops images without face boxes.
+        pipeline, test_mode, indices, lazy_init, max_refetch: as mmengine's ``BaseDataset``.
+    """
+
+    METAINFO = dict(domains=('mosaic', 'gt'))
+
+    def __init__(self,
+                 data_root: str,
+                 strengths: Union[int, Sequence[int]] = (8, ),
+                 ann_file: str = 'annotations/person_keypoints.json',
+                 faces_file: str = 'faces.json',
+                 gt_dir: str = 'gt',
+                 mosaic_dir: str = 'mosaic',
+                 filter_cfg: Optional[dict] = None,
+                 pipeline: Sequence = (),
+                 test_mode: bool = False,
+                 indices: Optional[Union[int, Sequence[int]]] = None,
+                 lazy_init: bool = False,
+                 max_refetch: int = 1000):
+        strengths = [strengths] if isinstance(strengths, int) else list(strengths)
+        if not strengths or any(int(s) != s or s < 1 for s in strengths):
+            raise ValueError(f'strengths must be positive integers, got {strengths}')
+        self.strengths = [int(s) for s in strengths]
+        self.faces_file = faces_file
+        self.gt_dir = gt_dir
+        self.mosaic_dir = mosaic_dir
+        self.skipped = {}
+        super().__init__(
+            ann_file=ann_file,
+            data_root=data_root,
+            filter_cfg=filter_cfg,
+            pipeline=list(pipeline),
+            test_mode=test_mode,
+            indices=indices,
+            lazy_init=lazy_init,
+            max_refetch=max_refetch)
+
+    def _root_path(self, path: str) -> str:
+        return path if osp.isabs(path) else osp.join(self.data_root, path)
+
+    def load_data_list(self) -> List[dict]:
+        """Read the annotation and faces files; one data info per (image, strength)."""
+        ann_path = self.ann_file
+        faces_path = self._root_path(self.faces_file)
+        for path, what in ((ann_path, 'annotation file'), (faces_path, 'faces file')):
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'{what} not found: {path} (data_root={self.data_root})')
+        images = load(ann_path).get('images')
+        if not images:
+            raise ValueError(f'{ann_path}: no images listed')
+        faces = load(faces_path)
+        if not isinstance(faces, dict):
+            raise ValueError(f'{faces_path}: expected {{file_name: [[x, y, w, h, ...], ...]}}, '
+                             f'got {type(faces).__name__}')
+        mosaic_dirs = {}
+        for strength in self.strengths:
+            folder = self._root_path(osp.join(self.mosaic_dir, f's{strength}'))
+            if not osp.isdir(folder):
+                raise FileNotFoundError(
+                    f'no pixelated images at strength {strength}: {folder} is missing')
+            mosaic_dirs[strength] = folder
+
+        data_list = []
+        missing = []
+        for image in images:
+            file_name = image['file_name']
+            gt_path = self._root_path(osp.join(self.gt_dir, file_name))
+            boxes = [self._face_box(box, faces_path, file_name)
+                     for box in faces.get(file_name, [])]
+            for strength in self.strengths:
+                mosaic_path = self._mosaic_path(mosaic_dirs[strength], file_name)
+                absent = [p for p in (mosaic_path, gt_path) if not osp.isfile(p)]
+                if absent:
+                    missing.append(absent[0])
+                    continue
+                data_list.append(
+                    dict(
+                        img_id=int(image['id']),
+                        img_mosaic_path=mosaic_path,
+                        img_gt_path=gt_path,
+                        mosaic_path=mosaic_path,
+                        gt_path=gt_path,
+                        strength=strength,
+                        face_boxes=boxes,
+                        ori_shape=(int(image['height']), int(image['width']))))
+        if missing:
+            self.skipped['missing_file'] = len(missing)
+            print_log(f'{type(self).__name__}: skipped {len(missing)} (image, strength) pairs '
+                      f'with a missing file, e.g. {missing[0]}', logger='current', level=30)
+        if not data_list:
+            raise ValueError(f'{self.data_root}: no (mosaic, gt) pair found for strengths '
+                             f'{self.strengths} ({len(missing)} with a missing file)')
+        return data_list
+
+    @staticmethod
+    def _mosaic_path(folder: str, file_name: str) -> str:
+        """``<folder>/<stem>.png`` (lossless, the default) or ``.jpg`` (built with a JPEG quality)."""
+        stem = osp.splitext(osp.basename(file_name))[0]
+        for ext in MOSAIC_EXTENSIONS:
+            path = osp.join(folder, stem + ext)
+            if osp.isfile(path):
+                return path
+        return osp.join(folder, stem + MOSAIC_EXTENSIONS[0])
+
+    @staticmethod
+    def _face_box(box, faces_path: str, file_name: str) -> List[float]:
+        if not isinstance(box, (list, tuple)) or len(box) < 4:
+            raise ValueError(f'{faces_path}: face box of {file_name} is not [x, y, w, h, ...]: '
+                             f'{box!r}')
+        return [float(v) for v in box[:4]]
+
+    def filter_data(self) -> List[dict]:
+        """Drop images without face boxes when ``filter_cfg=dict(require_faces=True)``."""
+        if not self.filter_cfg or not self.filter_cfg.get('require_faces', False):
+            return self.data_list
+        kept = [info for info in self.data_list if info['face_boxes']]
+        dropped = len(self.data_list) - len(kept)
+        if dropped:
+            self.skipped['no_face'] = dropped
+            print_log(f'{type(self).__name__}: skipped {dropped} (image, strength) pairs without '
+                      f'a face box', logger='current', level=20)
+        if not kept:
+            raise ValueError(f'{self.data_root}: no image with a face box to train on')
+        return kept

@@ -1,0 +1,5 @@
+"""Transforms where mmagic's do not fit: a face-aware paired crop and a pair size check."""
+from .check_paired_images import CheckPairedImages
+from .face_aware_crop import FaceAwareCrop
+
+__all__ = ['CheckPairedImages', 'FaceAwareCrop']

@@ -1,0 +1,82 @@
+"""The strength figure: original | pixelated at each strength, side by side (a built dataset)."""
+import glob
+import json
+import os.path as osp
+import re
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+
+from .image_io import read_image
+
+LABEL_HEIGHT = 28
+GAP = 6
+
+
+def available_strengths(deid_dir: str) -> list:
+    """The strengths with a ``mosaic/s{S}`` folder, ascending."""
+    found = []
+    for path in glob.glob(osp.join(deid_dir, 'mosaic', 's*')):
+        match = re.fullmatch(r's(\d+)', osp.basename(path))
+        if match and osp.isdir(path):
+            found.append(int(match.group(1)))
+    return sorted(found)
+
+
+def face_crop(boxes: Sequence[Sequence], width: int, height: int, padding: float):
+    """The region around all face boxes (``[x, y, w, h, ...]``), grown by ``padding`` times
+    its size."""
+    if not boxes:
+        return 0, 0, width, height
+    x1 = min(b[0] for b in boxes)
+    y1 = min(b[1] for b in boxes)
+    x2 = max(b[0] + b[2] for b in boxes)
+    y2 = max(b[1] + b[3] for b in boxes)
+    pad = padding * max(x2 - x1, y2 - y1)
+    return (max(0, int(x1 - pad)), max(0, int(y1 - pad)), min(width, int(x2 + pad + 1)),
+            min(height, int(y2 + pad + 1)))
+
+
+def _tile(image: np.ndarray, label: str, tile_height: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    scale = tile_height / h
+    # nearest neighbour keeps the blocks crisp when the crop is enlarged
+    interpolation = cv2.INTER_NEAREST if scale >= 1 else cv2.INTER_AREA
+    resized = cv2.resize(image, (max(1, round(w * scale)), tile_height),
+                         interpolation=interpolation)
+    band = np.full((LABEL_HEIGHT, resized.shape[1], 3), 255, np.uint8)
+    cv2.putText(band, label, (6, LABEL_HEIGHT - 9), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1,
+                cv2.LINE_AA)
+    return np.concatenate([band, resized], axis=0)
+
+
+def strength_figure(deid_dir: str, file_name: str, strengths: Optional[Sequence[int]] = None,
+                    crop_to_faces: bool = True, padding: float = 0.6,
+                    tile_height: int = 256) -> np.ndarray:
+    """Original (``gt/``) and its mosaics, cropped around the faces, as one RGB image."""
+    gt_path = osp.join(deid_dir, 'gt', file_name)
+    if not osp.isfile(gt_path):
+        raise FileNotFoundError(f'{gt_path} not found (a --publish build has no originals)')
+    original = read_image(gt_path).rgb
+    height, width = original.shape[:2]
+    strengths = list(strengths) if strengths else available_strengths(deid_dir)
+    if not strengths:
+        raise FileNotFoundError(f'no mosaic/s* folders in {deid_dir}')
+    with open(osp.join(deid_dir, 'faces.json'), encoding='utf-8') as f:
+        boxes = json.load(f).get(file_name, [])
+    x1, y1, x2, y2 = face_crop(boxes, width, height, padding) if crop_to_faces else (
+        0, 0, width, height)
+    stem = osp.splitext(file_name)[0]
+    tiles = [_tile(original[y1:y2, x1:x2], 'original', tile_height)]
+    for strength in strengths:
+        matches = glob.glob(osp.join(deid_dir, 'mosaic', f's{strength}', stem + '.*'))
+        if not matches:
+            raise FileNotFoundError(f'no mosaic of {file_name} at strength {strength}')
+        mosaic = read_image(matches[0]).rgb
+        tiles.append(_tile(mosaic[y1:y2, x1:x2], f'S = {strength}', tile_height))
+    gap = np.full((tiles[0].shape[0], GAP, 3), 255, np.uint8)
+    parts = []
+    for tile in tiles:
+        parts += [tile, gap]
+    return np.concatenate(parts[:-1], axis=1)

@@ -1,0 +1,83 @@
+"""``ReferenceRowsHook``: the GT and Mosaic rows, scored once and logged beside every validation."""
+import copy
+from typing import Dict, Optional, Sequence, Tuple
+
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
+
+from rdid_mm.registry import HOOKS
+from ..metrics.keypoint_rcnn_metric import KeypointRCNNMetric
+from ..stage_timer import StageTimer
+
+
+@HOOKS.register_module()
+class ReferenceRowsHook(Hook):
+    """Score the validation split's original (GT) and pixelated (Mosaic) images at train start.
+
+    The detector, annotation file and settings are those of the ``KeypointRCNNMetric`` in the
+    validation evaluator; the images are the files named by each sample's ``gt_path`` and
+    ``mosaic_path``. After each validation the reference values are put into the message hub as
+    ``val/ref_gt/kpt_AP``, ``val/ref_mosaic/kpt_AP`` etc., so the logger prints them beside the
+    model's ``coco/kpt_AP``, and a line reads the model's AP against them.
+
+    Args:
+        rows: (name, pred_key) of each reference row.
+        keys: which of the metric's results to log (names without prefix).
+    """
+    priority = 'NORMAL'  # after RuntimeInfoHook (records val metrics), before LoggerHook
+
+    def __init__(self,
+                 rows: Sequence[Tuple[str, str]] = (('gt', 'img_gt'), ('mosaic', 'img_mosaic')),
+                 keys: Sequence[str] = ('bbox_AP', 'bbox_AP50', 'kpt_AP', 'kpt_AP50')):
+        self.rows = [tuple(row) for row in rows]
+        self.keys = tuple(keys)
+        self.reference: Dict[str, Dict[str, float]] = {}
+        self._metric_prefix: Optional[str] = None
+
+    @staticmethod
+    def _find_metric(runner) -> Optional[KeypointRCNNMetric]:
+        for metric in runner.val_loop.evaluator.metrics:
+            if isinstance(metric, KeypointRCNNMetric):
+                return metric
+        return None
+
+    def _score_row(self, metric: KeypointRCNNMetric, dataloader, name: str, pred_key: str):
+        row = copy.copy(metric)  # shares the detector and the loaded annotations
+        row.pred_key, row.out_dir, row.prefix = pred_key, None, f'ref_{name}'
+        row.results, row.timer = [], StageTimer()
+        progress = ProgressBar(len(dataloader))
+        for data_batch in dataloader:
+            row.process(data_batch, data_batch['data_samples'])
+            progress.update()
+        results = row.evaluate(len(dataloader.dataset))
+        return {key: results[f'ref_{name}/{key}'] for key in self.keys}
+
+    def before_train(self, runner) -> None:
+        if runner.val_loop is None:
+            print_log('ReferenceRowsHook: no validation loop; no reference rows', logger='current')
+            return
+        metric = self._find_metric(runner)
+        if metric is None:
+            raise ValueError('ReferenceRowsHook needs a KeypointRCNNMetric in val_evaluator')
+        self._metric_prefix = metric.prefix
+        for name, pred_key in self.rows:
+            print_log(f'ReferenceRowsHook: scoring the {name} row ({pred_key}) once',
+                      logger='current')
+            self.reference[name] = self._score_row(metric, runner.val_loop.dataloader, name,
+                                                   pred_key)
+
+    def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
+        if not self.reference:
+            return
+        for name, values in self.reference.items():
+            for key, value in values.items():
+                runner.message_hub.update_scalar(f'val/ref_{name}/{key}', value)
+        lines = []
+        for key in self.keys:
+            model_value = (metrics or {}).get(f'{self._metric_prefix}/{key}')
+            shown = 'n/a' if model_value is None else f'{100 * model_value:.1f}'
+            refs = ', '.join(f'{name} {100 * values[key]:.1f}'
+                             for name, values in self.reference.items())
+            lines.append(f'{key} {shown} ({refs})')
+        runner.logger.info('AP against the reference rows: ' + '; '.join(lines))

@@ -1,0 +1,125 @@
+"""The qualitative grid (the paper's Fig. 2): Mosaic | models ... | GT, with the face enlarged.
+
+Each chosen image is one row of panels: the whole image (face boxes outlined) above an
+enlarged crop of its largest face (nearest-neighbour, so pixelation blocks stay visible).
+Model columns read restored images from a folder (``tools/test.py --out`` or the table's
+cache: ``<dir>/<stem>.png`` or ``<dir>/images/<stem>.png``).
+"""
+import os.path as osp
+from typing import List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from .deid_layout import DeidLayout
+from .face_quality import box_to_slices
+from .files import read_rgb, write_png_atomic
+
+LABEL_HEIGHT = 28
+GAP = 6
+BOX_COLOUR = (255, 64, 64)
+
+
+def restored_path(folder: str, file_name: str) -> str:
+    """The restored image of ``file_name`` in ``folder`` (or its ``images/`` subfolder)."""
+    stem = osp.splitext(osp.basename(file_name))[0]
+    for candidate in (osp.join(folder, f'{stem}.png'), osp.join(folder, 'images', f'{stem}.png')):
+        if osp.isfile(candidate):
+            return candidate
+    raise FileNotFoundError(f'no restored image for {file_name} in {folder} '
+                            f'(looked for {stem}.png and images/{stem}.png)')
+
+
+def _zoom_box(box: Sequence[float], margin: float) -> List[float]:
+    x, y, w, h = box[:4]
+    side = max(w, h) * (1 + 2 * margin)
+    return [x + w / 2 - side / 2, y + h / 2 - side / 2, side, side]
+
+
+def _panel(image: np.ndarray, boxes, zoom_box, height: int, zoom_size: int) -> np.ndarray:
+    scale = height / image.shape[0]
+    full = cv2.resize(image, (max(1, round(image.shape[1] * scale)), height),
+                      interpolation=cv2.INTER_AREA)
+    for box in boxes:
+        x, y, w, h = (round(v * scale) for v in box[:4])
+        cv2.rectangle(full, (x, y), (x + w, y + h), BOX_COLOUR, 1)
+    rows, cols = box_to_slices(zoom_box, *image.shape[:2])
+    zoom = cv2.resize(image[rows, cols], (zoom_size, zoom_size), interpolation=cv2.INTER_NEAREST)
+    width = max(full.shape[1], zoom_size)
+    canvas = np.full((height + GAP + zoom_size, width, 3), 255, np.uint8)
+    canvas[:height, :full.shape[1]] = full
+    left = (width - zoom_size) // 2
+    canvas[height + GAP:, left:left + zoom_size] = zoom
+    return canvas
+
+
+def _label_strip(text: str, width: int) -> np.ndarray:
+    strip = np.full((LABEL_HEIGHT, width, 3), 255, np.uint8)
+    (text_w, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6, 1)
+    cv2.putText(strip, text, (max(0, (width - text_w) // 2), LABEL_HEIGHT - 9),
+                cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+    return strip
+
+
+def _hstack(panels: Sequence[np.ndarray]) -> np.ndarray:
+    height = max(p.shape[0] for p in panels)
+    padded = []
+    for panel in panels:
+        canvas = np.full((height, panel.shape[1], 3), 255, np.uint8)
+        canvas[:panel.shape[0]] = panel
+        padded += [canvas, np.full((height, GAP, 3), 255, np.uint8)]
+    return np.concatenate(padded[:-1], axis=1)
+
+
+def _vstack(rows: Sequence[np.ndarray]) -> np.ndarray:
+    width = max(r.shape[1] for r in rows)
+    padded = []
+    for row in rows:
+        canvas = np.full((row.shape[0], width, 3), 255, np.uint8)
+        canvas[:, :row.shape[1]] = row
+        padded += [canvas, np.full((GAP, width, 3), 255, np.uint8)]
+    return np.concatenate(padded[:-1], axis=0)
+
+
+def make_qualitative_grid(deid_root: str, strength: int, columns: Sequence[Tuple[str, str]],
+                          out_file: str, img_ids: Optional[Sequence[int]] = None,
+                          max_images: int = 4, gt_dir: Optional[str] = None,
+                          panel_height: int = 240, zoom_size: int = 160,
+                          zoom_margin: float = 0.5) -> str:
+    """Write the grid PNG; ``columns`` are (label, restored-image folder) between Mosaic and GT.
+
+    ``img_ids`` picks the images (default: the first ``max_images`` with a face box).
+    """
+    layout = DeidLayout(deid_root, gt_dir=gt_dir)
+    faces = layout.faces()
+    by_id = {image['id']: image for image in layout.images()}
+    if img_ids:
+        unknown = [i for i in img_ids if i not in by_id]
+        if unknown:
+            raise ValueError(f'image id(s) {unknown} are not in {layout.ann_file}')
+        chosen = [by_id[i] for i in img_ids]
+    else:
+        chosen = [im for im in by_id.values() if faces.get(im['file_name'])][:max_images]
+    if not chosen:
+        raise ValueError(f'{layout.faces_file}: no image with a face box to show')
+    labels = ['Mosaic'] + [label for label, _ in columns] + ['GT']
+    rows = []
+    for image in chosen:
+        name = image['file_name']
+        boxes = faces.get(name) or []
+        if not boxes:
+            raise ValueError(f'image {image["id"]} ({name}) has no face box in {layout.faces_file}')
+        largest = max(boxes, key=lambda b: b[2] * b[3])
+        paths = [layout.mosaic_path(name, strength)] + [
+            restored_path(folder, name) for _, folder in columns] + [layout.gt_path(name)]
+        pictures = [read_rgb(p) for p in paths]
+        for path, picture in zip(paths, pictures):
+            if picture.shape != pictures[-1].shape:
+                raise ValueError(f'{path} is {picture.shape[:2]} but the original is '
+                                 f'{pictures[-1].shape[:2]} (H, W)')
+        zoom_box = _zoom_box(largest, zoom_margin)
+        panels = [_panel(p, boxes, zoom_box, panel_height, zoom_size) for p in pictures]
+        header = _hstack([_label_strip(label, p.shape[1]) for label, p in zip(labels, panels)])
+        rows.append(np.concatenate([header, _hstack(panels)], axis=0))
+    write_png_atomic(_vstack(rows), out_file)
+    return out_file

@@ -1,0 +1,161 @@
+"""The commands behind ``tools/eval_table.py`` (Table 1) and ``tools/strength_sweep.py``."""
+import os.path as osp
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from mmengine.logging import print_log
+
+from .deid_layout import DeidLayout
+from .files import write_text_atomic
+from .keypoint_rcnn import TORCHVISION_WEIGHTS
+from .plots import plot_ap_vs_strength
+from .rows import RowEvaluator, RowResult, RowSpec
+from .tables import (bootstrap_rows, sweep_csv, sweep_markdown, sweep_series, table1_csv,
+                     table1_markdown, table_lines)
+
+ModelArg = Tuple[str, str, str]  # (name, config, checkpoint)
+
+
+def _find_strengths(dataset_cfg) -> Optional[List[int]]:
+    """``strengths`` of the (possibly wrapped) dataset config, or None."""
+    if not isinstance(dataset_cfg, dict):
+        return None
+    if 'strengths' in dataset_cfg:
+        value = dataset_cfg['strengths']
+        return [int(value)] if isinstance(value, int) else [int(s) for s in value]
+    for key in ('dataset', 'datasets'):
+        inner = dataset_cfg.get(key)
+        for item in inner if isinstance(inner, (list, tuple)) else [inner]:
+            found = _find_strengths(item)
+            if found:
+                return found
+    return None
+
+
+def trained_strengths(config: str) -> List[int]:
+    """The pixelation strength(s) a model config trains on."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    found = _find_strengths(cfg.get('train_dataloader', {}).get('dataset'))
+    if not found:
+        raise ValueError(f'{config}: train_dataloader.dataset has no strengths; evaluate this '
+                         'model at every strength instead (--model-strengths all)')
+    return found
+
+
+def _model_specs(models: Sequence[ModelArg], strengths: Sequence[int], which: str,
+                 paste: bool) -> List[RowSpec]:
+    specs = []
+    for name, config, checkpoint in models:
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'config file not found: {config}')
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
+        at = list(strengths) if which == 'all' else [
+            s for s in trained_strengths(config) if s in strengths]
+        if not at:
+            raise ValueError(f'model {name}: trained at {trained_strengths(config)}, none of the '
+                             f'evaluated strengths {list(strengths)}')
+        specs += [RowSpec(name, 'model', s, config, checkpoint, paste) for s in at]
+    return specs
+
+
+def _resolve_strengths(layout: DeidLayout, strengths: Optional[Sequence[int]]) -> List[int]:
+    available = layout.strengths()
+    chosen = sorted(int(s) for s in strengths) if strengths else available
+    absent = [s for s in chosen if s not in available]
+    if absent or not chosen:
+        raise ValueError(f'{layout.root}: no mosaic folder for strength(s) {absent or chosen} '
+                         f'(found: {available})')
+    return chosen
+
+
+def _evaluate(specs: Sequence[RowSpec], layout: DeidLayout, detector: dict, cache_dir: str,
+              device: str, batch_size: int) -> List[RowResult]:
+    evaluator = RowEvaluator(layout, detector, cache_dir, device=device, batch_size=batch_size)
+    start = time.perf_counter()
+    results = [evaluator.evaluate(spec) for spec in specs]
+    cached = sum(r.from_cache for r in results)
+    print_log(f'{len(results)} rows ({cached} from the cache) in '
+              f'{time.perf_counter() - start:.1f} s', logger='current')
+    return results
+
+
+def _notes(results: Sequence[RowResult], detector: dict, num_bootstrap: int, level: float,
+           seed: int, table1: bool = True) -> List[str]:
+    images = results[0].matches['bbox'].num_images
+    weights = detector.get('weights', TORCHVISION_WEIGHTS)
+    if weights is None:
+        weights = 'none (random: a smoke test, not a measurement)'
+    notes = [
+        f'AP in %, pycocotools COCOeval on raw Keypoint R-CNN detections ({images} images; '
+        f'detector weights: {weights}).',
+        f'[low, high]: {100 * level:.0f}% bootstrap interval over images ({num_bootstrap} '
+        f'resamples, seed {seed}).',
+    ]
+    if table1:
+        notes += [
+            'Δ: difference to the Mosaic row of the same strength, with a paired interval (the '
+            'same image resamples for both rows).',
+            'face PSNR/SSIM: inside the face boxes of faces.json, against the original image.',
+        ]
+    return notes
+
+
+def make_table1(deid_root: str, out_dir: str, strengths: Optional[Sequence[int]] = None,
+                models: Sequence[ModelArg] = (), model_strengths: str = 'trained',
+                detector: Optional[dict] = None, gt_dir: Optional[str] = None,
+                ann_file: Optional[str] = None, cache_dir: Optional[str] = None,
+                device: str = 'auto', batch_size: int = 1, num_bootstrap: int = 1000,
+                seed: int = 0, level: float = 0.95,
+                paste_to_face_boxes: bool = False) -> Dict[str, str]:
+    """Table 1: GT, Mosaic per strength, each model; markdown, CSV and the AP/strength plot.
+
+    Returns the paths written: ``markdown``, ``csv``, ``plot``.
+    """
+    detector = dict(detector if detector is not None else {'weights': TORCHVISION_WEIGHTS})
+    layout = DeidLayout(deid_root, gt_dir=gt_dir, ann_file=ann_file)
+    strengths = _resolve_strengths(layout, strengths)
+    specs = [RowSpec('GT', 'gt')] + [RowSpec('Mosaic', 'mosaic', s) for s in strengths]
+    specs += _model_specs(models, strengths, model_strengths, paste_to_face_boxes)
+    results = _evaluate(specs, layout, detector, cache_dir or osp.join(out_dir, 'cache'), device,
+                        batch_size)
+    boot = bootstrap_rows(results, num_bootstrap, seed)
+    notes = _notes(results, detector, num_bootstrap, level, seed)
+    paths = {key: osp.join(out_dir, name) for key, name in (
+        ('markdown', 'table1.md'), ('csv', 'table1.csv'), ('plot', 'ap_vs_strength.png'))}
+    lines = table_lines(results, boot, level)
+    markdown = table1_markdown(lines, notes)
+    write_text_atomic(markdown, paths['markdown'])
+    write_text_atomic(table1_csv(lines), paths['csv'])
+    sweep_strengths, series = sweep_series(results, boot, level)
+    plot_ap_vs_strength(sweep_strengths, series, paths['plot'], title='Table 1 rows')
+    print_log('\n' + markdown, logger='current')
+    return paths
+
+
+def make_strength_sweep(deid_root: str, out_dir: str, strengths: Optional[Sequence[int]] = None,
+                        models: Sequence[ModelArg] = (), detector: Optional[dict] = None,
+                        gt_dir: Optional[str] = None, ann_file: Optional[str] = None,
+                        cache_dir: Optional[str] = None, device: str = 'auto',
+                        batch_size: int = 1, num_bootstrap: int = 1000, seed: int = 0,
+                        level: float = 0.95) -> Dict[str, str]:
+    """AP against strength for GT, Mosaic and every model at every strength: table and plot."""
+    detector = dict(detector if detector is not None else {'weights': TORCHVISION_WEIGHTS})
+    layout = DeidLayout(deid_root, gt_dir=gt_dir, ann_file=ann_file)
+    strengths = _resolve_strengths(layout, strengths)
+    specs = [RowSpec('GT', 'gt')] + [RowSpec('Mosaic', 'mosaic', s) for s in strengths]
+    specs += _model_specs(models, strengths, 'all', False)
+    results = _evaluate(specs, layout, detector, cache_dir or osp.join(out_dir, 'cache'), device,
+                        batch_size)
+    boot = bootstrap_rows(results, num_bootstrap, seed)
+    sweep_strengths, series = sweep_series(results, boot, level)
+    notes = _notes(results, detector, num_bootstrap, level, seed, table1=False)
+    paths = {key: osp.join(out_dir, name) for key, name in (
+        ('markdown', 'sweep.md'), ('csv', 'sweep.csv'), ('plot', 'sweep.png'))}
+    markdown = sweep_markdown(sweep_strengths, series, notes)
+    write_text_atomic(markdown, paths['markdown'])
+    write_text_atomic(sweep_csv(series), paths['csv'])
+    plot_ap_vs_strength(sweep_strengths, series, paths['plot'], title='AP against strength')
+    print_log('\n' + markdown, logger='current')
+    return paths

@@ -1,0 +1,223 @@
+"""Rows of Table 1 and of the strength sweep: GT, Mosaic at a strength, or a model checkpoint.
+
+Every row is detected with :class:`KeypointRCNNMetric` (the metric the training loop uses):
+GT and Mosaic rows directly on the builder's files, model rows inside MMEngine's test loop
+(:func:`rdid_mm.apis.test`), which also writes the restored images. Each row's detections and
+face-region quality are cached under ``cache_dir/rows/`` with a key of everything they depend on
+(detector weights and settings, images, annotations, config and checkpoint), so a rerun reads
+them instead of running the detector. Scoring (COCOeval, bootstrap matches) always reruns: it is
+cheap and keeps tables consistent with the current code.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
+
+from .bootstrap import ImageMatches
+from .coco_scoring import load_coco, run_cocoeval, stats_of
+from .deid_layout import DeidLayout
+from .files import write_json_atomic
+from .keypoint_rcnn import build_keypoint_rcnn, detector_identity, file_digest
+from .metrics.face_quality_metric import FaceRegionQualityMetric
+from .metrics.keypoint_rcnn_metric import DETECTIONS_FILE, KeypointRCNNMetric
+
+ROW_KINDS = ('gt', 'mosaic', 'model')
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """One row: ``kind`` 'gt', 'mosaic' (at ``strength``) or 'model' (config and checkpoint)."""
+    name: str
+    kind: str
+    strength: Optional[int] = None
+    config: Optional[str] = None
+    checkpoint: Optional[str] = None
+    paste_to_face_boxes: bool = False
+
+    def __post_init__(self):
+        if self.kind not in ROW_KINDS:
+            raise ValueError(f'row kind must be one of {ROW_KINDS}, got {self.kind!r}')
+        if self.kind != 'gt' and self.strength is None:
+            raise ValueError(f'row {self.name!r}: a {self.kind} row needs a strength')
+        if self.kind == 'model' and not (self.config and self.checkpoint):
+            raise ValueError(f'row {self.name!r}: a model row needs a config and a checkpoint')
+
+    @property
+    def label(self) -> str:
+        return self.name if self.kind == 'gt' else f'{self.name} s{self.strength}'
+
+    @property
+    def slug(self) -> str:
+        safe = ''.join(c if c.isalnum() or c in '-_' else '-' for c in self.name)
+        suffix = '' if self.kind == 'gt' else f'-s{self.strength}'
+        paste = '-paste' if self.paste_to_face_boxes else ''
+        return f'{self.kind}-{safe}{suffix}{paste}'
+
+
+@dataclass
+class RowResult:
+    spec: RowSpec
+    detections: List[dict]
+    face: Optional[Dict[str, float]]
+    stats: Dict[str, float] = field(default_factory=dict)
+    matches: Dict[str, ImageMatches] = field(default_factory=dict)
+    from_cache: bool = False
+
+
+def _file_identity(path: str) -> list:
+    stat = os.stat(path)
+    return [osp.abspath(path), stat.st_size, stat.st_mtime_ns]
+
+
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+class RowEvaluator:
+    """Detect (or read from the cache), then score rows on one de-identified split.
+
+    Args:
+        layout: the builder's output folder.
+        detector_cfg: keyword arguments of :func:`build_keypoint_rcnn`.
+        cache_dir: where rows are cached; model rows also keep their restored images there.
+        device, batch_size: detector placement and images per detector call.
+    """
+
+    def __init__(self, layout: DeidLayout, detector_cfg: dict, cache_dir: str,
+                 device: str = 'auto', batch_size: int = 1):
+        self.layout = layout
+        self.detector_cfg = dict(detector_cfg)
+        self.cache_dir = cache_dir
+        self.device = device
+        self.batch_size = batch_size
+        self._detector = None
+        self._identity = None
+        self._coco = None
+
+    @property
+    def coco(self):
+        if self._coco is None:
+            self._coco = load_coco(self.layout.ann_file)
+        return self._coco
+
+    @property
+    def img_ids(self) -> List[int]:
+        return sorted(self.coco.imgs)
+
+    def _detector_module(self):
+        if self._detector is None:
+            self._detector = build_keypoint_rcnn(**self.detector_cfg)
+        return self._detector
+
+    def _detector_identity(self) -> dict:
+        if self._identity is None:
+            self._identity = detector_identity(self.detector_cfg)
+        return self._identity
+
+    def _cache_key(self, spec: RowSpec, samples: List[dict]) -> dict:
+        key = dict(version=CACHE_VERSION, row=spec.slug, detector=self._detector_identity(),
+                   ann_file=file_digest(self.layout.ann_file))
+        if osp.isfile(self.layout.faces_file):
+            key['faces'] = file_digest(self.layout.faces_file)
+        path_key = 'gt_path' if spec.kind == 'gt' else 'mosaic_path'
+        key['images'] = _digest([_file_identity(s[path_key]) for s in samples])
+        if spec.kind == 'model':
+            from mmengine.config import Config
+            key.update(config=_digest(Config.fromfile(spec.config).pretty_text),
+                       checkpoint=file_digest(spec.checkpoint),
+                       paste_to_face_boxes=spec.paste_to_face_boxes)
+        return key
+
+    def _cache_file(self, spec: RowSpec) -> str:
+        return osp.join(self.cache_dir, 'rows', f'{spec.slug}.json')
+
+    def _read_cache(self, spec: RowSpec, key: dict):
+        path = self._cache_file(spec)
+        if not osp.isfile(path):
+            return None
+        try:
+            with open(path) as f:
+                cached = json.load(f)
+        except (OSError, json.JSONDecodeError):
+            return None
+        return cached if cached.get('key') == key else None
+
+    def evaluate(self, spec: RowSpec) -> RowResult:
+        samples = self.layout.samples(spec.strength)
+        if spec.kind != 'mosaic':
+            self.layout.check_files(samples, 'gt_path')
+        if spec.kind != 'gt':
+            self.layout.check_files(samples, 'mosaic_path')
+        key = self._cache_key(spec, samples)
+        cached = self._read_cache(spec, key)
+        if cached is not None:
+            print_log(f'{spec.label}: detections read from {self._cache_file(spec)}',
+                      logger='current')
+            result = RowResult(spec, cached['detections'], cached['face'], from_cache=True)
+        else:
+            if spec.kind == 'model':
+                detections, face = self._run_model(spec)
+            else:
+                detections, face = self._run_files(spec, samples)
+            write_json_atomic(dict(key=key, detections=detections, face=face),
+                              self._cache_file(spec))
+            result = RowResult(spec, detections, face)
+        self._score(result)
+        return result
+
+    def _run_files(self, spec: RowSpec, samples: List[dict]):
+        pred_key = 'img_gt' if spec.kind == 'gt' else 'img_mosaic'
+        metric = KeypointRCNNMetric(self.layout.ann_file, pred_key=pred_key,
+                                    detector=self._detector_module(), device=self.device)
+        face_metric = None
+        if spec.kind == 'mosaic' and osp.isfile(self.layout.faces_file):
+            face_metric = FaceRegionQualityMetric(pred_key='img_mosaic', compare_mosaic=False)
+        print_log(f'{spec.label}: detecting persons on {len(samples)} images', logger='current')
+        progress = ProgressBar(len(samples))
+        for start in range(0, len(samples), self.batch_size):
+            batch = samples[start:start + self.batch_size]
+            metric.process(None, batch)
+            if face_metric is not None:
+                face_metric.process(None, batch)
+            for _ in batch:
+                progress.update()
+        detections = [d for r in metric.results for d in r['detections']]
+        face = face_metric.compute_metrics(face_metric.results) if face_metric else None
+        return detections, face
+
+    def _run_model(self, spec: RowSpec):
+        from rdid_mm.apis import test
+        row_dir = osp.join(self.cache_dir, 'rows', spec.slug)
+        detector = dict(self.detector_cfg)
+        cfg_options = {
+            'test_dataloader.dataset.data_root': self.layout.root,
+            'test_dataloader.dataset.strengths': [int(spec.strength)],
+            'test_dataloader.dataset.ann_file': osp.abspath(self.layout.ann_file),
+            'test_dataloader.dataset.gt_dir': osp.abspath(self.layout.gt_dir),
+            'test_evaluator': [
+                dict(type='KeypointRCNNMetric', ann_file=osp.abspath(self.layout.ann_file),
+                     pred_key='fake_gt', detector=detector, device=self.device,
+                     batch_size=self.batch_size, out_dir=row_dir),
+                dict(type='FaceRegionQualityMetric', pred_key='fake_gt', compare_mosaic=False),
+            ],
+        }
+        print_log(f'{spec.label}: restoring with {spec.checkpoint} ({spec.config})',
+                  logger='current')
+        metrics = test(spec.config, spec.checkpoint, work_dir=osp.join(row_dir, 'work_dir'),
+                       paste_to_face_boxes=spec.paste_to_face_boxes, cfg_options=cfg_options)
+        with open(osp.join(row_dir, DETECTIONS_FILE)) as f:
+            detections = json.load(f)
+        face = {k.split('/', 1)[1]: v for k, v in metrics.items() if k.startswith('face/')}
+        return detections, face
+
+    def _score(self, result: RowResult) -> None:
+        for iou_type in ('bbox', 'keypoints'):
+            coco_eval = run_cocoeval(self.coco, result.detections, iou_type, self.img_ids)
+            result.stats.update(stats_of(coco_eval))
+            result.matches[iou_type] = ImageMatches(coco_eval)

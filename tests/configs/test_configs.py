@@ -1,0 +1,113 @@
+"""Every config loads; the entry has the paper's settings; baselines inherit mmagic's bases."""
+import glob
+import math
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+import rdid_mm.datasets  # noqa: F401
+import rdid_mm.models  # noqa: F401
+from rdid_mm.registry import DATASETS, MODELS
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs')
+ENTRY = osp.join(CONFIG_DIR, 'rdid_gan_coco.py')
+OURS = osp.join(CONFIG_DIR, 'rdid_gan', 'rdid-gan_resnet-cbam_8xb4-lr2e-4-100e_deid-coco.py')
+RESIZE = osp.join(CONFIG_DIR, 'rdid_gan', 'rdid-gan_resnet-cbam_8xb4-resize256-100e_deid-coco.py')
+CYCLEGAN = osp.join(CONFIG_DIR, 'cyclegan', 'cyclegan_lsgan-id0-resnet-in_8xb4-100e_deid-coco.py')
+PIX2PIX = osp.join(CONFIG_DIR, 'pix2pix', 'pix2pix_vanilla-unet-bn_8xb4-100e_deid-coco.py')
+TINY = sorted(glob.glob(osp.join(CONFIG_DIR, '*', '*tiny*.py')))
+ALL = [ENTRY] + sorted(p for d in ('rdid_gan', 'cyclegan', 'pix2pix')
+                       for p in glob.glob(osp.join(CONFIG_DIR, d, '*.py')))
+
+
+def metric_types(evaluator):
+    items = evaluator if isinstance(evaluator, (list, tuple)) else evaluator.get('metrics', [])
+    return [item['type'] for item in items]
+
+
+@pytest.mark.parametrize('path', ALL, ids=lambda p: osp.relpath(p, CONFIG_DIR))
+def test_config_loads_in_rdid_mm_scope_without_downloading_metrics(path):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'rdid_mm'
+    assert cfg.runner_type == 'RDIDRunner'
+    assert cfg.val_cfg.type == 'ValLoop' and cfg.test_cfg.type == 'TestLoop'
+    types = metric_types(cfg.val_evaluator) + metric_types(cfg.test_evaluator)
+    assert types and not {'TransFID', 'TransIS', 'FID', 'IS'} & set(types)
+    assert 'FaceRegionQualityMetric' in types
+    assert cfg.val_dataloader.batch_size == 1  # whole images of different sizes
+    assert any(h['type'] == 'RestorationVisHook' for h in cfg.custom_hooks)
+    assert cfg.optim_wrapper.constructor == 'MultiOptimWrapperConstructor'
+
+
+def test_entry_has_the_paper_settings():
+    cfg = Config.fromfile(ENTRY)
+    model = cfg.model
+    assert model.type == 'RDIDGAN'
+    assert model.generator.type == 'RDIDResnetGenerator' and model.generator.num_blocks == 9
+    assert model.generator.cbam_positions == ('stem', 'down', 'res')
+    assert (model.gan_loss.loss_weight, model.dist_loss.loss_weight,
+            model.cycle_loss.loss_weight) == (1.0, 10.0, 10.0)
+    assert model.gan_loss.gan_type == 'lsgan' and model.id_loss is None
+    for net in ('generators', 'discriminators'):
+        assert cfg.optim_wrapper[net].optimizer == dict(type='Adam', lr=0.002, betas=(0.5, 0.999))
+    assert cfg.param_scheduler == []
+    assert cfg.train_dataloader.batch_size * 8 == 32  # 8xb4
+    assert cfg.train_cfg.max_iters == math.ceil(64115 / 32) * 100 == 200400
+    assert not cfg.train_cfg.by_epoch
+    crop = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'FaceAwareCrop']
+    assert crop and tuple(crop[0]['crop_size']) == (256, 256)
+    assert cfg.model.test_pad_divisor == 4
+
+
+def test_recommended_variant_is_ours_with_cyclegan_schedule():
+    cfg = Config.fromfile(OURS)
+    assert 'Ours, not the paper' in open(OURS).read()
+    assert cfg.optim_wrapper.generators.optimizer.lr == 2e-4
+    assert cfg.param_scheduler == [dict(type='LinearLR', start_factor=1.0, end_factor=0.0,
+                                        by_epoch=False, begin=100200, end=200400)]
+    assert cfg.model == Config.fromfile(ENTRY).model
+
+
+def test_paper_resize_is_an_option_not_the_default():
+    types = [t['type'] for t in Config.fromfile(RESIZE).train_dataloader.dataset.pipeline]
+    assert 'Resize' in types and 'FaceAwareCrop' not in types
+
+
+def test_baselines_take_networks_and_losses_from_mmagic_bases():
+    cyclegan = Config.fromfile(CYCLEGAN)
+    assert "'mmagic::_base_/models/base_cyclegan.py'" in open(CYCLEGAN).read()
+    assert cyclegan.model.type == 'CycleGAN' and cyclegan.model._scope_ == 'mmagic'
+    assert cyclegan.model.generator.type == 'ResnetGenerator'
+    assert cyclegan.model.loss_config == dict(cycle_loss_weight=10., id_loss_weight=0.)
+    assert cyclegan.model.data_preprocessor.pad_size_divisor == 4
+    pix2pix = Config.fromfile(PIX2PIX)
+    assert pix2pix.model.type == 'Pix2PixBaseline' and pix2pix.model.generator.num_down == 8
+    assert pix2pix.model.data_preprocessor.pad_size_divisor == 2**8
+    assert pix2pix.model.reachable_domains == ['gt']
+    for cfg in (cyclegan, pix2pix):
+        assert cfg.optim_wrapper.generators.optimizer.lr == 2e-4
+
+
+@pytest.mark.parametrize('path', [ENTRY, CYCLEGAN, PIX2PIX], ids=osp.basename)
+def test_full_size_models_build(path):
+    cfg = Config.fromfile(path)
+    with DefaultScope.overwrite_default_scope('rdid_mm'):
+        model = MODELS.build(cfg.model)
+    assert type(model).__name__ == cfg.model.type
+    num_params = sum(p.numel() for p in model.generators.parameters())
+    assert num_params > 10_000_000
+
+
+@pytest.mark.parametrize('path', TINY, ids=osp.basename)
+def test_tiny_configs_read_the_sample(path, deid_sample):
+    cfg = Config.fromfile(path)
+    assert cfg.train_cfg.max_iters <= 4 and cfg.train_dataloader.num_workers == 0
+    if 'pix2pix' in path:
+        assert cfg.model.data_preprocessor.pad_size_divisor == 2**cfg.model.generator.num_down
+    with DefaultScope.overwrite_default_scope('rdid_mm'):
+        dataset = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=deid_sample))
+        item = dataset[0]
+    assert item['inputs']['img_mosaic'].shape == item['inputs']['img_gt'].shape == (3, 64, 64)

@@ -1,0 +1,14 @@
+"""The benchmark runs and accounts for the whole evaluation (a smoke test; no timing asserts)."""
+from rdid_mm.evaluation import benchmark_eval, format_benchmark
+from .conftest import SMALL_DETECTOR
+
+
+def test_benchmark_splits_the_evaluation_by_stage(sample_ann_file, sample_img_dir):
+    result = benchmark_eval(sample_ann_file, sample_img_dir, detector=SMALL_DETECTOR,
+                            num_images=1, repeats=1, device='cpu')
+    stages = result['evaluation']
+    assert result['images'] == 1 and result['min_size'] == (128, )
+    assert all(stages[s] > 0 for s in ('decode', 'preprocess', 'forward', 'scoring'))
+    assert sum(stages[s] for s in ('decode', 'preprocess', 'forward', 'scoring')) <= stages['total']
+    report = format_benchmark(result)
+    assert '| forward |' in report and 'detector forward alone' in report

@@ -1,0 +1,143 @@
+"""Table 1, the strength sweep and the qualitative grid on the de-identified sample."""
+import csv
+import json
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+
+from rdid_mm.evaluation import (evaluate_coco_results, make_qualitative_grid,
+                                make_strength_sweep, make_table1)
+from rdid_mm.evaluation.files import read_rgb
+from .conftest import SMALL_DETECTOR
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY_RDID_GAN = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
+                         'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
+
+
+@pytest.fixture(scope='module')
+def cache_dir(tmp_path_factory):
+    """One detections cache for every table of this module."""
+    return str(tmp_path_factory.mktemp('eval_cache'))
+
+
+@pytest.fixture(scope='module')
+def table_command(deid_sample, cache_dir, tmp_path_factory):
+    """``tools/eval_table.py`` on two strengths, run twice (the second time from the cache)."""
+    out_dir = tmp_path_factory.mktemp('table1')
+    command = [
+        sys.executable, osp.join(REPO_ROOT, 'tools', 'eval_table.py'), deid_sample,
+        '--out-dir', str(out_dir), '--cache-dir', cache_dir, '--strengths', '8', '16',
+        '--detector-weights', 'none', '--min-size', str(SMALL_DETECTOR['min_size']),
+        '--max-size', str(SMALL_DETECTOR['max_size']), '--detections-per-img',
+        str(SMALL_DETECTOR['box_detections_per_img']), '--device', 'cpu', '--bootstrap', '200'
+    ]
+    runs = [subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+            for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return out_dir, runs
+
+
+def _csv_rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_table1_command_writes_markdown_csv_and_plot(table_command):
+    out_dir, runs = table_command
+    markdown = (out_dir / 'table1.md').read_text()
+    labels = re.findall(r'^\| (GT|Mosaic s\d+) \|', markdown, flags=re.M)
+    assert labels == ['GT', 'Mosaic s8', 'GT', 'Mosaic s16']
+    assert 'bootstrap interval over images (200 resamples' in markdown
+    rows = _csv_rows(out_dir / 'table1.csv')
+    assert [(r['row'], r['block_strength']) for r in rows] == [
+        ('GT', '8'), ('Mosaic s8', '8'), ('GT', '16'), ('Mosaic s16', '16')]
+    for row in rows:
+        for column in ('bbox_AP', 'kpt_AP', 'bbox_AP50', 'kpt_AP75'):
+            value, low, high = (float(row[column + s]) for s in ('', '_low', '_high'))
+            assert 0.0 <= low <= high <= 1.0 and 0.0 <= value <= 1.0
+    gt8, mosaic8 = rows[0], rows[1]
+    assert float(gt8['diff_bbox_AP']) == pytest.approx(
+        float(gt8['bbox_AP']) - float(mosaic8['bbox_AP']))
+    assert mosaic8['diff_bbox_AP'] == '' and mosaic8['face_PSNR'] != '' and gt8['face_PSNR'] == ''
+    png = read_rgb(str(out_dir / 'ap_vs_strength.png'))
+    assert png.shape[0] > 200 and png.shape[1] > 400 and png.std() > 10
+
+
+def test_rerun_reads_the_cache(table_command):
+    out_dir, (first, second) = table_command
+    assert '3 rows (0 from the cache)' in first.stdout + first.stderr
+    log = second.stdout + second.stderr
+    assert '3 rows (3 from the cache)' in log
+    seconds = float(re.search(r'3 rows \(3 from the cache\) in ([\d.]+) s', log).group(1))
+    assert seconds < 5
+
+
+def test_table_numbers_are_cocoeval_of_the_cached_detections(table_command, deid_sample,
+                                                             cache_dir, tmp_path):
+    out_dir, _ = table_command
+    with open(osp.join(cache_dir, 'rows', 'gt-GT.json')) as f:
+        detections = json.load(f)['detections']
+    results = tmp_path / 'gt.json'
+    results.write_text(json.dumps(detections))
+    direct = evaluate_coco_results(
+        osp.join(deid_sample, 'annotations', 'person_keypoints.json'), str(results))
+    gt_row = _csv_rows(out_dir / 'table1.csv')[0]
+    for name in ('bbox_AP', 'bbox_AP50', 'bbox_AP75', 'kpt_AP', 'kpt_AP50', 'kpt_AP75'):
+        assert float(gt_row[name]) == pytest.approx(direct[f'coco/{name}'], abs=1e-12)
+
+
+@pytest.fixture(scope='module')
+def tiny_checkpoint(tmp_path_factory):
+    """Random weights of the tiny RDID-GAN config, as a weights file."""
+    from mmengine.config import Config
+
+    from rdid_mm.engine.checkpoint import save_state_dict_file
+    from rdid_mm.registry import MODELS
+    from rdid_mm.utils import register_all_modules
+    register_all_modules()
+    model = MODELS.build(Config.fromfile(TINY_RDID_GAN).model)
+    path = str(tmp_path_factory.mktemp('tiny_rdid_gan') / 'tiny.safetensors')
+    save_state_dict_file(model.state_dict(), path)
+    return path
+
+
+def test_model_rows_run_through_the_test_loop(deid_sample, cache_dir, tiny_checkpoint, tmp_path):
+    paths = make_table1(deid_sample, str(tmp_path), strengths=[8, 16],
+                        models=[('RDID-GAN', TINY_RDID_GAN, tiny_checkpoint)],
+                        detector=SMALL_DETECTOR, cache_dir=cache_dir, device='cpu',
+                        num_bootstrap=50)
+    rows = _csv_rows(paths['csv'])
+    assert [r['row'] for r in rows] == ['GT', 'Mosaic s8', 'RDID-GAN s8', 'GT', 'Mosaic s16']
+    model_row = rows[2]
+    assert model_row['checkpoint'] == tiny_checkpoint and model_row['diff_kpt_AP'] != ''
+    assert 0 < float(model_row['face_PSNR']) < 100
+    restored = osp.join(cache_dir, 'rows', 'model-RDID-GAN-s8', 'images', '000000000785.png')
+    assert read_rgb(restored).shape == (425, 640, 3)
+
+    sweep = make_strength_sweep(deid_sample, str(tmp_path / 'sweep'), strengths=[8, 16],
+                                models=[('RDID-GAN', TINY_RDID_GAN, tiny_checkpoint)],
+                                detector=SMALL_DETECTOR, cache_dir=cache_dir, device='cpu',
+                                num_bootstrap=50)
+    series = _csv_rows(sweep['csv'])
+    assert {(r['row'], r['strength']) for r in series} == {
+        (name, s) for name in ('GT', 'Mosaic', 'RDID-GAN') for s in ('8', '16')}
+    assert osp.getsize(sweep['plot']) > 10000
+    assert '### Keypoint AP (%)' in open(sweep['markdown']).read()
+
+    grid = make_qualitative_grid(
+        deid_sample, 8, [('RDID-GAN', osp.dirname(restored))], str(tmp_path / 'grid.png'))
+    image = read_rgb(grid)
+    assert image.shape[0] > 2 * 240 and image.std() > 10
+
+
+def test_unknown_strength_and_missing_checkpoint_are_named(deid_sample, tmp_path):
+    with pytest.raises(ValueError, match=r'no mosaic folder for strength\(s\) \[3\]'):
+        make_table1(deid_sample, str(tmp_path), strengths=[3], detector=SMALL_DETECTOR)
+    with pytest.raises(FileNotFoundError, match='checkpoint file not found: .*none.safetensors'):
+        make_table1(deid_sample, str(tmp_path), strengths=[8], detector=SMALL_DETECTOR,
+                    models=[('X', TINY_RDID_GAN, str(tmp_path / 'none.safetensors'))])

@@ -1,0 +1,165 @@
+"""Train-step time of RDID-GAN against mmagic's CycleGAN, split by phase, in one run.
+
+Both models come from their configs (``configs/rdid_gan_coco.py`` and
+``configs/cyclegan/cyclegan_lsgan-id0-resnet-in_8xb4-100e_deid-coco.py``) with equal loss settings
+(identity weight 0 in both), the same batch and image size and the same optimiser, and are timed
+alternately, step after step, on the same random batch. Phases of one ``train_step``:
+
+- ``gen_forward``: the four generator forwards (translation and cycle, both directions);
+- ``disc_step``: discriminator losses, backward and optimiser step;
+- ``gen_loss``: generator losses (discriminators on the fakes; mmagic's CycleGAN also runs its two
+  identity forwards here even at identity weight 0, RDID-GAN does not);
+- ``gen_backward_step``: generator backward and optimiser step;
+- ``other``: the rest (data preprocessing, bookkeeping).
+
+Example (the numbers in docs/models.md)::
+
+    python tools/benchmark_train_step.py --batch-size 2 --size 128 --steps 5
+"""
+import argparse
+import os.path as osp
+import statistics
+import time
+from collections import defaultdict
+
+import torch
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = {
+    'RDID-GAN': osp.join(REPO_ROOT, 'configs', 'rdid_gan_coco.py'),
+    'CycleGAN': osp.join(REPO_ROOT, 'configs', 'cyclegan',
+                         'cyclegan_lsgan-id0-resnet-in_8xb4-100e_deid-coco.py'),
+}
+PHASES = ('gen_forward', 'disc_step', 'gen_loss', 'gen_backward_step', 'other', 'total')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--batch-size', type=int, default=2)
+    parser.add_argument('--size', type=int, default=128, help='square crop size (multiple of 4)')
+    parser.add_argument('--steps', type=int, default=5, help='timed steps per model')
+    parser.add_argument('--warmup', type=int, default=1, help='untimed steps per model first')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--amp', choices=['none', 'bf16', 'fp16'], default='none',
+                        help='mixed precision through AmpOptimWrapper (CUDA only)')
+    parser.add_argument('--channels-last', action='store_true', help='channels_last memory format')
+    parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
+    parser.add_argument('--seed', type=int, default=0)
+    return parser.parse_args()
+
+
+class PhaseTimer:
+    """Accumulate wall time per phase within one step (synchronising CUDA around each)."""
+
+    def __init__(self, device):
+        self.sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+        self.step = defaultdict(float)
+
+    def wrap(self, phase, fn):
+
+        def timed(*args, **kwargs):
+            self.sync()
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.sync()
+                self.step[phase] += time.perf_counter() - start
+
+        return timed
+
+
+def build(name, args, device):
+    """The model of ``name``'s config, its optimiser wrappers and a phase timer hooked into it."""
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+
+    from rdid_mm.registry import MODELS
+    cfg = Config.fromfile(CONFIGS[name])
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.to(device)
+    if args.channels_last:
+        model.to(memory_format=torch.channels_last)
+    optim_cfg = cfg.optim_wrapper.to_dict()
+    if args.amp != 'none':
+        dtype = 'bfloat16' if args.amp == 'bf16' else 'float16'
+        for key in ('generators', 'discriminators'):
+            optim_cfg[key].update(type='AmpOptimWrapper', dtype=dtype)
+    optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    timer = PhaseTimer(device)
+    model.forward_train = timer.wrap('gen_forward', model.forward_train)
+    model._get_disc_loss = timer.wrap('disc_step', model._get_disc_loss)
+    model._get_gen_loss = timer.wrap('gen_loss', model._get_gen_loss)
+    optim_wrapper['discriminators'].update_params = timer.wrap(
+        'disc_step', optim_wrapper['discriminators'].update_params)
+    optim_wrapper['generators'].update_params = timer.wrap(
+        'gen_backward_step', optim_wrapper['generators'].update_params)
+    return model, optim_wrapper, timer
+
+
+def random_batch(args):
+    from mmagic.structures import DataSample
+    shape = (3, args.size, args.size)
+    return dict(
+        inputs=dict(
+            img_mosaic=[torch.randint(0, 256, shape, dtype=torch.uint8)
+                        for _ in range(args.batch_size)],
+            img_gt=[torch.randint(0, 256, shape, dtype=torch.uint8)
+                    for _ in range(args.batch_size)]),
+        data_samples=[DataSample() for _ in range(args.batch_size)])
+
+
+def main():
+    args = parse_args()
+    if args.size % 4:
+        raise SystemExit(f'--size must be a multiple of 4, got {args.size}')
+    if args.amp != 'none' and not args.device.startswith('cuda'):
+        raise SystemExit('--amp needs a CUDA device (automatic mixed precision runs on CUDA)')
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    from mmengine import MessageHub
+    from mmengine.registry import init_default_scope
+
+    import rdid_mm.models  # noqa: F401  (registers the models)
+    init_default_scope('rdid_mm')
+    device = torch.device(args.device)
+    models = {name: build(name, args, device) for name in CONFIGS}
+    batch = random_batch(args)
+    message_hub = MessageHub.get_current_instance()
+    times = {name: defaultdict(list) for name in models}
+    for step in range(args.warmup + args.steps):
+        message_hub.update_info('iter', step)
+        for name, (model, optim_wrapper, timer) in models.items():
+            timer.step.clear()
+            timer.sync()
+            start = time.perf_counter()
+            model.train_step(batch, optim_wrapper)
+            timer.sync()
+            total = time.perf_counter() - start
+            if step < args.warmup:
+                continue
+            phases = dict(timer.step)
+            phases['other'] = total - sum(phases.values())
+            phases['total'] = total
+            for phase in PHASES:
+                times[name][phase].append(phases.get(phase, 0.0))
+
+    print(f'device={device} torch={torch.__version__} threads={torch.get_num_threads()} '
+          f'batch={args.batch_size} size={args.size} steps={args.steps} warmup={args.warmup} '
+          f'amp={args.amp} channels_last={args.channels_last}')
+    header = f'{"phase (median s)":<20}' + ''.join(f'{name:>12}' for name in models)
+    print(header)
+    for phase in PHASES:
+        print(f'{phase:<20}' + ''.join(
+            f'{statistics.median(times[name][phase]):>12.3f}' for name in models))
+    totals = {name: statistics.median(times[name]['total']) for name in models}
+    for name, total in totals.items():
+        print(f'{name}: {args.batch_size / total:.3f} images/s')
+    ratio = totals['RDID-GAN'] / totals['CycleGAN']
+    print(f'RDID-GAN / CycleGAN train-step time: {ratio:.3f} (target <= 1.15)')
+
+
+if __name__ == '__main__':
+    main()
