@@ -30,10 +30,13 @@ def restored_path(folder: str, file_name: str) -> str:
                             f'(looked for {stem}.png and images/{stem}.png)')
 
 
-def _zoom_box(box: Sequence[float], margin: float) -> List[float]:
+def _zoom_box(box: Sequence[float], margin: float, height: int, width: int) -> List[float]:
+    """A square around the face, ``margin`` of its size on each side, moved inside the image."""
     x, y, w, h = box[:4]
-    side = max(w, h) * (1 + 2 * margin)
-    return [x + w / 2 - side / 2, y + h / 2 - side / 2, side, side]
+    side = min(max(w, h) * (1 + 2 * margin), height, width)
+    left = min(max(0.0, x + w / 2 - side / 2), width - side)
+    top = min(max(0.0, y + h / 2 - side / 2), height - side)
+    return [left, top, side, side]
 
 
 def _panel(image: np.ndarray, boxes, zoom_box, height: int, zoom_size: int) -> np.ndarray:
@@ -117,7 +120,7 @@ def make_qualitative_grid(deid_root: str, strength: int, columns: Sequence[Tuple
             if picture.shape != pictures[-1].shape:
                 raise ValueError(f'{path} is {picture.shape[:2]} but the original is '
                                  f'{pictures[-1].shape[:2]} (H, W)')
-        zoom_box = _zoom_box(largest, zoom_margin)
+        zoom_box = _zoom_box(largest, zoom_margin, *pictures[-1].shape[:2])
         panels = [_panel(p, boxes, zoom_box, panel_height, zoom_size) for p in pictures]
         header = _hstack([_label_strip(label, p.shape[1]) for label, p in zip(labels, panels)])
         rows.append(np.concatenate([header, _hstack(panels)], axis=0))

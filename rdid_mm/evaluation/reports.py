@@ -10,8 +10,8 @@ from .files import write_text_atomic
 from .keypoint_rcnn import TORCHVISION_WEIGHTS
 from .plots import plot_ap_vs_strength
 from .rows import RowEvaluator, RowResult, RowSpec
-from .tables import (bootstrap_rows, sweep_csv, sweep_markdown, sweep_series, table1_csv,
-                     table1_markdown, table_lines)
+from .tables import (sweep_csv, sweep_markdown, sweep_series, table1_csv, table1_markdown,
+                     table_lines)
 
 ModelArg = Tuple[str, str, str]  # (name, config, checkpoint)
 
@@ -71,10 +71,10 @@ def _resolve_strengths(layout: DeidLayout, strengths: Optional[Sequence[int]]) -
 
 
 def _evaluate(specs: Sequence[RowSpec], layout: DeidLayout, detector: dict, cache_dir: str,
-              device: str, batch_size: int) -> List[RowResult]:
+              device: str, batch_size: int, num_bootstrap: int, seed: int) -> List[RowResult]:
     evaluator = RowEvaluator(layout, detector, cache_dir, device=device, batch_size=batch_size)
     start = time.perf_counter()
-    results = [evaluator.evaluate(spec) for spec in specs]
+    results = [evaluator.evaluate(spec, num_bootstrap, seed) for spec in specs]
     cached = sum(r.from_cache for r in results)
     print_log(f'{len(results)} rows ({cached} from the cache) in '
               f'{time.perf_counter() - start:.1f} s', logger='current')
@@ -83,7 +83,7 @@ def _evaluate(specs: Sequence[RowSpec], layout: DeidLayout, detector: dict, cach
 
 def _notes(results: Sequence[RowResult], detector: dict, num_bootstrap: int, level: float,
            seed: int, table1: bool = True) -> List[str]:
-    images = results[0].matches['bbox'].num_images
+    images = results[0].num_images
     weights = detector.get('weights', TORCHVISION_WEIGHTS)
     if weights is None:
         weights = 'none (random: a smoke test, not a measurement)'
@@ -119,16 +119,15 @@ def make_table1(deid_root: str, out_dir: str, strengths: Optional[Sequence[int]]
     specs = [RowSpec('GT', 'gt')] + [RowSpec('Mosaic', 'mosaic', s) for s in strengths]
     specs += _model_specs(models, strengths, model_strengths, paste_to_face_boxes)
     results = _evaluate(specs, layout, detector, cache_dir or osp.join(out_dir, 'cache'), device,
-                        batch_size)
-    boot = bootstrap_rows(results, num_bootstrap, seed)
+                        batch_size, num_bootstrap, seed)
     notes = _notes(results, detector, num_bootstrap, level, seed)
     paths = {key: osp.join(out_dir, name) for key, name in (
         ('markdown', 'table1.md'), ('csv', 'table1.csv'), ('plot', 'ap_vs_strength.png'))}
-    lines = table_lines(results, boot, level)
+    lines = table_lines(results, level)
     markdown = table1_markdown(lines, notes)
     write_text_atomic(markdown, paths['markdown'])
     write_text_atomic(table1_csv(lines), paths['csv'])
-    sweep_strengths, series = sweep_series(results, boot, level)
+    sweep_strengths, series = sweep_series(results, level)
     plot_ap_vs_strength(sweep_strengths, series, paths['plot'], title='Table 1 rows')
     print_log('\n' + markdown, logger='current')
     return paths
@@ -147,9 +146,8 @@ def make_strength_sweep(deid_root: str, out_dir: str, strengths: Optional[Sequen
     specs = [RowSpec('GT', 'gt')] + [RowSpec('Mosaic', 'mosaic', s) for s in strengths]
     specs += _model_specs(models, strengths, 'all', False)
     results = _evaluate(specs, layout, detector, cache_dir or osp.join(out_dir, 'cache'), device,
-                        batch_size)
-    boot = bootstrap_rows(results, num_bootstrap, seed)
-    sweep_strengths, series = sweep_series(results, boot, level)
+                        batch_size, num_bootstrap, seed)
+    sweep_strengths, series = sweep_series(results, level)
     notes = _notes(results, detector, num_bootstrap, level, seed, table1=False)
     paths = {key: osp.join(out_dir, name) for key, name in (
         ('markdown', 'sweep.md'), ('csv', 'sweep.csv'), ('plot', 'sweep.png'))}

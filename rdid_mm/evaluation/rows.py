@@ -2,12 +2,16 @@
 
 Every row is detected with :class:`KeypointRCNNMetric` (the metric the training loop uses):
 GT and Mosaic rows directly on the builder's files, model rows inside MMEngine's test loop
-(:func:`rdid_mm.apis.test`), which also writes the restored images. Each row's detections and
-face-region quality are cached under ``cache_dir/rows/`` with a key of everything they depend on
-(detector weights and settings, images, annotations, config and checkpoint), so a rerun reads
-them instead of running the detector. Scoring (COCOeval, bootstrap matches) always reruns: it is
-cheap and keeps tables consistent with the current code.
+(:func:`rdid_mm.apis.test`), which also writes the restored images. Then COCOeval scores the
+row and the bootstrap resamples its images.
+
+Two caches under ``cache_dir/rows/``, both keyed by everything a row depends on (detector
+weights and settings, images, annotation and faces files, config and checkpoint):
+``<row>.json`` holds the detections and the face-region quality; ``<row>.scores-*.npz`` the
+COCOeval stats and bootstrap samples for one resample count and seed. A rerun with nothing
+changed reads only the scores; with another resample count, only the detections.
 """
+import io
 import hashlib
 import json
 import os
@@ -15,19 +19,22 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+import numpy as np
+
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
-from .bootstrap import ImageMatches
+from .bootstrap import ImageMatches, bootstrap_ap, resample_weights
 from .coco_scoring import load_coco, run_cocoeval, stats_of
 from .deid_layout import DeidLayout
-from .files import write_json_atomic
+from .files import write_bytes_atomic, write_json_atomic
 from .keypoint_rcnn import build_keypoint_rcnn, detector_identity, file_digest
 from .metrics.face_quality_metric import FaceRegionQualityMetric
 from .metrics.keypoint_rcnn_metric import DETECTIONS_FILE, KeypointRCNNMetric
 
 ROW_KINDS = ('gt', 'mosaic', 'model')
 CACHE_VERSION = 1
+IOU_SHORT = {'bbox': 'bbox', 'keypoints': 'kpt'}
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,13 @@ class RowSpec:
 
 @dataclass
 class RowResult:
+    """A scored row: COCOeval ``stats`` (``bbox_AP`` ...), bootstrap ``samples`` of AP, AP50
+    and AP75 (``bbox_AP`` ... ``kpt_AP75``), face-region quality, and the number of images."""
     spec: RowSpec
-    detections: List[dict]
     face: Optional[Dict[str, float]]
+    num_images: int = 0
     stats: Dict[str, float] = field(default_factory=dict)
-    matches: Dict[str, ImageMatches] = field(default_factory=dict)
+    samples: Dict[str, np.ndarray] = field(default_factory=dict)
     from_cache: bool = False
 
 
@@ -99,6 +108,7 @@ class RowEvaluator:
         self._detector = None
         self._identity = None
         self._coco = None
+        self._weights = {}
 
     @property
     def coco(self):
@@ -148,18 +158,50 @@ class RowEvaluator:
             return None
         return cached if cached.get('key') == key else None
 
-    def evaluate(self, spec: RowSpec) -> RowResult:
+    def _scores_file(self, spec: RowSpec, num_samples: int, seed: int) -> str:
+        return osp.join(self.cache_dir, 'rows', f'{spec.slug}.scores-n{num_samples}-seed{seed}.npz')
+
+    def _read_scores(self, spec: RowSpec, key: str, num_samples: int, seed: int):
+        path = self._scores_file(spec, num_samples, seed)
+        if not osp.isfile(path):
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if str(data['key']) != key:
+                    return None
+                info = json.loads(str(data['info']))
+                samples = {name[len('boot_'):]: data[name] for name in data.files
+                           if name.startswith('boot_')}
+        except (OSError, ValueError, KeyError):
+            return None
+        return RowResult(spec, info['face'], info['num_images'], info['stats'], samples,
+                         from_cache=True)
+
+    def _write_scores(self, result: RowResult, key: str, num_samples: int, seed: int) -> None:
+        buffer = io.BytesIO()
+        info = dict(face=result.face, num_images=result.num_images, stats=result.stats)
+        np.savez(buffer, key=np.array(key), info=np.array(json.dumps(info)),
+                 **{f'boot_{name}': values for name, values in result.samples.items()})
+        write_bytes_atomic(buffer.getvalue(), self._scores_file(result.spec, num_samples, seed))
+
+    def evaluate(self, spec: RowSpec, num_samples: int = 1000, seed: int = 0) -> RowResult:
+        """Detections (cached or run), COCOeval stats and ``num_samples`` bootstrap samples."""
         samples = self.layout.samples(spec.strength)
         if spec.kind != 'mosaic':
             self.layout.check_files(samples, 'gt_path')
         if spec.kind != 'gt':
             self.layout.check_files(samples, 'mosaic_path')
         key = self._cache_key(spec, samples)
+        scores_key = _digest(dict(row=key, img_ids=self.img_ids))
+        scored = self._read_scores(spec, scores_key, num_samples, seed)
+        if scored is not None:
+            print_log(f'{spec.label}: scores read from the cache', logger='current')
+            return scored
         cached = self._read_cache(spec, key)
         if cached is not None:
             print_log(f'{spec.label}: detections read from {self._cache_file(spec)}',
                       logger='current')
-            result = RowResult(spec, cached['detections'], cached['face'], from_cache=True)
+            detections, face = cached['detections'], cached['face']
         else:
             if spec.kind == 'model':
                 detections, face = self._run_model(spec)
@@ -167,8 +209,9 @@ class RowEvaluator:
                 detections, face = self._run_files(spec, samples)
             write_json_atomic(dict(key=key, detections=detections, face=face),
                               self._cache_file(spec))
-            result = RowResult(spec, detections, face)
-        self._score(result)
+        result = RowResult(spec, face, len(self.img_ids), from_cache=cached is not None)
+        self._score(result, detections, num_samples, seed)
+        self._write_scores(result, scores_key, num_samples, seed)
         return result
 
     def _run_files(self, spec: RowSpec, samples: List[dict]):
@@ -216,8 +259,18 @@ class RowEvaluator:
         face = {k.split('/', 1)[1]: v for k, v in metrics.items() if k.startswith('face/')}
         return detections, face
 
-    def _score(self, result: RowResult) -> None:
+    def _resample_weights(self, num_samples: int, seed: int) -> np.ndarray:
+        if (num_samples, seed) not in self._weights:
+            self._weights[(num_samples, seed)] = resample_weights(len(self.img_ids), num_samples,
+                                                                  seed)
+        return self._weights[(num_samples, seed)]
+
+    def _score(self, result: RowResult, detections: List[dict], num_samples: int,
+               seed: int) -> None:
+        """COCOeval stats, then AP/AP50/AP75 under the shared image resamples."""
+        weights = self._resample_weights(num_samples, seed)
         for iou_type in ('bbox', 'keypoints'):
-            coco_eval = run_cocoeval(self.coco, result.detections, iou_type, self.img_ids)
+            coco_eval = run_cocoeval(self.coco, detections, iou_type, self.img_ids)
             result.stats.update(stats_of(coco_eval))
-            result.matches[iou_type] = ImageMatches(coco_eval)
+            for name, values in bootstrap_ap(ImageMatches(coco_eval), weights).items():
+                result.samples[f'{IOU_SHORT[iou_type]}_{name}'] = values

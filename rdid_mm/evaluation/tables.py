@@ -1,7 +1,7 @@
 """Table 1 and the strength sweep as numbers with bootstrap intervals, in markdown and CSV.
 
-Every row is resampled with the same image draws, so a row's difference to Mosaic has its own
-(paired) interval, narrower than the two rows' intervals suggest.
+Every row is resampled with the same image draws (``RowResult.samples``), so a row's difference
+to Mosaic has its own (paired) interval, narrower than the two rows' intervals suggest.
 """
 import csv
 import io
@@ -11,32 +11,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .bootstrap import bootstrap_ap, percentile_interval, resample_weights
+from .bootstrap import percentile_interval
 from .rows import RowResult
 
 AP_COLUMNS = ('bbox_AP', 'bbox_AP50', 'bbox_AP75', 'kpt_AP', 'kpt_AP50', 'kpt_AP75')
-IOU_SHORT = {'bbox': 'bbox', 'keypoints': 'kpt'}
 Estimate = Tuple[float, float, float]  # value, interval low, interval high
-
-
-def bootstrap_rows(results: Sequence[RowResult], num_samples: int,
-                   seed: int) -> Dict[str, Dict[str, np.ndarray]]:
-    """Bootstrap AP/AP50/AP75 of every row with one shared set of image draws."""
-    img_ids = results[0].matches['bbox'].img_ids
-    for result in results:
-        for matches in result.matches.values():
-            if matches.img_ids != img_ids:
-                raise ValueError(f'{result.spec.label} was scored on other images than '
-                                 f'{results[0].spec.label}; rows must share one split')
-    weights = resample_weights(len(img_ids), num_samples, seed)
-    samples = {}
-    for result in results:
-        row = {}
-        for iou_type, matches in result.matches.items():
-            for name, values in bootstrap_ap(matches, weights).items():
-                row[f'{IOU_SHORT[iou_type]}_{name}'] = values
-        samples[result.spec.slug] = row
-    return samples
 
 
 @dataclass
@@ -52,31 +31,30 @@ def _estimate(value: float, samples: np.ndarray, level: float) -> Estimate:
     return float(value), low, high
 
 
-def _line(block, result, mosaic, boot, level) -> TableLine:
-    own = boot[result.spec.slug]
+def _line(block, result, mosaic, level) -> TableLine:
+    own = result.samples
     values = {c: _estimate(result.stats[c], own[c], level) for c in AP_COLUMNS}
     diffs = None
     if mosaic is not None and mosaic is not result:
-        ref = boot[mosaic.spec.slug]
+        ref = mosaic.samples
         diffs = {c: _estimate(result.stats[c] - mosaic.stats[c], own[c] - ref[c], level)
                  for c in AP_COLUMNS}
     return TableLine(block, result, values, diffs)
 
 
-def table_lines(results: Sequence[RowResult], boot: Dict[str, Dict[str, np.ndarray]],
-                level: float = 0.95) -> List[TableLine]:
+def table_lines(results: Sequence[RowResult], level: float = 0.95) -> List[TableLine]:
     """Blocks per strength: GT, Mosaic sS, then the model rows at S (Table 1's order)."""
     strengths = sorted({r.spec.strength for r in results if r.spec.strength is not None})
     gt_rows = [r for r in results if r.spec.kind == 'gt']
     if not strengths:
-        return [_line(None, r, None, boot, level) for r in gt_rows]
+        return [_line(None, r, None, level) for r in gt_rows]
     lines = []
     for strength in strengths:
         at_strength = [r for r in results if r.spec.strength == strength]
         mosaic = next((r for r in at_strength if r.spec.kind == 'mosaic'), None)
         ordered = gt_rows + [r for r in at_strength if r.spec.kind == 'mosaic'] + [
             r for r in at_strength if r.spec.kind == 'model']
-        lines.extend(_line(strength, r, mosaic, boot, level) for r in ordered)
+        lines.extend(_line(strength, r, mosaic, level) for r in ordered)
     return lines
 
 
@@ -145,12 +123,12 @@ def table1_csv(lines: Sequence[TableLine]) -> str:
     return buffer.getvalue()
 
 
-def sweep_series(results: Sequence[RowResult], boot, level: float = 0.95):
+def sweep_series(results: Sequence[RowResult], level: float = 0.95):
     """{row name: {strength: {column: Estimate}}}; the GT row is the same at every strength."""
     strengths = sorted({r.spec.strength for r in results if r.spec.strength is not None})
     series: Dict[str, Dict[int, Dict[str, Estimate]]] = {}
     for result in results:
-        values = {c: _estimate(result.stats[c], boot[result.spec.slug][c], level)
+        values = {c: _estimate(result.stats[c], result.samples[c], level)
                   for c in AP_COLUMNS}
         targets = strengths if result.spec.kind == 'gt' else [result.spec.strength]
         for strength in targets:

@@ -1,6 +1,6 @@
 """The benchmark runs and accounts for the whole evaluation (a smoke test; no timing asserts)."""
 from rdid_mm.evaluation import benchmark_eval, format_benchmark
-from .conftest import SMALL_DETECTOR
+from .detector_double import SMALL_DETECTOR
 
 
 def test_benchmark_splits_the_evaluation_by_stage(sample_ann_file, sample_img_dir):

@@ -10,7 +10,7 @@ from rdid_mm.engine import RDIDRunner
 from rdid_mm.evaluation import KeypointRCNNMetric, ReferenceRowsHook
 from rdid_mm.evaluation.deid_layout import DeidLayout
 from rdid_mm.utils import register_all_modules
-from .conftest import GroundTruthKeypointRCNN
+from .detector_double import GroundTruthKeypointRCNN
 
 PAIR_KEYS = ['img_mosaic', 'img_gt']
 META_KEYS = ['img_id', 'ori_shape', 'face_boxes', 'gt_path', 'mosaic_path', 'strength']
