@@ -94,21 +94,22 @@ def build_deid_dataset(ann_file: Optional[str] = None, img_dir: Optional[str] = 
     layout = OutputLayout(out_dir, jpeg_quality)
     input_info = dict(kind=kind, ann_file=ann_file, img_dir=img_dir, wholebody_ann=wholebody_ann,
                       video=video)
+    source = None
+    if kind == 'coco':
+        source = CocoPersonSource(ann_file, img_dir, wholebody_ann)
+        if 'wholebody' in union.source_names and not source.has_face_boxes:
+            raise ValueError('the wholebody face source needs COCO-WholeBody face boxes: give '
+                             'wholebody_ann (or a COCO-WholeBody ann_file)')
+    elif kind == 'folder':
+        source = FolderSource(img_dir)
+    elif not osp.isfile(video):
+        raise FileNotFoundError(f'video not found: {video}')
     with _exclusive(layout):
         _prepare_output(layout, settings, overwrite)
         if kind == 'video':
             from .video import deidentify_video
             summary = deidentify_video(video, layout, settings, union, input_info, progress)
         else:
-            if kind == 'coco':
-                source = CocoPersonSource(ann_file, img_dir, wholebody_ann)
-                if 'wholebody' in union.source_names and not source.has_face_boxes:
-                    raise ValueError('the wholebody face source needs COCO-WholeBody face boxes: '
-                                     'give wholebody_ann (or a COCO-WholeBody ann_file)')
-            else:
-                if not osp.isdir(img_dir):
-                    raise FileNotFoundError(f'image folder not found: {img_dir}')
-                source = FolderSource(img_dir)
             summary = _build_images(source, layout, settings, union, input_info, workers,
                                     progress, started)
     return summary
@@ -206,7 +207,10 @@ def _build_images(source, layout, settings, union, input_info, workers, progress
     run_started = time.perf_counter()
     bar = ImageProgressBar(to_process, file=sys.stdout) if progress and to_process else None
     results = _run_tasks(pending, layout, settings, union, workers) if to_process else ()
+    first_result = None
     for record, timings in results:
+        if first_result is None:
+            first_result = time.perf_counter() - run_started
         log_record(record)
         for stage, seconds in timings.items():
             stage_seconds[stage] += seconds
@@ -220,6 +224,7 @@ def _build_images(source, layout, settings, union, input_info, workers, progress
     timing = dict(
         images_processed=to_process, images_resumed=resumed,
         seconds=round(time.perf_counter() - started, 3), loop_seconds=round(run_seconds, 3),
+        first_result_seconds=None if first_result is None else round(first_result, 3),
         images_per_second=round(to_process / run_seconds, 3) if run_seconds > 0 else None,
         stage_seconds={stage: round(stage_seconds[stage], 3) for stage in STAGES})
     _log_final(summary, timing, layout)

@@ -1,9 +1,10 @@
 """The work on one image: decode, detect, pixelate at each strength, encode, write, record.
 
-The record (``OUT/.deid_state/records/<file_name>.json``) is written last, so its presence with
-status ``done`` or ``failed`` means every output of the image is in place; a resumed run skips
-those images and retries skipped ones. Records hold everything ``faces.json`` and ``summary.json``
-are made of, so the final files do not depend on which run, worker or order produced an image.
+The record (under ``OUT/.deid_state/records/``, named by a hash of the file name) is written last,
+so its presence with status ``done`` or ``failed`` means every output of the image is in place; a
+resumed run skips those images and retries skipped ones. Records hold everything ``faces.json``
+and ``summary.json`` are made of, so the final files do not depend on which run, worker or order
+produced an image.
 """
 import os
 import time

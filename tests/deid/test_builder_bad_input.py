@@ -172,6 +172,9 @@ def test_argument_errors(bad_dataset, tmp_path, sample_ann_file):
             build_deid_dataset(**args)
     with pytest.raises(ValueError, match='either img_dir'):
         build_deid_dataset(ann_file=ann_file, out_dir=out_dir)
+    with pytest.raises(FileNotFoundError, match='nowhere'):
+        build_deid_dataset(img_dir=str(tmp_path / 'nowhere'), out_dir=out_dir)
+    assert not osp.exists(out_dir), 'refused arguments leave no output folder behind'
 
 
 def test_unsafe_and_colliding_file_names_are_skipped(tmp_path):
