@@ -12,6 +12,10 @@ alternately, step after step, on the same random batch. Phases of one ``train_st
 - ``gen_backward_step``: generator backward and optimiser step;
 - ``other``: the rest (data preprocessing, bookkeeping).
 
+A third column, ``CycleGAN-noid``, is RDID-GAN without CBAM and without the dist loss: mmagic's
+CycleGAN without its unused identity forwards, so RDID-GAN / CycleGAN-noid is the cost of CBAM and
+the dist loss alone.
+
 Example (the numbers in docs/models.md)::
 
     python tools/benchmark_train_step.py --batch-size 2 --size 128 --steps 5
@@ -25,10 +29,17 @@ from collections import defaultdict
 import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = {
-    'RDID-GAN': osp.join(REPO_ROOT, 'configs', 'rdid_gan_coco.py'),
-    'CycleGAN': osp.join(REPO_ROOT, 'configs', 'cyclegan',
-                         'cyclegan_lsgan-id0-resnet-in_8xb4-100e_deid-coco.py'),
+RDID_GAN_CONFIG = osp.join(REPO_ROOT, 'configs', 'rdid_gan_coco.py')
+CYCLEGAN_CONFIG = osp.join(REPO_ROOT, 'configs', 'cyclegan',
+                           'cyclegan_lsgan-id0-resnet-in_8xb4-100e_deid-coco.py')
+# name: (config, overrides of its model)
+MODELS_TIMED = {
+    'RDID-GAN': (RDID_GAN_CONFIG, {}),
+    'CycleGAN': (CYCLEGAN_CONFIG, {}),
+    # RDID-GAN without CBAM and without the dist loss computes what mmagic's CycleGAN computes
+    # (tests/models/test_rdid_gan.py) minus its unused identity forwards: the CBAM + dist cost.
+    'CycleGAN-noid': (RDID_GAN_CONFIG, {'generator.cbam_cfg': None,
+                                        'discriminator.cbam_cfg': None, 'dist_loss': None}),
 }
 PHASES = ('gen_forward', 'disc_step', 'gen_loss', 'gen_backward_step', 'other', 'total')
 
@@ -75,7 +86,9 @@ def build(name, args, device):
     from mmengine.optim import build_optim_wrapper
 
     from rdid_mm.registry import MODELS
-    cfg = Config.fromfile(CONFIGS[name])
+    config, overrides = MODELS_TIMED[name]
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict({f'model.{key}': value for key, value in overrides.items()})
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.to(device)
@@ -125,7 +138,7 @@ def main():
     import rdid_mm.models  # noqa: F401  (registers the models)
     init_default_scope('rdid_mm')
     device = torch.device(args.device)
-    models = {name: build(name, args, device) for name in CONFIGS}
+    models = {name: build(name, args, device) for name in MODELS_TIMED}
     batch = random_batch(args)
     message_hub = MessageHub.get_current_instance()
     times = {name: defaultdict(list) for name in models}
@@ -149,16 +162,18 @@ def main():
     print(f'device={device} torch={torch.__version__} threads={torch.get_num_threads()} '
           f'batch={args.batch_size} size={args.size} steps={args.steps} warmup={args.warmup} '
           f'amp={args.amp} channels_last={args.channels_last}')
-    header = f'{"phase (median s)":<20}' + ''.join(f'{name:>12}' for name in models)
+    header = f'{"phase (median s)":<20}' + ''.join(f'{name:>15}' for name in models)
     print(header)
     for phase in PHASES:
         print(f'{phase:<20}' + ''.join(
-            f'{statistics.median(times[name][phase]):>12.3f}' for name in models))
+            f'{statistics.median(times[name][phase]):>15.3f}' for name in models))
     totals = {name: statistics.median(times[name]['total']) for name in models}
     for name, total in totals.items():
         print(f'{name}: {args.batch_size / total:.3f} images/s')
     ratio = totals['RDID-GAN'] / totals['CycleGAN']
     print(f'RDID-GAN / CycleGAN train-step time: {ratio:.3f} (target <= 1.15)')
+    ratio = totals['RDID-GAN'] / totals['CycleGAN-noid']
+    print(f'RDID-GAN / CycleGAN-noid (the cost of CBAM and the dist loss): {ratio:.3f}')
 
 
 if __name__ == '__main__':

@@ -18,7 +18,7 @@ class DeidPairedDataset(BaseDataset):
     Layout under ``data_root``::
 
         gt/<file_name>                    the original image
-        mosaic/s{S}/<stem>.png            pixelated at strength S (.jpg if built with a JPEG quality)
+        mosaic/s{S}/<stem>.png            pixelated at strength S (.jpg: built with a JPEG quality)
         annotations/person_keypoints.json COCO images (id, file_name, height, width)
         faces.json                        {file_name: [[x, y, w, h, score, source], ...]}
 
@@ -133,7 +133,7 @@ class DeidPairedDataset(BaseDataset):
 
     @staticmethod
     def _mosaic_path(folder: str, file_name: str) -> str:
-        """``<folder>/<stem>.png`` (lossless, the default) or ``.jpg`` (built with a JPEG quality)."""
+        """``<folder>/<stem>.png`` (lossless, the default) or ``.jpg`` (with a JPEG quality)."""
         stem = osp.splitext(osp.basename(file_name))[0]
         for ext in MOSAIC_EXTENSIONS:
             path = osp.join(folder, stem + ext)

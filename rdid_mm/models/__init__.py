@@ -20,6 +20,6 @@ from .rdid_gan import RDIDGAN  # noqa: E402
 
 __all__ = [
     'AttnPatchDiscriminator', 'CBAM', 'ConvModuleWithAttention', 'CycleLoss', 'DistLoss',
-    'IdentityLoss', 'Pix2PixBaseline', 'RDIDGAN', 'RDIDResnetGenerator', 'ResidualBlockWithAttention',
-    'RestorationVisHook', 'paste_face_regions'
+    'IdentityLoss', 'Pix2PixBaseline', 'RDIDGAN', 'RDIDResnetGenerator',
+    'ResidualBlockWithAttention', 'RestorationVisHook', 'paste_face_regions'
 ]

@@ -3,6 +3,8 @@ import shutil
 
 import pytest
 
+import rdid_mm  # noqa: F401  (its numpy 2 shim must precede any mmagic import)
+
 
 @pytest.fixture
 def deid_copy(deid_sample, tmp_path):

@@ -1,6 +1,8 @@
 """Fixtures of the model tests."""
 import pytest
 
+import rdid_mm  # noqa: F401  (its numpy 2 shim must precede any mmagic import)
+
 
 @pytest.fixture
 def rdid_scope():

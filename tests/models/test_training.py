@@ -1,6 +1,8 @@
 """Training through the real MMEngine Runner (rdid_mm's RDIDRunner) on the de-identified sample."""
 import glob
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -73,8 +75,28 @@ def test_two_iterations_save_weights_that_reload_and_a_checkpoint_that_resumes(
 
 def test_the_test_entry_restores_the_sample_with_a_weights_file(deid_sample, tmp_path):
     work_dir = tmp_path / 'train'
-    apis.build_runner(tiny_cfg('rdid_gan', deid_sample, work_dir, **{'train_cfg.max_iters': 2})).train()
+    cfg = tiny_cfg('rdid_gan', deid_sample, work_dir, **{'train_cfg.max_iters': 2})
+    apis.build_runner(cfg).train()
     metrics = apis.test(osp.join(REPO_ROOT, TINY['rdid_gan']), str(work_dir / 'iter_2.safetensors'),
                    work_dir=str(tmp_path / 'test'), paste_to_face_boxes=True,
                    cfg_options=data_options(deid_sample))
     assert {'face/PSNR', 'face/mosaic_PSNR'} <= set(metrics)
+
+
+def test_train_script_runs_the_entry_config(deid_sample, tmp_path):
+    """``python tools/train.py configs/rdid_gan_coco.py`` with the paper-size networks: one
+    iteration on one 256x256 face crop of the sample, saving its weights file."""
+    options = [f'{loader}.dataset.data_root={deid_sample}'
+               for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    options += ['train_cfg.max_iters=1', 'train_dataloader.batch_size=1',
+                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
+    result = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
+         osp.join(REPO_ROOT, 'configs', 'rdid_gan_coco.py'), '--work-dir', str(tmp_path),
+         '--cfg-options', *options],
+        capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / 'iter_1.safetensors').is_file()
+    state_dict = load_state_dict_file(str(tmp_path / 'iter_1.safetensors'))
+    assert any('.cbam.' in key for key in state_dict)
+    assert state_dict['generators.gt.model.3.block.0.conv.weight'].shape == (256, 256, 3, 3)

@@ -21,6 +21,7 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 
 from rdid_mm.registry import MODELS
@@ -45,8 +46,10 @@ class ChannelAttention(nn.Module):
             nn.Conv2d(hidden_channels, channels, kernel_size=1, bias=True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        avg = self.mlp(torch.mean(x, dim=(2, 3), keepdim=True))
-        peak = self.mlp(torch.amax(x, dim=(2, 3), keepdim=True))
+        # Both pooled vectors through the shared MLP in one call; max pooling with indices (as the
+        # official code) has a cheaper backward than amax.
+        pooled = torch.cat([F.adaptive_avg_pool2d(x, 1), F.adaptive_max_pool2d(x, 1)], dim=0)
+        avg, peak = self.mlp(pooled).chunk(2, dim=0)
         return x * torch.sigmoid(avg + peak)
 
 
@@ -63,7 +66,7 @@ class SpatialAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = torch.cat(
-            [torch.mean(x, dim=1, keepdim=True), torch.amax(x, dim=1, keepdim=True)], dim=1)
+            [torch.mean(x, dim=1, keepdim=True), torch.max(x, dim=1, keepdim=True)[0]], dim=1)
         logits = self.conv(pooled)
         if self.norm is not None:
             logits = self.norm(logits)

@@ -1,4 +1,4 @@
-"""Loss terms. The adversarial loss is mmagic's ``GANLoss`` (``gan_type='lsgan'`` or ``'vanilla'``)."""
+"""Loss terms; the adversarial loss is mmagic's ``GANLoss`` (``gan_type='lsgan' | 'vanilla'``)."""
 from .bidirectional_l1_loss import BidirectionalL1Loss, CycleLoss, DistLoss, IdentityLoss
 
 __all__ = ['BidirectionalL1Loss', 'CycleLoss', 'DistLoss', 'IdentityLoss']
