@@ -14,6 +14,7 @@ from mmagic.registry import MODEL_WRAPPERS as MMAGIC_MODEL_WRAPPERS
 from mmagic.registry import MODELS as MMAGIC_MODELS
 from mmagic.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMAGIC_OPTIM_WRAPPER_CONSTRUCTORS
 from mmagic.registry import OPTIM_WRAPPERS as MMAGIC_OPTIM_WRAPPERS
+from mmagic.registry import OPTIMIZERS as MMAGIC_OPTIMIZERS
 from mmagic.registry import PARAM_SCHEDULERS as MMAGIC_PARAM_SCHEDULERS
 from mmagic.registry import RUNNERS as MMAGIC_RUNNERS
 from mmagic.registry import TRANSFORMS as MMAGIC_TRANSFORMS
@@ -33,9 +34,10 @@ def _child(name, parent, locations=()):
 
 RUNNERS = _child('runner', MMAGIC_RUNNERS, ['rdid_mm.engine'])
 LOOPS = _child('loop', MMAGIC_LOOPS, ['rdid_mm.engine'])
-HOOKS = _child('hook', MMAGIC_HOOKS, ['rdid_mm.engine', 'rdid_mm.evaluation'])
+HOOKS = _child('hook', MMAGIC_HOOKS, ['rdid_mm.engine', 'rdid_mm.evaluation', 'rdid_mm.models'])
 MODELS = _child('model', MMAGIC_MODELS, ['rdid_mm.models'])
 MODEL_WRAPPERS = _child('model_wrapper', MMAGIC_MODEL_WRAPPERS, ['rdid_mm.models'])
+OPTIMIZERS = _child('optimizer', MMAGIC_OPTIMIZERS)
 OPTIM_WRAPPERS = _child('optim_wrapper', MMAGIC_OPTIM_WRAPPERS)
 OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     MMAGIC_OPTIM_WRAPPER_CONSTRUCTORS)

@@ -3,6 +3,8 @@ import os.path as osp
 
 import pytest
 
+import rdid_mm  # noqa: F401  (the numpy shims, before any test module imports mmagic)
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE_DIR = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'coco_person_sample')
 

@@ -17,10 +17,14 @@ train_dataloader = dict(
     batch_size=2,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(num_workers=0, dataset=dict(data_root=data_root))
+    dataset=dict(data_root=data_root, subset='all', pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, dataset=dict(data_root=data_root, subset='all'))
 test_dataloader = val_dataloader
-test_evaluator = [dict(type='FaceRegionQualityMetric', pred_key='fake_gt')]
+# No Keypoint R-CNN here (its COCO weights are downloaded; tests score AP separately), so no
+# best-by-AP checkpoint and no reference rows.
+val_evaluator = [dict(type='FaceRegionQualityMetric', pred_key='fake_gt')]
+test_evaluator = val_evaluator
+custom_hooks = [dict(type='RestorationVisHook', interval=1, max_samples=4)]
 
 max_iters = 4
 train_cfg = dict(max_iters=max_iters, val_interval=2)
@@ -29,5 +33,5 @@ param_scheduler = [
 ]
 default_hooks = dict(
     logger=dict(interval=1),
-    checkpoint=dict(interval=2, max_keep_ckpts=2))
+    checkpoint=dict(interval=2, max_keep_ckpts=2, save_best=None))
 env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(opencv_num_threads=1))

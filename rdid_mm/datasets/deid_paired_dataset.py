@@ -1,5 +1,6 @@
 """The paired de-identification dataset: the builder's output read as (mosaic, gt) pairs."""
 import os.path as osp
+import random
 from typing import List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
@@ -38,6 +39,10 @@ class DeidPairedDataset(BaseDataset):
         faces_file: the face boxes json relative to ``data_root`` (or absolute).
         gt_dir, mosaic_dir: folder names of the originals and the pixelated images.
         filter_cfg: ``dict(require_faces=True)`` drops images without face boxes.
+        subset: ``'all'``; or ``'train'`` / ``'val'``: the images left after, or the
+            ``num_val_images`` held out for, model selection (a seeded random choice of image ids,
+            the same for both, so the two never overlap).
+        num_val_images, split_seed: size and seed of that held-out validation split.
         pipeline, test_mode, indices, lazy_init, max_refetch: as mmengine's ``BaseDataset``.
     """
 
@@ -51,6 +56,9 @@ class DeidPairedDataset(BaseDataset):
                  gt_dir: str = 'gt',
                  mosaic_dir: str = 'mosaic',
                  filter_cfg: Optional[dict] = None,
+                 subset: str = 'all',
+                 num_val_images: int = 0,
+                 split_seed: int = 0,
                  pipeline: Sequence = (),
                  test_mode: bool = False,
                  indices: Optional[Union[int, Sequence[int]]] = None,
@@ -60,6 +68,13 @@ class DeidPairedDataset(BaseDataset):
         if not strengths or any(int(s) != s or s < 1 for s in strengths):
             raise ValueError(f'strengths must be positive integers, got {strengths}')
         self.strengths = [int(s) for s in strengths]
+        if subset not in ('all', 'train', 'val'):
+            raise ValueError(f"subset must be 'all', 'train' or 'val', got {subset!r}")
+        if subset != 'all' and num_val_images < 1:
+            raise ValueError(f'subset={subset!r} needs num_val_images >= 1')
+        self.subset = subset
+        self.num_val_images = num_val_images
+        self.split_seed = split_seed
         self.faces_file = faces_file
         self.gt_dir = gt_dir
         self.mosaic_dir = mosaic_dir
@@ -87,6 +102,7 @@ class DeidPairedDataset(BaseDataset):
         images = load(ann_path).get('images')
         if not images:
             raise ValueError(f'{ann_path}: no images listed')
+        images = self._select_subset(images, ann_path)
         faces = load(faces_path)
         if not isinstance(faces, dict):
             raise ValueError(f'{faces_path}: expected {{file_name: [[x, y, w, h, ...], ...]}}, '
@@ -130,6 +146,18 @@ class DeidPairedDataset(BaseDataset):
             raise ValueError(f'{self.data_root}: no (mosaic, gt) pair found for strengths '
                              f'{self.strengths} ({len(missing)} with a missing file)')
         return data_list
+
+    def _select_subset(self, images: List[dict], ann_path: str) -> List[dict]:
+        """The images of ``self.subset``: a seeded choice of ``num_val_images`` ids is 'val'."""
+        if self.subset == 'all':
+            return images
+        ids = sorted(int(image['id']) for image in images)
+        if self.num_val_images >= len(ids):
+            raise ValueError(f'{ann_path}: cannot hold out {self.num_val_images} validation '
+                             f'images from {len(ids)}')
+        val_ids = set(random.Random(self.split_seed).sample(ids, self.num_val_images))
+        keep_val = self.subset == 'val'
+        return [image for image in images if (int(image['id']) in val_ids) == keep_val]
 
     @staticmethod
     def _mosaic_path(folder: str, file_name: str) -> str:

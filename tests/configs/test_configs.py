@@ -111,3 +111,22 @@ def test_tiny_configs_read_the_sample(path, deid_sample):
         dataset = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=deid_sample))
         item = dataset[0]
     assert item['inputs']['img_mosaic'].shape == item['inputs']['img_gt'].shape == (3, 64, 64)
+
+
+@pytest.mark.parametrize('path', [ENTRY, OURS, RESIZE, CYCLEGAN, PIX2PIX],
+                         ids=lambda p: osp.basename(p))
+def test_full_configs_select_models_by_keypoint_ap_on_a_held_out_training_split(path):
+    cfg = Config.fromfile(path)
+    train_set, val_set = cfg.train_dataloader.dataset, cfg.val_dataloader.dataset
+    test_set = cfg.test_dataloader.dataset
+    assert (train_set.subset, val_set.subset) == ('train', 'val')
+    assert train_set.num_val_images == val_set.num_val_images > 0
+    assert train_set.data_root == val_set.data_root != test_set.data_root
+    assert test_set.data_root.endswith('val2017') and test_set.get('subset', 'all') == 'all'
+    val_ap = [m for m in cfg.val_evaluator if m['type'] == 'KeypointRCNNMetric']
+    test_ap = [m for m in cfg.test_evaluator if m['type'] == 'KeypointRCNNMetric']
+    assert val_ap[0].ann_file.startswith(train_set.data_root)
+    assert test_ap[0].ann_file.startswith(test_set.data_root)
+    assert cfg.default_hooks.checkpoint.save_best == 'coco/kpt_AP'
+    assert cfg.default_hooks.checkpoint.rule == 'greater'
+    assert any(h['type'] == 'ReferenceRowsHook' for h in cfg.custom_hooks)

@@ -132,3 +132,29 @@ def test_size_mismatch_names_both_files(rdid_scope, deid_copy):
     dataset = build(deid_copy, strengths=[8], test_mode=True, pipeline=LOAD)
     with pytest.raises(ValueError, match=osp.basename(mosaic_path)):
         dataset.prepare_data(0)
+
+
+def test_validation_split_is_held_out_from_training_images(rdid_scope, deid_sample):
+    images = read_json(osp.join(deid_sample, 'annotations', 'person_keypoints.json'))['images']
+    all_ids = {image['id'] for image in images}
+    val = build(deid_sample, subset='val', num_val_images=1, test_mode=True)
+    train = build(deid_sample, subset='train', num_val_images=1, test_mode=True)
+    val_ids = {info['img_id'] for info in val}
+    train_ids = {info['img_id'] for info in train}
+    assert len(val_ids) == 1 and len(train_ids) == len(all_ids) - 1
+    assert val_ids | train_ids == all_ids and not val_ids & train_ids
+    again = build(deid_sample, subset='val', num_val_images=1, test_mode=True)
+    assert {info['img_id'] for info in again} == val_ids, 'the split must be reproducible'
+    other_seed = {frozenset(info['img_id'] for info in build(
+        deid_sample, subset='val', num_val_images=1, split_seed=seed, test_mode=True))
+        for seed in range(8)}
+    assert len(other_seed) > 1, 'the seed must choose the held-out images'
+
+
+def test_validation_split_errors_name_the_problem(rdid_scope, deid_sample):
+    with pytest.raises(ValueError, match='needs num_val_images >= 1'):
+        build(deid_sample, subset='val')
+    with pytest.raises(ValueError, match='cannot hold out 4 validation images from 4'):
+        build(deid_sample, subset='train', num_val_images=4)
+    with pytest.raises(ValueError, match="subset must be 'all', 'train' or 'val'"):
+        build(deid_sample, subset='test')
