@@ -89,13 +89,22 @@ def test_train_script_runs_the_entry_config(deid_sample, tmp_path):
     options = [f'{loader}.dataset.data_root={deid_sample}'
                for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
     options += ['train_cfg.max_iters=1', 'train_dataloader.batch_size=1',
-                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
+                'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+                'val_dataloader.num_workers=0',
+                # hold out one of the four images for validation, as the config holds out 500
+                'train_dataloader.dataset.num_val_images=1',
+                'val_dataloader.dataset.num_val_images=1',
+                # the reference-rows hook scores GT and Mosaic with a random-weights detector
+                f'val_evaluator.0.ann_file={deid_sample}/annotations/person_keypoints.json',
+                'val_evaluator.0.detector.weights=None', 'val_evaluator.0.detector.min_size=128',
+                'val_evaluator.0.detector.max_size=192']
     result = subprocess.run(
         [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
          osp.join(REPO_ROOT, 'configs', 'rdid_gan_coco.py'), '--work-dir', str(tmp_path),
          '--cfg-options', *options],
         capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert 'ReferenceRowsHook: scoring the gt row (img_gt) once' in result.stdout
     assert (tmp_path / 'iter_1.safetensors').is_file()
     state_dict = load_state_dict_file(str(tmp_path / 'iter_1.safetensors'))
     assert any('.cbam.' in key for key in state_dict)
