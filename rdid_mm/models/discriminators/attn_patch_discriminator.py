@@ -4,15 +4,14 @@ from typing import Optional
 import torch
 import torch.nn as nn
 from mmcv.cnn import build_conv_layer
-from mmengine.model import BaseModule
 
 from rdid_mm.models.layers.conv_module_with_attention import ConvModuleWithAttention
+from rdid_mm.models.layers.generation_init import GenerationInitModule
 from rdid_mm.registry import MODELS
-from rdid_mm.utils.compat import generation_init_weights
 
 
 @MODELS.register_module()
-class AttnPatchDiscriminator(BaseModule):
+class AttnPatchDiscriminator(GenerationInitModule):
     """mmagic's ``PatchDiscriminator`` layout; CBAM after the norm of each inner conv block.
 
     The input conv block (no norm) and the final 1-channel convolution carry no attention; the
@@ -74,17 +73,7 @@ class AttnPatchDiscriminator(BaseModule):
                 stride=1,
                 padding=padding))
         self.model = nn.Sequential(*sequence)
-        self.init_type = 'normal' if init_cfg is None else init_cfg.get('type', 'normal')
-        self.init_gain = 0.02 if init_cfg is None else init_cfg.get('gain', 0.02)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Patch logits (N, 1, H', W') for images (N, C, H, W)."""
         return self.model(x)
-
-    def init_weights(self) -> None:
-        """CycleGAN's initialisation (N(0, gain) for every conv, CBAM's included)."""
-        if self.init_cfg is not None and self.init_cfg['type'] == 'Pretrained':
-            super().init_weights()
-            return
-        generation_init_weights(self, init_type=self.init_type, init_gain=self.init_gain)
-        self._is_init = True

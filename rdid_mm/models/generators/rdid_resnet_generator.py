@@ -3,18 +3,17 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from rdid_mm.models.layers.conv_module_with_attention import ConvModuleWithAttention
+from rdid_mm.models.layers.generation_init import GenerationInitModule
 from rdid_mm.registry import MODELS
-from rdid_mm.utils.compat import generation_init_weights
 from .residual_block_with_attention import ResidualBlockWithAttention
 
 CBAM_POSITIONS = ('stem', 'down', 'res')
 
 
 @MODELS.register_module()
-class RDIDResnetGenerator(BaseModule):
+class RDIDResnetGenerator(GenerationInitModule):
     """mmagic's ``ResnetGenerator`` layout with CBAM after instance norm.
 
     Layout (as mmagic's): reflect-padded 7x7 stride-1 stem, two stride-2 3x3 convolutions,
@@ -119,17 +118,7 @@ class RDIDResnetGenerator(BaseModule):
                 act_cfg=dict(type='Tanh'),
                 padding_mode=padding_mode))
         self.model = nn.Sequential(*model)
-        self.init_type = 'normal' if init_cfg is None else init_cfg.get('type', 'normal')
-        self.init_gain = 0.02 if init_cfg is None else init_cfg.get('gain', 0.02)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Translate a batch (N, C, H, W); H and W must be multiples of 4."""
         return self.model(x)
-
-    def init_weights(self) -> None:
-        """CycleGAN's initialisation (N(0, gain) for every conv, CBAM's included)."""
-        if self.init_cfg is not None and self.init_cfg['type'] == 'Pretrained':
-            super().init_weights()
-            return
-        generation_init_weights(self, init_type=self.init_type, init_gain=self.init_gain)
-        self._is_init = True
