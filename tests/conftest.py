@@ -1,4 +1,5 @@
 """Shared fixtures: the real COCO sample beside the checkout, and a de-identified copy of it."""
+import os
 import os.path as osp
 
 import pytest
@@ -6,12 +7,13 @@ import pytest
 import rdid_mm  # noqa: F401  (the numpy shims, before any test module imports mmagic)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SAMPLE_DIR = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'coco_person_sample')
+SAMPLE_DIR = os.environ.get(
+    'RDID_SAMPLE', osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'coco_person_sample'))
 
 
 @pytest.fixture(scope='session')
 def sample_dir():
-    """``../shared/data/coco_person_sample``: 4 real COCO val2017 images with keypoints."""
+    """``../shared/data/coco_person_sample`` (or ``$RDID_SAMPLE``): 4 COCO val2017 images."""
     if not osp.isdir(SAMPLE_DIR):
         pytest.fail(f'the shared COCO sample is missing: {SAMPLE_DIR}')
     return SAMPLE_DIR
