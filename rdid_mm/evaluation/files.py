@@ -8,11 +8,15 @@ import numpy as np
 
 
 def read_rgb(path: str) -> np.ndarray:
-    """Decode an image file into an ``H x W x 3`` uint8 RGB array; clear errors for bad files."""
+    """Decode an image file into an ``H x W x 3`` uint8 RGB array; clear errors for bad files.
+
+    EXIF orientation is not applied: COCO's boxes and keypoints follow the stored pixels, and the
+    builder and the paired dataset read images the same way.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'image file not found: {path}')
     data = np.fromfile(path, dtype=np.uint8)
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     if bgr is None:
         raise ValueError(f'{path}: not a decodable image')
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
