@@ -1,5 +1,5 @@
 """The Python API behind ``tools/``: train, test, and load a trained model."""
-from .inference import init_model
+from .inference import init_model, restore_folder, restore_image
 from .test import format_metrics_table, test
 from .train import AmpUnavailableError, build_runner, load_config, train
 
@@ -10,5 +10,6 @@ USER_ERRORS = (AmpUnavailableError, CheckpointError, FileNotFoundError)
 
 __all__ = [
     'AmpUnavailableError', 'CheckpointError', 'USER_ERRORS', 'build_runner',
-    'format_metrics_table', 'init_model', 'load_config', 'test', 'train'
+    'format_metrics_table', 'init_model', 'load_config', 'restore_folder', 'restore_image',
+    'test', 'train'
 ]
