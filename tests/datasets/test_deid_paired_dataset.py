@@ -5,20 +5,18 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 
 import rdid_mm.datasets  # noqa: F401
 from rdid_mm.models.face_paste import box_to_slices
 from rdid_mm.registry import DATASETS
+from tests.conftest import REPO_ROOT
 
 PAIR = ['img_mosaic', 'img_gt']
 META = ['img_id', 'ori_shape', 'face_boxes', 'gt_path', 'mosaic_path', 'strength']
-LOAD = [
-    dict(type='LoadImageFromFile', key='img_mosaic', color_type='color_ignore_orientation',
-         channel_order='rgb', imdecode_backend='pillow'),
-    dict(type='LoadImageFromFile', key='img_gt', color_type='color_ignore_orientation',
-         channel_order='rgb', imdecode_backend='pillow'),
-    dict(type='CheckPairedImages', keys=PAIR),
-]
+# The loading steps the configs ship (PIL, EXIF orientation not applied).
+LOAD = Config.fromfile(
+    osp.join(REPO_ROOT, 'configs', '_base_', 'datasets', 'deid_coco.py')).load_pair
 
 
 def build(data_root, **kwargs):

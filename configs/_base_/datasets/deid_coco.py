@@ -55,30 +55,23 @@ train_dataloader = dict(
         subset='train',
         num_val_images=num_val_images,
         pipeline=train_pipeline))
+# Validation and test: whole images at full resolution, one per batch (their sizes differ).
+whole_image_loader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False))
+whole_image_dataset = dict(
+    type=dataset_type, strengths=strengths, test_mode=True, pipeline=test_pipeline)
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    **whole_image_loader,
     dataset=dict(
-        type=dataset_type,
+        **whole_image_dataset,
         data_root=train_data_root,
-        strengths=strengths,
         subset='val',
-        num_val_images=num_val_images,
-        test_mode=True,
-        pipeline=test_pipeline))
+        num_val_images=num_val_images))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=val_data_root,
-        strengths=strengths,
-        test_mode=True,
-        pipeline=test_pipeline))
+    **whole_image_loader, dataset=dict(**whole_image_dataset, data_root=val_data_root))
 
 # MMEngine's loops and evaluator (the metrics are plain BaseMetrics, not mmagic GenMetrics).
 val_cfg = dict(type='ValLoop')
