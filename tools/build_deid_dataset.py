@@ -37,6 +37,9 @@ def parse_args(argv=None):
     parser.add_argument('--jpeg-quality', type=int, help='write JPEG mosaics instead of PNG')
     parser.add_argument('--require-all-faces', action='store_true',
                         help='fail (do not publish) images where the audit finds a missed face')
+    parser.add_argument('--privacy-check', action='store_true',
+                        help='after the build, report per strength how identifiable the mosaics '
+                        'still are (rank of the own original, dlib embedder; needs gt/)')
     parser.add_argument('--overwrite', action='store_true',
                         help='rebuild an output folder built with other settings')
     return parser.parse_args(argv)
@@ -56,6 +59,10 @@ def face_source_configs(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.privacy_check and args.publish:
+        print('build_deid_dataset.py: error: --privacy-check needs the originals (gt/), which '
+              '--publish leaves out', file=sys.stderr)
+        return 2
     try:
         summary = build_deid_dataset(
             ann_file=args.ann_file, img_dir=args.img_dir, video=args.video, out_dir=args.out,
@@ -63,6 +70,10 @@ def main(argv=None):
             wholebody_ann=args.wholebody_ann, margin=args.margin, workers=args.workers,
             publish=args.publish, jpeg_quality=args.jpeg_quality,
             require_all_faces=args.require_all_faces, overwrite=args.overwrite)
+        if args.privacy_check:
+            # rdid_mm.deid never imports the privacy package (it sits above it): the tool does.
+            from rdid_mm.privacy import privacy_check
+            print('\n'.join(privacy_check(args.out, args.strengths)['lines']))
     except (ValueError, FileNotFoundError, ImportError) as err:
         print(f'build_deid_dataset.py: error: {err}', file=sys.stderr)
         return 2
