@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rdid_mm.evaluation.files import read_rgb
-from rdid_mm.privacy import IdentityAudit
+from rdid_mm.privacy import IdentityAudit, identity_top1
 
 from .conftest import box_slices, flip_faces, sample_faces, write_row
 
@@ -102,13 +102,21 @@ def test_mosaic_ranks_match_a_direct_dlib_computation(audit, privacy_sample):
         assert result.rank == 1 + int(np.sum(np.delete(distances, k) < distances[k]))
 
 
-def test_align_with_the_originals_landmarks(privacy_sample, dlib_embedder):
-    audit = IdentityAudit(privacy_sample, embedder=dlib_embedder, align='original')
-    results = audit.score(audit.row('mosaic:s16'))
-    assert len(results) == len(audit.faces)
-    own = IdentityAudit(privacy_sample, embedder=dlib_embedder).score(
-        IdentityAudit(privacy_sample, embedder=dlib_embedder).row('mosaic:s16'))
+def test_align_with_the_originals_landmarks(audit, privacy_sample, dlib_embedder):
+    aligned = IdentityAudit(privacy_sample, embedder=dlib_embedder, align='original')
+    results = aligned.score(aligned.row('mosaic:s16'))
+    assert len(results) == len(aligned.faces)
+    own = audit.score(audit.row('mosaic:s16'))
     assert [r.distance for r in results] != [r.distance for r in own]
+
+
+def test_identity_top1_column_for_table1(audit):
+    row = audit.row('mosaic:s8')
+    columns = identity_top1(audit, row)
+    results = audit.score(row)
+    assert columns['identity_faces'] == len(results) == len(audit.faces)
+    assert columns['identity_top1'] == pytest.approx(np.mean([r.rank == 1 for r in results]))
+    assert columns['identity_chance'] == pytest.approx(1 / audit.gallery.size)
 
 
 def test_bad_rows_and_mismatched_images_are_named(audit, privacy_sample, tmp_path):

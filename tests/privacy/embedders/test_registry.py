@@ -39,11 +39,17 @@ class TinyNet(torch.nn.Module):
         return self.fc(torch.relu(self.conv(x)).flatten(1))
 
 
-def test_onnx_embedder_runs_a_model_file_given_by_path(tmp_path):
-    import cv2
+def export_tiny_net(tmp_path):
+    """A real ONNX file (a random 2-layer net standing in for ArcFace) and its torch module."""
     net = TinyNet().eval()
     path = str(tmp_path / 'tiny_face.onnx')
     torch.onnx.export(net, torch.zeros(1, 3, 32, 32), path, input_names=['x'], dynamo=False)
+    return net, path
+
+
+def test_onnx_embedder_runs_a_model_file_given_by_path(tmp_path):
+    import cv2
+    net, path = export_tiny_net(tmp_path)
     embedder = build_embedder(dict(type='onnx', model_path=path, input_size=32,
                                    landmark_source=None))
     assert isinstance(embedder, OnnxEmbedder)
@@ -63,3 +69,21 @@ def test_onnx_embedder_runs_a_model_file_given_by_path(tmp_path):
 def test_onnx_embedder_names_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='ONNX embedder model file not found'):
         build_embedder(dict(type='onnx', model_path=str(tmp_path / 'arcface.onnx')))
+
+
+def test_onnx_embedder_aligns_with_centerface_landmarks(tmp_path):
+    """The five points ArcFace is aligned with, from CenterFace, on scikit-image's astronaut."""
+    import skimage.data
+    _, path = export_tiny_net(tmp_path)
+    embedder = OnnxEmbedder(path, input_size=32)
+    image = skimage.data.astronaut()
+    box = [175, 76, 91, 91]  # dlib's HOG box of her face
+    points = embedder.landmarks(image, box)
+    assert points.shape == (5, 2)
+    left_eye, right_eye, nose, mouth_left, mouth_right = points
+    assert left_eye[0] < right_eye[0] and mouth_left[0] < mouth_right[0]
+    assert max(left_eye[1], right_eye[1]) < nose[1] < min(mouth_left[1], mouth_right[1])
+    assert np.all((points >= [175, 76]) & (points <= [266, 167]))
+    aligned = embedder.embed(image, box)
+    assert not np.allclose(aligned, embedder.embed(image, box, landmarks=points + [8, 0]))
+    assert np.allclose(aligned, embedder.embed(image, box, landmarks=points))
