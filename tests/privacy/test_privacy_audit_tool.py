@@ -73,3 +73,15 @@ def test_missing_dataset_is_one_line_error(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         f'privacy_audit.py: error: de-identified dataset folder not found: {tmp_path}/none')
+
+
+def test_bad_embedder_is_one_line_error(privacy_sample, tmp_path):
+    missing = run_audit(privacy_sample, '--embedder', str(tmp_path / 'arcface.onnx'), '--out',
+                        str(tmp_path / 'o'))
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines()[-1] == (
+        f'privacy_audit.py: error: ONNX embedder model file not found: {tmp_path}/arcface.onnx')
+    unknown = run_audit(privacy_sample, '--embedder', 'arcface', '--out', str(tmp_path / 'o'))
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().splitlines()[-1].startswith(
+        "privacy_audit.py: error: unknown face embedder 'arcface'; registered: [")
