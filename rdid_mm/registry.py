@@ -9,6 +9,7 @@ from mmagic.registry import DATA_SAMPLERS as MMAGIC_DATA_SAMPLERS
 from mmagic.registry import DATASETS as MMAGIC_DATASETS
 from mmagic.registry import EVALUATORS as MMAGIC_EVALUATORS
 from mmagic.registry import HOOKS as MMAGIC_HOOKS
+from mmagic.registry import LOG_PROCESSORS as MMAGIC_LOG_PROCESSORS
 from mmagic.registry import LOOPS as MMAGIC_LOOPS
 from mmagic.registry import METRICS as MMAGIC_METRICS
 from mmagic.registry import MODEL_WRAPPERS as MMAGIC_MODEL_WRAPPERS
@@ -17,10 +18,12 @@ from mmagic.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMAGIC_OPTIM_WRAPPER_C
 from mmagic.registry import OPTIM_WRAPPERS as MMAGIC_OPTIM_WRAPPERS
 from mmagic.registry import OPTIMIZERS as MMAGIC_OPTIMIZERS
 from mmagic.registry import PARAM_SCHEDULERS as MMAGIC_PARAM_SCHEDULERS
+from mmagic.registry import RUNNER_CONSTRUCTORS as MMAGIC_RUNNER_CONSTRUCTORS
 from mmagic.registry import RUNNERS as MMAGIC_RUNNERS
 from mmagic.registry import TRANSFORMS as MMAGIC_TRANSFORMS
 from mmagic.registry import VISBACKENDS as MMAGIC_VISBACKENDS
 from mmagic.registry import VISUALIZERS as MMAGIC_VISUALIZERS
+from mmagic.registry import WEIGHT_INITIALIZERS as MMAGIC_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
 
@@ -34,6 +37,11 @@ def _child(name, parent, locations=()):
 
 
 RUNNERS = _child('runner', MMAGIC_RUNNERS, ['rdid_mm.engine'])
+# Every registry a Runner builds from under scope 'rdid_mm' needs a child here: without one MMEngine
+# warns "Failed to search registry with scope rdid_mm" and falls back (e.g. for log_processor).
+RUNNER_CONSTRUCTORS = _child('runner constructor', MMAGIC_RUNNER_CONSTRUCTORS)
+LOG_PROCESSORS = _child('log_processor', MMAGIC_LOG_PROCESSORS)
+WEIGHT_INITIALIZERS = _child('weight initializer', MMAGIC_WEIGHT_INITIALIZERS)
 LOOPS = _child('loop', MMAGIC_LOOPS, ['rdid_mm.engine'])
 HOOKS = _child('hook', MMAGIC_HOOKS, ['rdid_mm.engine', 'rdid_mm.evaluation', 'rdid_mm.models'])
 MODELS = _child('model', MMAGIC_MODELS, ['rdid_mm.models'])

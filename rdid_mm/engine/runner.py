@@ -17,6 +17,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from rdid_mm.registry import RUNNERS
 from .checkpoint import (CheckpointError, load_state_dict_file, save_state_dict_file,
                          weights_path_for)
+from .console import keep_dumps_off_console
 
 
 def _is_inside(path: str, folder: str) -> bool:
@@ -31,9 +32,9 @@ class RDIDRunner(Runner):
     _trusted_checkpoint = None
 
     def build_logger(self, log_level='INFO', log_file=None, **kwargs):
-        """MMEngine's logger, with one log file per rank in distributed runs (rank 0's as usual)."""
+        """MMEngine's logger: one log file per rank, start-up dumps in the file only (console.py)."""
         kwargs.setdefault('distributed', True)
-        return super().build_logger(log_level, log_file, **kwargs)
+        return keep_dumps_off_console(super().build_logger(log_level, log_file, **kwargs))
 
     def resume(self, filename, resume_optimizer=True, resume_param_scheduler=True,
                map_location='default'):

@@ -5,6 +5,7 @@ Each shim names the problem it works around in a one-line comment and is covered
 """
 import importlib
 import os
+import warnings
 
 import numpy as np
 
@@ -24,6 +25,11 @@ def apply_import_time_shims():
     # numpy 2 removed np.bool8; mmagic 1.2.0 uses it at import time (mmagic/utils/trans_utils.py).
     if not hasattr(np, 'bool8'):
         np.bool8 = np.bool_
+    # diffusers 0.24 (imported by mmagic) calls torch's deprecated _register_pytree_node at import
+    # time: one FutureWarning per import, in front of every tool's output. Silenced for diffusers only.
+    warnings.filterwarnings(
+        'ignore', message=r'`torch\.utils\._pytree\._register_pytree_node` is deprecated',
+        category=FutureWarning, module=r'diffusers(\.|$)')
 
 
 def generation_init_weights(module, init_type='normal', init_gain=0.02):

@@ -117,3 +117,27 @@ def test_ddp_refuses_device_ids_for_cpu_modules_and_the_wrapper_cfg_drops_them()
     """, env={**DIST_ENV, 'MASTER_PORT': str(free_port())})
     assert check.returncode == 0, check.stderr
     assert 'refused:' in check.stdout and check.stdout.strip().endswith('ok')
+
+
+def test_diffusers_pytree_future_warning_is_filtered_where_mmagic_is_imported():
+    upstream = run_python("""
+        import warnings
+        warnings.simplefilter('default')
+        import numpy as np
+        np.bool8 = np.bool_
+        import mmagic.models
+    """)
+    assert upstream.returncode == 0, upstream.stderr
+    assert '_register_pytree_node` is deprecated' in upstream.stderr, \
+        'diffusers no longer warns: the filter can go'
+
+    fixed = run_python("""
+        import warnings
+        warnings.simplefilter('default')
+        import rdid_mm
+        import rdid_mm.models
+        warnings.warn('other FutureWarnings still show', FutureWarning)
+    """)
+    assert fixed.returncode == 0, fixed.stderr
+    assert '_register_pytree_node` is deprecated' not in fixed.stderr
+    assert 'other FutureWarnings still show' in fixed.stderr
