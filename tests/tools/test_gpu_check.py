@@ -43,7 +43,8 @@ def dry_run(deid_sample, tmp_path_factory):
     """One CPU dry run of every section; returns (report dict, markdown text, out dir)."""
     out = str(tmp_path_factory.mktemp('gpu_check'))
     result = run([sys.executable, GPU_CHECK, '--out', out, '--dry-run', '--device', 'cpu',
-                  '--deid-sample', deid_sample, '--force-mmcv-stub', '--profile'])
+                  '--deid-sample', deid_sample, '--force-mmcv-stub', '--profile',
+                  '--time-budget', '3000'])  # a busy CPU must not skip sections here
     assert result.returncode == 0, f'{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
     with open(osp.join(out, 'gpu_check.json')) as f:
         report = json.load(f)
@@ -106,6 +107,7 @@ def test_ddp_section_uses_the_runner(dry_run):
     assert ddp['wrapper'] == 'MMSeparateDistributedDataParallel'
     assert ddp['images_per_s'] == pytest.approx(ddp['batch'] / ddp['median_step_s'])
     assert ddp['gradients_synchronised'] is (ddp['allreduces_in_one_step'] > 0)
+    assert ddp['launcher'].startswith('python -m torch.distributed.run --nproc_per_node 1')
 
 
 def test_restore_section(dry_run, deid_sample):

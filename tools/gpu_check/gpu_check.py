@@ -54,6 +54,8 @@ TINY_MODEL = {'generator.base_channels': 8, 'generator.num_blocks': 2,
               'discriminator.base_channels': 8}
 # Seconds kept back for the sections after ``train``'s first configurations.
 RESERVE_S = {'ddp': 45.0, 'restore': 40.0, 'profile': 30.0}
+# {distribution: [modules]} imported by the DDP section's own process
+CHILD_IMPORTS = {}
 
 
 def parse_args(argv=None):
@@ -78,6 +80,10 @@ def parse_args(argv=None):
     parser.add_argument('--time-budget', type=float, default=420.0,
                         help='seconds for all sections; later configurations are skipped with a '
                         'note when the rest would not fit (default 420: 7 min)')
+    parser.add_argument('--ddp-launch', choices=['torchrun', 'inline'], default='torchrun',
+                        help='torchrun: the DDP section runs in its own process started as '
+                        'tools/dist_train.sh starts training (python -m torch.distributed.run '
+                        '--nproc_per_node 1), under a timeout; inline: in this process')
     parser.add_argument('--force-mmcv-stub', action='store_true',
                         help="stand in for mmcv._ext even when it exists (tests the kit's shim)")
     args = parser.parse_args(argv)
@@ -413,10 +419,12 @@ def section_ddp(args, device, report, bench):
     from torch.profiler import ProfilerActivity, profile
 
     from rdid_mm.apis.train import build_runner, load_config
+    # torchrun sets these; inline, a world of one process
     env = dict(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()), RANK='0', WORLD_SIZE='1',
                LOCAL_RANK='0')
     saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
+    for key, value in env.items():
+        os.environ.setdefault(key, value)
     batch_size = max(args.batch_sizes) if args.dry_run else 8
     work_dir = tempfile.mkdtemp(prefix='gpu_check_ddp_')
     options = {f'model.{key}': value for key, value in (TINY_MODEL if args.dry_run else {}).items()}
@@ -474,6 +482,41 @@ def section_ddp(args, device, report, bench):
             else:
                 os.environ[key] = value
         torch.backends.cudnn.benchmark = True
+
+
+def ddp_in_torchrun(args, device, budget, plan):
+    """The DDP section in a process of its own, started as tools/dist_train.sh starts training
+    (``python -m torch.distributed.run --nproc_per_node 1``), killed if it outlives its share of
+    the budget (a hung process-group start must not cost the other sections)."""
+    import subprocess
+    later = sum(RESERVE_S[n] for n in ('restore', 'profile') if n in plan)
+    timeout = budget.left() - later
+    timeout = max(timeout if args.dry_run else min(timeout, 180.0), 30.0)
+    out = tempfile.mkdtemp(prefix='gpu_check_ddp_out_')
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nnodes', '1', '--nproc_per_node', '1',
+           '--master_addr', '127.0.0.1', '--master_port', str(free_port()), osp.abspath(__file__),
+           '--out', out, '--sections', 'ddp', '--ddp-launch', 'inline', '--device', device.type,
+           '--size', str(args.size), '--batch-sizes', *map(str, args.batch_sizes),
+           '--warmup', str(args.warmup), '--ddp-steps', str(args.ddp_steps),
+           '--time-budget', str(timeout)]
+    cmd += ['--dry-run'] * args.dry_run + ['--force-mmcv-stub'] * args.force_mmcv_stub
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(f'the torchrun process did not finish within {timeout:.0f} s')
+    report_file = osp.join(out, 'gpu_check.json')
+    if not osp.isfile(report_file):
+        raise RuntimeError(f'torchrun exited {result.returncode} without a report:\n'
+                           + result.stderr[-2000:])
+    with open(report_file) as f:
+        inner = json.load(f)
+    if inner['errors']:
+        raise RuntimeError(inner['errors'][0]['error'] + '\n' + inner['errors'][0]['traceback'])
+    value = inner['sections']['ddp']
+    for dist, modules in inner['imported_distributions'].items():  # reported with this process's
+        CHILD_IMPORTS[dist] = sorted(set(CHILD_IMPORTS.get(dist, [])) | set(modules))
+    value['launcher'] = 'python -m torch.distributed.run --nproc_per_node 1 (as dist_train.sh)'
+    return value
 
 
 def free_port():
@@ -764,6 +807,8 @@ def main(argv=None):
     if device.type == 'cuda' and not torch.cuda.is_available():
         sys.exit('gpu_check.py: error: --device cuda but no CUDA device is visible')
     if device.type == 'cuda':
+        if device.index is None:
+            device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
         torch.cuda.set_device(device)
     from mmengine.registry import init_default_scope
 
@@ -783,7 +828,9 @@ def main(argv=None):
     runners = dict(env=lambda: section_env(args, device, report),
                    ceiling=lambda: section_ceiling(args, device, report),
                    flops=lambda: section_flops(args, device, report, bench),
-                   ddp=lambda: section_ddp(args, device, report, bench),
+                   ddp=lambda: (section_ddp(args, device, report, bench)
+                                if args.ddp_launch == 'inline' else
+                                ddp_in_torchrun(args, device, budget, plan)),
                    restore=lambda: section_restore(args, device, report, bench),
                    profile=lambda: section_profile(args, device, report, bench))
     for name in plan:
@@ -811,6 +858,9 @@ def main(argv=None):
     report.data['mmcv_ops_stub_calls'] = list(stub.calls) if stub else None
     (report.data['imported_distributions'], report.data['unmapped_modules'],
      report.data['imported_modules']) = imported_distributions()
+    for dist, modules in CHILD_IMPORTS.items():
+        imported = report.data['imported_distributions']
+        imported[dist] = sorted(set(imported.get(dist, [])) | set(modules))
     report.data['finished'] = True
     report.data['elapsed_s'] = time.monotonic() - start
     report.write()
