@@ -258,3 +258,34 @@ def test_run_script_without_wheelhouse_says_what_to_do(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(
         f'run_gpu_check.sh: error: no wheels in {tmp_path}/none/wheels')
+
+
+def test_region_restore_changes_only_the_boxes(deid_sample):
+    """The restore section's region mode pastes inside each face box and nowhere else; whole-image
+    mode returns every image at its own size."""
+    import numpy as np
+    import torch
+    from mmengine.registry import init_default_scope
+
+    import rdid_mm.models  # noqa: F401
+    from rdid_mm.models.face_paste import box_to_slices
+    gpu_check = load_kit_module('gpu_check')
+    init_default_scope('rdid_mm')
+    bench = gpu_check.load_benchmark_module()
+    torch.manual_seed(0)
+    model, _ = bench.build_model('RDID-GAN', torch.device('cpu'),
+                                 model_overrides=gpu_check.TINY_MODEL)
+    model.eval()
+    images = gpu_check.load_sample(deid_sample, 8, 4)
+    with torch.no_grad():
+        regions, count = gpu_check.restore_regions(model, images, torch.device('cpu'), 32)
+        whole = gpu_check.restore_whole(model, images[:1], torch.device('cpu'))
+    assert count == sum(len(boxes) for _, _, boxes in images) > 0
+    for (_, img, boxes), out in zip(images, regions):
+        inside = np.zeros(img.shape[:2], bool)
+        for box in boxes:
+            rows, cols = box_to_slices(box, *img.shape[:2])
+            inside[rows, cols] = True
+            assert not np.array_equal(out[rows, cols], img[rows, cols])
+        assert np.array_equal(out[~inside], img[~inside])
+    assert whole[0].shape == images[0][1].shape and whole[0].dtype == np.uint8
