@@ -189,7 +189,8 @@ def _axis_lattice(steps: np.ndarray, offset: int, min_step, peak_ratio, min_pitc
 
 def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float = 48.0,
                    min_step: float = 3.0, peak_ratio: float = 1.8, line_length: int = 7,
-                   min_score: float = 0.6, min_concentration: float = 0.5) -> List[Mosaic]:
+                   min_score: float = 0.6, min_concentration: float = 0.5,
+                   window: int = 16, max_cell_noise: float = 0.3) -> List[Mosaic]:
     """Mosaic regions of an RGB uint8 image, as :class:`Mosaic` tuples (sorted top to bottom).
 
     Args:
@@ -201,6 +202,9 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
         min_score: the least fraction of a region's step energy on its lattice (per axis).
         min_concentration: the least share of a window's step energy on line pixels for the
             window to be a candidate.
+        window: the side of the candidate windows, in pixels.
+        max_cell_noise: the largest ratio of the variation inside the lattice's cells to the
+            steps between neighbouring cells (text and drawings have strokes inside cells).
     """
     y = luma(image)
     height, width = y.shape
@@ -212,7 +216,6 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
     step_y = cv2.blur(dy, (line_length, 1), borderType=cv2.BORDER_REPLICATE)
     lines_x = _line_map(step_x, 0, min_step, peak_ratio)
     lines_y = _line_map(step_y, 1, min_step, peak_ratio)
-    window = int(2 * max(min_block, 8))
     # the share of the window's step energy on line pixels: high in a mosaic, low in texture
     conc_x = cv2.blur(step_x * lines_x, (window, window)) / (
         cv2.blur(step_x, (window, window)) + 1e-3)
@@ -225,15 +228,28 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
     good_y = np.pad((density_y >= need) & (conc_y >= min_concentration), ((0, 1), (0, 0)))
     candidate = (good_x & good_y).astype(np.uint8)
     candidate = cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, np.ones((window, window), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
     found = []
-    for x0, y0, w0, h0, _ in stats[1:count]:
-        if w0 < min_block or h0 < min_block:
-            continue
-        mosaic = _fit_component(dx, dy, x0, y0, w0, h0, window // 2, min_block, max_block,
-                                min_step, peak_ratio, min_score)
-        if mosaic is not None:
+    for label in range(1, count):
+        x0, y0, w0, h0, _ = stats[label]
+        # a component may hold several mosaics side by side (different grids): fit, take the
+        # mosaic's box out of the component, fit what is left
+        for _ in range(4):
+            if w0 < min_block or h0 < min_block:
+                break
+            mosaic = _fit_component(y, dx, dy, x0, y0, w0, h0, window // 2, min_block,
+                                    max_block, min_step, peak_ratio, min_score, max_cell_noise)
+            if mosaic is None:
+                break
             found.append(mosaic)
+            rest = labels[y0:y0 + h0, x0:x0 + w0] == label
+            mx, my = mosaic.x - x0, mosaic.y - y0
+            rest[max(my, 0):max(my + mosaic.h, 0), max(mx, 0):max(mx + mosaic.w, 0)] = False
+            if rest.sum() < window * window:
+                break
+            ys, xs = np.nonzero(rest)
+            x0, y0 = x0 + int(xs.min()), y0 + int(ys.min())
+            w0, h0 = int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
     return sorted(_drop_contained(found), key=lambda m: (m.y, m.x))
 
 
@@ -263,8 +279,8 @@ def _trim_to_flat_gaps(profile: np.ndarray, lines: np.ndarray, pitch: float,
     return lines[first:last + 1]
 
 
-def _fit_component(dx, dy, x0, y0, w0, h0, margin, min_block, max_block, min_step, peak_ratio,
-                   min_score):
+def _fit_component(luma_image, dx, dy, x0, y0, w0, h0, margin, min_block, max_block, min_step,
+                   peak_ratio, min_score, max_cell_noise):
     """The mosaic of one candidate component, or ``None`` if its steps are not a lattice.
 
     First pass: profiles over the component grown by ``margin`` across the lines (the candidate
@@ -303,6 +319,14 @@ def _fit_component(dx, dy, x0, y0, w0, h0, margin, min_block, max_block, min_ste
     grow_right = _flat_extent(col_profile[right:], flat_x, lim_x, px)
     grow_top = _flat_extent(row_profile[:max(top - 1, 0)][::-1], flat_y, lim_y, py)
     grow_bottom = _flat_extent(row_profile[bottom:], flat_y, lim_y, py)
+    if not np.isnan(ax.pitch):
+        level = float(_gap_means(col_profile, ax.lines, px).max())
+        grow_left = max(grow_left, _edge_beyond(col_profile, left, -px, ax.weight, level))
+        grow_right = max(grow_right, _edge_beyond(col_profile, right, px, ax.weight, level))
+    if not np.isnan(ay.pitch):
+        level = float(_gap_means(row_profile, ay.lines, py).max())
+        grow_top = max(grow_top, _edge_beyond(row_profile, top, -py, ay.weight, level))
+        grow_bottom = max(grow_bottom, _edge_beyond(row_profile, bottom, py, ay.weight, level))
     if np.isnan(ax.pitch) and np.isnan(ay.pitch):
         # a 2 x 2 mosaic: two equal flat blocks each way, square-ish
         sizes = np.array([grow_left, grow_right, grow_top, grow_bottom], float) + 1
@@ -313,11 +337,75 @@ def _fit_component(dx, dy, x0, y0, w0, h0, margin, min_block, max_block, min_ste
     x2 = min(right + grow_right + (grow_right > 0), width)
     y1 = max(top - grow_top - (grow_top > 0), 0)
     y2 = min(bottom + grow_bottom + (grow_bottom > 0), height)
-    if x2 - x1 < 2 * min_block or y2 - y1 < 2 * min_block:
+    if x2 - x1 < max(2 * min_block, 1.5 * px) or y2 - y1 < max(2 * min_block, 1.5 * py):
+        return None  # a mosaic has at least two blocks each way
+    constancy = _cell_constancy(luma_image, x1, y1, x2, y2, ax.lines, ay.lines)
+    if constancy > max_cell_noise:
+        return None
+    share, contrast = _two_tone(luma_image[y1:y2, x1:x2])
+    if share > 0.85 and contrast > 120 and constancy > 0.015:
+        # two far-apart tones and not exactly block-constant: strokes on a solid colour
         return None
     score = min(ax.on_lattice, ay.on_lattice)
     return Mosaic(int(x1), int(y1), int(x2 - x1), int(y2 - y1), (px + py) / 2, score, px, py,
                   float((ax.lines[0] - x1) % px), float((ay.lines[0] - y1) % py))
+
+
+def _edge_beyond(profile: np.ndarray, line: int, step: float, weight: float,
+                 block_level: float) -> int:
+    """The growth (as counted by :func:`_flat_extent`) reaching the next lattice line beyond
+    ``line`` if the profile has a step there and the strip before it is no busier than the
+    lattice's own blocks: the mosaic's outer edge, which compression ringing can hide from the
+    flatness test."""
+    target = int(round(line + step))
+    if target <= 0 or target >= len(profile):
+        return 0
+    lo, hi = sorted((line, target))
+    strip = profile[lo + 1:hi - 2] if step > 0 else profile[lo + 1:hi - 2]
+    if strip.size and strip.mean() > 1.25 * block_level + 1.0:
+        return 0
+    window = profile[max(target - 2, 0):target + 1]  # steps at edges target-1 .. target+1
+    if window.size == 0 or window.max() < max(0.3 * weight, 3.0):
+        return 0
+    edge = max(target - 2, 0) + int(np.argmax(window)) + 1
+    return abs(edge - line) - 1 if abs(edge - line) > 1 else 0
+
+
+def _cell_constancy(y: np.ndarray, x1: int, y1: int, x2: int, y2: int, lines_x: np.ndarray,
+                    lines_y: np.ndarray) -> float:
+    """Mean absolute deviation inside the lattice's cells over the mean step between adjacent
+    cells: about 0 for a mosaic (compression adds a little), large where cells hold strokes."""
+    region = y[y1:y2, x1:x2]
+    h, w = region.shape
+    bx = np.unique(np.clip(np.round(lines_x).astype(int) - x1, 1, w - 1))
+    by = np.unique(np.clip(np.round(lines_y).astype(int) - y1, 1, h - 1))
+    col = np.searchsorted(bx, np.arange(w), side='right')
+    row = np.searchsorted(by, np.arange(h), side='right')
+    n_cols, n_rows = len(bx) + 1, len(by) + 1
+    labels = (row[:, None] * n_cols + col[None, :]).ravel()
+    values = region.ravel().astype(np.float64)
+    counts = np.bincount(labels, minlength=n_rows * n_cols)
+    means = np.bincount(labels, weights=values, minlength=n_rows * n_cols) / np.maximum(counts, 1)
+    deviation = np.abs(values - means[labels]).mean()
+    grid = means.reshape(n_rows, n_cols)
+    steps = np.concatenate([np.abs(np.diff(grid, axis=0)).ravel(),
+                            np.abs(np.diff(grid, axis=1)).ravel()])
+    between = float(steps.mean()) if steps.size else 0.0
+    return float(deviation / between) if between > 0 else np.inf
+
+
+def _two_tone(region: np.ndarray) -> Tuple[float, int]:
+    """The share of pixels within 16 grey levels of the two commonest levels, and their distance:
+    text or drawings on a solid colour are nearly all two far-apart tones; in a mosaic every
+    block has its own level."""
+    hist = np.bincount(np.clip(region.ravel(), 0, 255).astype(np.int64), minlength=256)
+    smooth = np.convolve(hist, np.ones(33), mode='same')
+    first = int(np.argmax(smooth))
+    rest = smooth.copy()
+    rest[max(first - 32, 0):first + 33] = 0
+    second = int(np.argmax(rest))
+    share = (smooth[first] + (smooth[second] if rest[second] > 0 else 0)) / hist.sum()
+    return float(share), abs(first - second) if rest[second] > 0 else 0
 
 
 def _span(lines: np.ndarray, pitch: float, size: int) -> Tuple[int, int]:
