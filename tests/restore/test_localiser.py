@@ -24,7 +24,7 @@ def test_builder_mosaics_meet_the_target(builder_cases, quality):
     assert result['block_accuracy'] >= (1.0 if quality is None else 0.85)
 
 
-@pytest.mark.parametrize('quality,recall,precision', [(75, 0.70, 0.90), (60, 0.40, 0.60)])
+@pytest.mark.parametrize('quality,recall,precision', [(75, 0.70, 0.90), (60, 0.30, 0.70)])
 def test_builder_mosaics_at_low_jpeg_quality_measured(builder_cases, quality, recall, precision):
     """Below the target (the sample's faces are 26-36 px, 2-9 blocks): pins the measured figures
     so a regression shows; see docs/restore.md."""
