@@ -94,7 +94,8 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
                                 '-metadata', f'comment={SYNTHETIC_TAG}'], **audio)
     boxes_for_frame = boxes_for_frame or (
         lambda i, f: [m.to_list() for m in locate_mosaics(f)])
-    counts = dict(frames=0, frames_with_boxes=0, boxes=0, reused=0, failed_frames=0)
+    counts = dict(frames=0, frames_with_boxes=0, boxes=0, reused=0)
+    used_boxes = []
     previous_boxes, previous_in, previous_out = [], None, None
     changes_in, changes_out = [], []
     try:
@@ -122,6 +123,7 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
             counts['frames'] += 1
             counts['frames_with_boxes'] += bool(boxes)
             counts['boxes'] += len(boxes)
+            used_boxes.append([[int(v) for v in box_pixels(b, height, width)] for b in boxes])
             previous_boxes, previous_in, previous_out = boxes, frame, result
         writer.close()
         os.replace(staging, target)
@@ -131,9 +133,9 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
     finally:
         if osp.exists(staging):
             os.remove(staging)
-    counts.update(frames_in=info['frames'], fps=info['fps'], size=[width, height], codec=codec,
-                  audio_copied=bool(info['audio_codec']), flicker=flicker_summary(changes_in,
-                                                                                  changes_out))
+    counts.update(boxes_per_frame=used_boxes, frames_in=info['frames'], fps=info['fps'],
+                  size=[width, height], codec=codec, audio_copied=bool(info['audio_codec']),
+                  flicker=flicker_summary(changes_in, changes_out))
     return counts
 
 
