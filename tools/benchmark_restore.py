@@ -32,6 +32,7 @@ def parse_args(argv=None):
     parser.add_argument('--checkpoint', help='weights (speed; random weights if omitted)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeat', type=int, default=2, help='passes over the images')
+    parser.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
     parser.add_argument('--modes', nargs='+', default=list(MODES), choices=MODES)
     parser.add_argument('--out', help='also write the results as json')
     parser.add_argument('--deid-dir', help=argparse.SUPPRESS)  # internal: child processes
@@ -59,7 +60,8 @@ def run_mode(args) -> dict:
     from rdid_mm.restore import benchmark as bench
     from rdid_mm.restore.generator import model_restorer
     from rdid_mm.restore.video import restore_video
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     model = init_model(args.config, args.checkpoint, device=args.device)
     restorer = model_restorer(model)
     with open(osp.join(args.deid_dir, 'faces.json')) as f:
@@ -108,6 +110,7 @@ def run_mode(args) -> dict:
     if args.device.startswith('cuda'):
         result['peak_cuda_mib'] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     result['device'] = args.device
+    result['threads'] = torch.get_num_threads()
     return result
 
 
@@ -137,6 +140,8 @@ def main(argv=None):
                 cmd = [sys.executable, osp.abspath(__file__), '--only', mode, '--deid-dir', deid,
                        '--config', args.config, '--device', args.device,
                        '--repeat', str(args.repeat)]
+                if args.threads:
+                    cmd += ['--threads', str(args.threads)]
                 if args.checkpoint:
                     cmd += ['--checkpoint', args.checkpoint]
                 done = subprocess.run(cmd, capture_output=True, text=True)

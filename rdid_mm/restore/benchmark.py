@@ -4,7 +4,6 @@ Used by ``tools/benchmark_restore.py``; see docs/restore.md for the figures and 
 """
 import glob
 import json
-import math
 import os
 import os.path as osp
 import resource
@@ -169,11 +168,16 @@ def speed(restorer, images: List[np.ndarray], boxes: List[list], mode: str,
                 images_per_second=round(len(images) * repeat / seconds, 3))
 
 
-def large_image(photo: np.ndarray, boxes: list, size=(6000, 8000)) -> tuple:
-    """``photo`` tiled to ``size`` (H, W) with its boxes repeated: a very large mosaic image."""
+def large_image(photo: np.ndarray, boxes: list, size=(6000, 8000), copies: int = 4) -> tuple:
+    """A very large image (H, W = ``size``): ``photo`` upscaled as the background, with
+    ``copies`` copies of it (and its mosaics) pasted at native resolution; returns the image and
+    the boxes."""
     h, w = photo.shape[:2]
-    reps = (math.ceil(size[0] / h), math.ceil(size[1] / w))
-    big = np.tile(photo, (reps[0], reps[1], 1))[:size[0], :size[1]]
-    big_boxes = [[x + j * w, y + i * h, bw, bh] for i in range(reps[0]) for j in range(reps[1])
-                 for x, y, bw, bh in boxes if x + j * w + bw <= size[1] and y + i * h + bh <= size[0]]
+    big = cv2.resize(photo, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+    big_boxes = []
+    corners = [(0, 0), (0, size[1] - w), (size[0] - h, 0), (size[0] - h, size[1] - w),
+               ((size[0] - h) // 2, (size[1] - w) // 2)][:copies]
+    for top, left in corners:
+        big[top:top + h, left:left + w] = photo
+        big_boxes += [[x + left, y + top, bw, bh] for x, y, bw, bh in boxes]
     return np.ascontiguousarray(big), big_boxes

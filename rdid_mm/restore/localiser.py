@@ -45,8 +45,8 @@ class Mosaic(NamedTuple):
 
     def to_list(self) -> list:
         """``[x, y, w, h, block_size, score]``, the ``boxes.json`` entry."""
-        return [int(self.x), int(self.y), int(self.w), int(self.h), round(float(self.block_size), 2),
-                round(float(self.score), 3)]
+        return [int(self.x), int(self.y), int(self.w), int(self.h),
+                round(float(self.block_size), 2), round(float(self.score), 3)]
 
 
 def luma(image: np.ndarray) -> np.ndarray:
@@ -59,7 +59,7 @@ def luma(image: np.ndarray) -> np.ndarray:
 
 
 def _line_map(step: np.ndarray, along: int, min_step: float, peak_ratio: float) -> np.ndarray:
-    """Pixels of straight lines in an averaged step map; ``along`` is the line's axis (0: vertical)."""
+    """Pixels of straight lines in an averaged step map (``along``: the line's axis, 0 vertical)."""
     if along == 0:
         before = np.pad(step[:, :-1], ((0, 0), (1, 0)))
         after = np.pad(step[:, 1:], ((0, 0), (0, 1)))

@@ -41,7 +41,8 @@ def video_info(path: str) -> dict:
         reader.close()
         frames = imageio_ffmpeg.count_frames_and_secs(path)[0]
     except (OSError, RuntimeError, StopIteration) as err:
-        raise ValueError(f'{path}: not a readable video ({str(err).splitlines()[0][:200]})') from None
+        reason = (str(err).splitlines() or [type(err).__name__])[0][:200]
+        raise ValueError(f'{path}: not a readable video ({reason})') from None
     return dict(size=tuple(meta['size']), fps=meta['fps'], frames=frames,
                 audio_codec=meta.get('audio_codec'))
 
@@ -110,7 +111,8 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
                 result = restore_regions([frame], [boxes], restorer)[0]
                 for box in boxes:
                     x1, y1, x2, y2 = box_pixels(box, height, width)
-                    if previous_in is not None and any(iou(p, box) >= 0.999 for p in previous_boxes):
+                    same_box = any(iou(p, box) >= 0.999 for p in previous_boxes)
+                    if previous_in is not None and same_box:
                         change = np.abs(frame[y1:y2, x1:x2].astype(np.int16)
                                         - previous_in[y1:y2, x1:x2]).mean()
                         if change < reuse_change:

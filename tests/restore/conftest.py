@@ -3,12 +3,10 @@ import glob
 import json
 import os
 import os.path as osp
-import shutil
 import subprocess
 import sys
 
 import cv2
-import numpy as np
 import pytest
 
 BUILDER_STRENGTHS = (4, 6, 8, 12, 16)   # 8 and 16 straight from the builder, the rest copies

@@ -39,7 +39,8 @@ def test_only_box_pixels_change_on_real_images(deid_sample):
 
 def test_fractional_and_outside_boxes_are_clipped():
     image = np.random.default_rng(0).integers(0, 256, (50, 60, 3), dtype=np.uint8)
-    out = restore_regions([image], [[[55.5, 40.2, 20, 20], [100, 100, 5, 5]]], CountingInverter())[0]
+    boxes = [[55.5, 40.2, 20, 20], [100, 100, 5, 5]]
+    out = restore_regions([image], [boxes], CountingInverter())[0]
     np.testing.assert_array_equal(out[40:, 55:], 255 - image[40:, 55:])
     assert changed_outside(image, out, [[55, 40, 5, 10]]) == 0
 

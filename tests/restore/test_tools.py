@@ -3,7 +3,6 @@ RandomPixelate, on images pixelated by the deface CLI."""
 import json
 import os
 import os.path as osp
-import shutil
 import subprocess
 import sys
 
