@@ -5,7 +5,8 @@ nearest neighbour). Third-party data differ: ``deface`` draws squares of one sam
 at the corner of its enlarged box; other tools average blocks on a grid anchored elsewhere; most
 add JPEG on top. :class:`RandomPixelate` draws, per crop, a block size, a style, a grid offset, a
 box enlargement and a JPEG quality, and writes the new mosaic into the source image, so one model
-sees them all. The target (clean) image is untouched; the builder's fixed strengths stay for Table 1.
+sees them all. The target (clean) image is untouched; the builder's fixed strengths stay for
+Table 1.
 """
 import math
 from typing import Sequence, Tuple
