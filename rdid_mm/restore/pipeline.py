@@ -233,10 +233,15 @@ def restore_input(restorer, input_path: str, out_dir: str, boxes_file: Optional[
             state.add(dict(name=name, status=status, boxes=len(boxes)))
         pending.clear()
 
-    written = {}
+    written, owners = {}, {}
     for name, path in items:
         target = osp.join(out_dir, output_name(name, codec))
         written[name] = osp.relpath(target, out_dir).replace(os.sep, '/')
+        if owners.setdefault(written[name], name) != name:
+            note('failed', name, f'its output {written[name]} is also that of '
+                 f'{owners[written[name]]}; rename one of them')
+            summary['failed'] += 1
+            continue
         record = state.records.get(name)
         if record is not None and osp.isfile(target) and not overwrite:
             summary['kept'] += 1

@@ -196,3 +196,14 @@ def test_ann_file_gives_a_dataset(deid_sample, tmp_path, sample_ann_file):
         assert img['file_name'].endswith('.png')
         pixels = read_rgb(str(out / img['file_name']))
         assert pixels.shape[:2] == (img['height'], img['width'])
+
+
+def test_two_inputs_with_one_output_name(tmp_path, deid_sample):
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    source = osp.join(deid_sample, 'mosaic', 's8', '000000040083.png')
+    shutil.copyfile(source, folder / 'a.png')
+    cv2.imwrite(str(folder / 'a.jpg'), cv2.imread(source))
+    summary = restore_input(invert, str(folder), str(tmp_path / 'out'))
+    assert summary['failed'] == 1 and summary['restored'] == 1
+    assert [m['file'] for m in summary['messages'] if m['kind'] == 'failed'] == ['a.png']
