@@ -102,10 +102,4 @@ def changed_outside(before: np.ndarray, after: np.ndarray, boxes: Sequence[Box])
     return int((before != after).any(axis=-1)[mask].sum())
 
 
-def group_batches(items: Sequence, max_items: int) -> List[List]:
-    """Consecutive chunks of at most ``max_items``."""
-    return [list(items[i:i + max_items]) for i in range(0, len(items), max_items)]
-
-
-__all__ = ['box_pixels', 'context_window', 'restore_regions', 'restore_whole', 'changed_outside',
-           'group_batches']
+__all__ = ['box_pixels', 'context_window', 'restore_regions', 'restore_whole', 'changed_outside']
