@@ -10,9 +10,11 @@ from rdid_mm.apis import USER_ERRORS, init_model, restore_folder
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Restore pixelated faces with RDID-GAN')
+    parser = argparse.ArgumentParser(
+        description='Restore pixelated faces with a trained model (RDID-GAN, CycleGAN, Pix2Pix)')
     parser.add_argument('config', help='the model config')
-    parser.add_argument('checkpoint', help='weights file (.safetensors or weights-only .pth)')
+    parser.add_argument('checkpoint', help='weights file (.safetensors or weights-only .pth), or a '
+                        'work_dir (its best_*.safetensors)')
     parser.add_argument('--deid-dir', required=True, help="the builder's output folder")
     parser.add_argument('--strength', type=int, required=True, help='which mosaic/s{S} to restore')
     parser.add_argument('--out', required=True, help='folder for the restored PNGs')
