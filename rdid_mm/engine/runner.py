@@ -12,11 +12,11 @@ import torch
 from mmengine.dist import master_only
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from rdid_mm.registry import RUNNERS
 from .checkpoint import (CheckpointError, load_state_dict_file, save_state_dict_file,
                          weights_path_for)
+from .weights import apply_weights
 
 
 def _is_inside(path: str, folder: str) -> bool:
@@ -58,7 +58,10 @@ class RDIDRunner(Runner):
             checkpoint = {'state_dict': load_state_dict_file(filename, map_location='cpu')}
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
-        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=revise_keys)
+        # strict over every module (resume, load_from); load_from_strict=False for fine-tuning
+        strict = self._trusted_checkpoint is not None or self.cfg.get('load_from_strict', True)
+        apply_weights(model, checkpoint['state_dict'], filename, strict=strict,
+                      revise_keys=revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
