@@ -34,7 +34,7 @@ def _child(name, parent, locations=()):
 
 RUNNERS = _child('runner', MMAGIC_RUNNERS, ['rdid_mm.engine'])
 LOOPS = _child('loop', MMAGIC_LOOPS, ['rdid_mm.engine'])
-HOOKS = _child('hook', MMAGIC_HOOKS, ['rdid_mm.engine', 'rdid_mm.evaluation', 'rdid_mm.models'])
+HOOKS = _child('hook', MMAGIC_HOOKS, ['rdid_mm.engine.hooks'])
 MODELS = _child('model', MMAGIC_MODELS, ['rdid_mm.models'])
 MODEL_WRAPPERS = _child('model_wrapper', MMAGIC_MODEL_WRAPPERS, ['rdid_mm.models'])
 OPTIMIZERS = _child('optimizer', MMAGIC_OPTIMIZERS)
@@ -44,9 +44,9 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
 PARAM_SCHEDULERS = _child('parameter scheduler', MMAGIC_PARAM_SCHEDULERS)
 DATASETS = _child('dataset', MMAGIC_DATASETS, ['rdid_mm.datasets'])
 DATA_SAMPLERS = _child('data sampler', MMAGIC_DATA_SAMPLERS, ['rdid_mm.datasets'])
-TRANSFORMS = _child('transform', MMAGIC_TRANSFORMS, ['rdid_mm.datasets', 'rdid_mm.deid'])
-METRICS = _child('metric', MMAGIC_METRICS, ['rdid_mm.evaluation'])
-EVALUATORS = _child('evaluator', MMAGIC_EVALUATORS, ['rdid_mm.evaluation'])
+TRANSFORMS = _child('transform', MMAGIC_TRANSFORMS, ['rdid_mm.datasets', 'rdid_mm.deid.pixelate'])
+METRICS = _child('metric', MMAGIC_METRICS, ['rdid_mm.evaluation.metrics'])
+EVALUATORS = _child('evaluator', MMAGIC_EVALUATORS, ['rdid_mm.evaluation.metrics'])
 VISUALIZERS = _child('visualizer', MMAGIC_VISUALIZERS, ['rdid_mm.engine'])
 VISBACKENDS = _child('vis_backend', MMAGIC_VISBACKENDS, ['rdid_mm.engine'])
 

@@ -1,10 +1,10 @@
 """The one atomic file write and the one image decoder of the package.
 
 Writes: a file appears complete at its path or not at all. It is written under a temporary name
-(beside the target, or in a staging folder on the same file system), flushed and fsynced, renamed
-into place, and the folder is fsynced, so neither an interrupted run nor a power cut leaves a partial
-file. Staging files are created with mode 0o666 and the process umask applied by the kernel (the
-umask is never read or changed, so nothing process-wide is touched).
+(beside the target, or in a staging folder on the same file system), flushed and fsynced,
+renamed into place, and the folder is fsynced, so neither an interrupted run nor a power cut
+leaves a partial file. Staging files are created with mode 0o666 and the process umask applied
+by the kernel (the umask is never read or changed, so nothing process-wide is touched).
 
 Reads: :func:`read_image` decodes every image the same way, for the builder, the paired dataset,
 every row of the tables and every metric: Pillow, pixels as stored (the EXIF orientation is never

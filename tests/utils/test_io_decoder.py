@@ -66,7 +66,8 @@ def test_16_bit_la_and_palette_decode_the_same_in_every_row(tmp_path):
                        progress=False)
     layout = DeidLayout(out_dir)
     register_all_modules()
-    pipeline = [dict(type='LoadRGBImage', key='img_mosaic'), dict(type='LoadRGBImage', key='img_gt')]
+    pipeline = [dict(type='LoadRGBImage', key='img_mosaic'),
+                dict(type='LoadRGBImage', key='img_gt')]
     with DefaultScope.overwrite_default_scope('rdid_mm'):
         dataset = DATASETS.build(dict(type='DeidPairedDataset', data_root=out_dir, strengths=[8],
                                       pipeline=pipeline))
