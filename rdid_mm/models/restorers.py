@@ -89,7 +89,20 @@ def _source_image(model, source: torch.Tensor, sample: DataSample) -> torch.Tens
 
 def restore_samples(model, data: dict, paste_to_face_boxes: bool = False) -> List[DataSample]:
     """Restore every image of a batch; DataSamples with the input's fields plus ``fake_gt``
-    (float, (3, H, W), the input's channel order and range: RGB 0..255)."""
+    (float, (3, H, W), the input's channel order and range: RGB 0..255).
+
+    Each image is preprocessed and restored on its own, at its own size: a batch of images of
+    different sizes works (mmagic's ``DataSample.stack`` cannot stack their ``img_*`` copies),
+    and an output never depends on the other images of its batch.
+    """
+    inputs, samples = data.get('inputs'), data.get('data_samples')
+    if isinstance(inputs, dict) and isinstance(samples, (list, tuple)) and len(samples) > 1:
+        outputs = []
+        for index in range(len(samples)):
+            one = dict(inputs={key: value[index:index + 1] for key, value in inputs.items()},
+                       data_samples=samples[index:index + 1])
+            outputs += restore_samples(model, one, paste_to_face_boxes)
+        return outputs
     data = model.data_preprocessor(data)
     inputs = data['inputs']
     if not isinstance(inputs, dict) or f'img_{SOURCE_DOMAIN}' not in inputs:
