@@ -92,6 +92,10 @@ def test_one_atomic_write_and_one_box_helper():
     writers = {name: files for name, files in definitions.items()
                if 'atomic' in name and not name.startswith('_')}
     assert {f for files in writers.values() for f in files} == {'rdid_mm/utils/io.py'}, writers
+    renames = [osp.relpath(p, REPO_ROOT)
+               for p in glob.glob(osp.join(PACKAGE, '**', '*.py'), recursive=True)
+               if 'os.replace(' in open(p, encoding='utf-8').read()]
+    assert renames == ['rdid_mm/utils/io.py'], renames
     for old in ('deid/atomic.py', 'evaluation/files.py', 'deid/image_io.py', 'deid/layout.py',
                 'evaluation/deid_layout.py', 'models/hooks', 'evaluation/hooks'):
         assert not osp.exists(osp.join(PACKAGE, old)), old

@@ -7,7 +7,6 @@ safetensors files and ``.pth`` files that ``torch.load(weights_only=True)`` can 
 state (optimisers, message hub) is unpickled only by ``--resume``, and only from the run's own
 work_dir (see :class:`rdid_mm.engine.RDIDRunner`).
 """
-import os
 import os.path as osp
 import pickle
 from collections import OrderedDict
@@ -70,17 +69,13 @@ def _extract_state_dict(obj, path):
 
 
 def save_state_dict_file(state_dict, path: str) -> None:
-    """Write a state_dict as safetensors, atomically (temporary file, then rename)."""
-    from safetensors.torch import save_file
+    """Write a state_dict as safetensors, atomically (``rdid_mm.utils.io.atomic_write``)."""
+    from safetensors.torch import save
+
+    from rdid_mm.utils.io import atomic_write
     tensors = OrderedDict(
         (k, v.detach().to('cpu').contiguous()) for k, v in state_dict.items())
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        save_file(_untie_shared_storage(tensors), tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    atomic_write(path, save(_untie_shared_storage(tensors)))
 
 
 def _untie_shared_storage(tensors):
