@@ -10,7 +10,7 @@ import sys
 
 import cv2
 
-from rdid_mm.deid.atomic import write_file_atomic
+from rdid_mm.utils.io import atomic_write
 from rdid_mm.deid.figure import strength_figure
 
 
@@ -34,7 +34,7 @@ def main(argv=None):
         print(f'deid_figure.py: error: {err}', file=sys.stderr)
         return 2
     _, png = cv2.imencode('.png', cv2.cvtColor(figure, cv2.COLOR_RGB2BGR))
-    write_file_atomic(args.out, png.tobytes())
+    atomic_write(args.out, png.tobytes())
     print(f'wrote {args.out} ({figure.shape[1]}x{figure.shape[0]})')
     return 0
 

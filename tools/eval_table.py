@@ -10,9 +10,10 @@ Writes table1.md, table1.csv and ap_vs_strength.png; detections are cached under
 OUT_DIR/cache, so a rerun only rescores.
 """
 import argparse
+import sys
 
-from rdid_mm.evaluation import make_table1
-from rdid_mm.evaluation.cli import add_detector_args, add_split_args, detector_from_args
+from rdid_mm.apis import USER_ERRORS, make_table1
+from rdid_mm.apis.cli import add_detector_args, add_split_args, detector_from_args
 
 
 def parse_args():
@@ -20,23 +21,32 @@ def parse_args():
     add_split_args(parser)
     parser.add_argument('--model', nargs=3, action='append', default=[],
                         metavar=('NAME', 'CONFIG', 'CHECKPOINT'),
-                        help='a model row (repeatable): display name, config, weights file')
+                        help='a model row (repeatable): display name, config, weights file or '
+                        'work_dir')
     parser.add_argument('--model-strengths', choices=('trained', 'all'), default='trained',
                         help='evaluate each model at the strength it was trained for, or at all')
     parser.add_argument('--paste-to-face-boxes', action='store_true',
                         help='model rows keep the input outside the face boxes')
+    parser.add_argument('--person-images-only', action='store_true',
+                        help='score only the images with a person annotation (the paper\'s "COCO '
+                        'photos in which people appear"); default: every image of the annotation '
+                        'file, as COCO and torchvision do')
     add_detector_args(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    paths = make_table1(
-        args.deid_root, args.out_dir, strengths=args.strengths, models=args.model,
-        model_strengths=args.model_strengths, detector=detector_from_args(args),
-        gt_dir=args.gt_dir, ann_file=args.ann_file, cache_dir=args.cache_dir, device=args.device,
-        batch_size=args.batch_size, num_bootstrap=args.bootstrap, seed=args.seed,
-        paste_to_face_boxes=args.paste_to_face_boxes)
+    try:
+        paths = make_table1(
+            args.deid_root, args.out_dir, strengths=args.strengths, models=args.model,
+            model_strengths=args.model_strengths, detector=detector_from_args(args),
+            gt_dir=args.gt_dir, ann_file=args.ann_file, cache_dir=args.cache_dir,
+            device=args.device, batch_size=args.batch_size, num_bootstrap=args.bootstrap,
+            seed=args.seed, paste_to_face_boxes=args.paste_to_face_boxes,
+            person_images_only=args.person_images_only)
+    except USER_ERRORS + (ValueError, ) as err:
+        sys.exit(f'eval_table.py: error: {err}')
     for kind, path in paths.items():
         print(f'{kind}: {path}')
 

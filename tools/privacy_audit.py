@@ -49,7 +49,7 @@ def main(argv=None):
     try:
         rows = args.rows
         if not rows:
-            from rdid_mm.evaluation.deid_layout import DeidLayout
+            from rdid_mm.layout import DeidLayout
             rows = [f'mosaic:s{s}' for s in DeidLayout(args.deid_dir).strengths()]
         result = privacy_audit(args.deid_dir, rows, args.out, embedder=embedder_config(args),
                                gallery_dir=args.gallery, align=args.align, weights=args.weights,

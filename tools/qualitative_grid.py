@@ -6,8 +6,9 @@
         --column RDID-GAN work_dirs/table1/cache/rows/model-RDID-GAN-s8 --img-ids 785 40083
 """
 import argparse
+import sys
 
-from rdid_mm.evaluation import make_qualitative_grid
+from rdid_mm.apis import USER_ERRORS, make_qualitative_grid
 
 
 def parse_args():
@@ -27,9 +28,12 @@ def parse_args():
 
 def main():
     args = parse_args()
-    path = make_qualitative_grid(args.deid_root, args.strength, args.column, args.out,
-                                 img_ids=args.img_ids, max_images=args.max_images,
-                                 gt_dir=args.gt_dir)
+    try:
+        path = make_qualitative_grid(args.deid_root, args.strength, args.column, args.out,
+                                     img_ids=args.img_ids, max_images=args.max_images,
+                                     gt_dir=args.gt_dir)
+    except USER_ERRORS + (ValueError, ) as err:
+        sys.exit(f'qualitative_grid.py: error: {err}')
     print(f'grid: {path}')
 
 

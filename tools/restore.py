@@ -16,9 +16,11 @@ from rdid_mm.apis.restore_input import restore_any
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Restore pixelated faces with RDID-GAN')
+    parser = argparse.ArgumentParser(
+        description='Restore pixelated faces with a trained model (RDID-GAN, CycleGAN, Pix2Pix)')
     parser.add_argument('config', help='the model config')
-    parser.add_argument('checkpoint', help='weights file (.safetensors or weights-only .pth)')
+    parser.add_argument('checkpoint', help='weights file (.safetensors or weights-only .pth), or a '
+                        'work_dir (its best_*.safetensors)')
     parser.add_argument('--deid-dir', help="the builder's output folder")
     parser.add_argument('--strength', type=int, help='which mosaic/s{S} to restore')
     parser.add_argument('--input', help='any folder, image or video (instead of --deid-dir)')

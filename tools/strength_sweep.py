@@ -4,9 +4,10 @@
         --out-dir work_dirs/sweep --model RDID-GAN configs/rdid_gan_coco.py best.safetensors
 """
 import argparse
+import sys
 
-from rdid_mm.evaluation import make_strength_sweep
-from rdid_mm.evaluation.cli import add_detector_args, add_split_args, detector_from_args
+from rdid_mm.apis import USER_ERRORS, make_strength_sweep
+from rdid_mm.apis.cli import add_detector_args, add_split_args, detector_from_args
 
 
 def parse_args():
@@ -21,11 +22,14 @@ def parse_args():
 
 def main():
     args = parse_args()
-    paths = make_strength_sweep(
-        args.deid_root, args.out_dir, strengths=args.strengths, models=args.model,
-        detector=detector_from_args(args), gt_dir=args.gt_dir, ann_file=args.ann_file,
-        cache_dir=args.cache_dir, device=args.device, batch_size=args.batch_size,
-        num_bootstrap=args.bootstrap, seed=args.seed)
+    try:
+        paths = make_strength_sweep(
+            args.deid_root, args.out_dir, strengths=args.strengths, models=args.model,
+            detector=detector_from_args(args), gt_dir=args.gt_dir, ann_file=args.ann_file,
+            cache_dir=args.cache_dir, device=args.device, batch_size=args.batch_size,
+            num_bootstrap=args.bootstrap, seed=args.seed)
+    except USER_ERRORS + (ValueError, ) as err:
+        sys.exit(f'strength_sweep.py: error: {err}')
     for kind, path in paths.items():
         print(f'{kind}: {path}')
 

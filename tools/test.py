@@ -10,7 +10,8 @@ from rdid_mm.apis import USER_ERRORS, format_metrics_table, test
 def parse_args():
     parser = argparse.ArgumentParser(description='Test (and evaluate) an rdid_mm model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='weights file (.safetensors or weights-only .pth)')
+    parser.add_argument('checkpoint', help='weights file (.safetensors or weights-only .pth), or a '
+                        'work_dir (its best_*.safetensors)')
     parser.add_argument('--work-dir', help='the dir to save logs')
     parser.add_argument('--out', help='folder for the detections json and the restored images')
     parser.add_argument(
@@ -32,7 +33,7 @@ def main():
         metrics = test(args.config, args.checkpoint, work_dir=args.work_dir, out=args.out,
                        paste_to_face_boxes=args.paste_to_face_boxes,
                        cfg_options=args.cfg_options, launcher=args.launcher)
-    except USER_ERRORS as err:
+    except USER_ERRORS + (ValueError, ) as err:
         sys.exit(f'test.py: error: {err}')
     print(format_metrics_table(metrics))
 

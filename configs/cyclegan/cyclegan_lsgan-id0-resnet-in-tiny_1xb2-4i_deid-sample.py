@@ -2,7 +2,9 @@
 # 4 iterations with validation and a checkpoint every 2.
 _base_ = ['./cyclegan_lsgan-id0-resnet-in_8xb4-100e_deid-coco.py']
 
-data_root = 'data/deid_sample'
+data_root = 'data/deid_sample'  # one builder output folder, used for every split
+train_split = None
+test_split = None
 model = dict(
     generator=dict(base_channels=8, num_blocks=2),
     discriminator=dict(base_channels=8, num_conv=2),
@@ -17,8 +19,8 @@ train_dataloader = dict(
     batch_size=2,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(data_root=data_root, subset='all', pipeline=train_pipeline))
-val_dataloader = dict(num_workers=0, dataset=dict(data_root=data_root, subset='all'))
+    dataset=dict(subset='all', pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, dataset=dict(subset='all'))
 test_dataloader = val_dataloader
 # No Keypoint R-CNN here (its COCO weights are downloaded; tests score AP separately), so no
 # best-by-AP checkpoint and no reference rows.

@@ -3,7 +3,8 @@
 # configs), optimiser as mmagic's CycleGAN configs (Adam 2e-4, betas (0.5, 0.999), linear decay
 # over the second half). Replaced: data (the paired builder output, used without its pairing by
 # CycleGAN's losses), evaluators (mmagic's TransFID/TransIS download Inception weights when
-# built) and test-time padding (multiple of 4, cropped back by the data preprocessor).
+# built) and the test path: CycleGANBaseline is mmagic's CycleGAN with rdid_mm's restore interface
+# (full resolution, reflect padding to a multiple of 4, cropped back, generator in eval mode).
 _base_ = [
     'mmagic::_base_/models/base_cyclegan.py',
     '../_base_/datasets/deid_coco.py',
@@ -12,6 +13,8 @@ _base_ = [
 ]
 
 model = dict(
+    type='CycleGANBaseline',
+    _scope_='rdid_mm',
     loss_config=dict(cycle_loss_weight=10., id_loss_weight=0.),
     default_domain='gt',
     reachable_domains=['gt', 'mosaic'],

@@ -3,7 +3,9 @@
 # every 2. (mmagic's num_down=8 fails below 256x256: its 1x1 bottleneck has one value per channel.)
 _base_ = ['./pix2pix_vanilla-unet-bn_8xb4-100e_deid-coco.py']
 
-data_root = 'data/deid_sample'
+data_root = 'data/deid_sample'  # one builder output folder, used for every split
+train_split = None
+test_split = None
 model = dict(
     generator=dict(num_down=5, base_channels=8),
     discriminator=dict(base_channels=8, num_conv=2),
@@ -18,8 +20,8 @@ train_dataloader = dict(
     batch_size=2,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(data_root=data_root, subset='all', pipeline=train_pipeline))
-val_dataloader = dict(num_workers=0, dataset=dict(data_root=data_root, subset='all'))
+    dataset=dict(subset='all', pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, dataset=dict(subset='all'))
 test_dataloader = val_dataloader
 # No Keypoint R-CNN here (its COCO weights are downloaded; tests score AP separately), so no
 # best-by-AP checkpoint and no reference rows.

@@ -1,11 +1,11 @@
 # mmagic's Pix2Pix as a baseline on de-identified COCO: networks and losses from mmagic's own base
 # (U-Net generator with 8 downsamplings, PatchGAN on (input, output) pairs, vanilla GAN loss, pixel
 # L1 weight 100), optimiser as mmagic's Pix2Pix configs (Adam 2e-4, betas (0.5, 0.999), constant).
-# The model is mmagic's Pix2Pix with its test step fixed (Pix2PixBaseline: mmagic 1.2.0's
-# Pix2Pix.test_step fails on any batch). Replaced: data, evaluators (no TransFID/TransIS: they
-# download Inception weights) and test-time padding: the U-Net needs sides that are multiples of
-# 2**8 = 256, so the data preprocessor pads whole test images to a multiple of 256 and crops the
-# output back.
+# The model is mmagic's Pix2Pix with rdid_mm's restore interface (Pix2PixBaseline): full
+# resolution, reflect padding to a multiple of 2**8 = 256 (the U-Net's divisor), cropped back, and
+# the generator in eval mode: unlike mmagic's test, which runs in train mode (dropout and batch
+# statistics), see docs/models.md. Also replaced: data and evaluators (no TransFID/TransIS: they
+# download Inception weights).
 _base_ = [
     'mmagic::_base_/models/base_pix2pix.py',
     '../_base_/datasets/deid_coco.py',

@@ -2,22 +2,15 @@
 import os.path as osp
 from typing import Optional
 
+from mmengine.model import is_model_wrapper
+
 from rdid_mm.engine.checkpoint import CheckpointError
+from rdid_mm.engine.weights import load_weights, resolve_weights_path
+from rdid_mm.models.restorers import as_restorer, restoring_generator_prefix
+from .config import metric_cfgs
 from .train import build_runner, load_config
 
 AP_METRIC_TYPES = ('KeypointRCNNMetric', 'rdid_mm.KeypointRCNNMetric')
-
-
-def _metric_cfgs(evaluator_cfg):
-    """Every metric config inside an evaluator config (a dict, a list, or an Evaluator)."""
-    if isinstance(evaluator_cfg, (list, tuple)):
-        for item in evaluator_cfg:
-            yield from _metric_cfgs(item)
-    elif isinstance(evaluator_cfg, dict):
-        if 'metrics' in evaluator_cfg:
-            yield from _metric_cfgs(evaluator_cfg['metrics'])
-        elif 'type' in evaluator_cfg:
-            yield evaluator_cfg
 
 
 def test(config: str, checkpoint: str, work_dir: Optional[str] = None, out: Optional[str] = None,
@@ -25,26 +18,34 @@ def test(config: str, checkpoint: str, work_dir: Optional[str] = None, out: Opti
          launcher: str = 'none') -> dict:
     """Run the config's test loop with the weights in ``checkpoint``; return the metrics.
 
+    Every translation model goes the same way (RDID-GAN, the baselines, any mmagic translation
+    model the config names): full resolution, reflect padding, eval mode
+    (:mod:`rdid_mm.models.restorers`). The weights must hold the restoring generator exactly.
+
     Args:
-        checkpoint: a weights file (``.safetensors``, or a weights-only ``.pth``); files whose
-            pickle would run code are refused.
+        checkpoint: a weights file (``.safetensors``, or a weights-only ``.pth``), or a work_dir
+            (its best checkpoint's weights file); files whose pickle would run code are refused;
+            a missing or unexpected key is an error.
         out: folder for the detections (COCO results json) and the restored images.
         paste_to_face_boxes: keep the input outside the face boxes, restored pixels inside.
     """
+    checkpoint = resolve_weights_path(checkpoint)
     if not osp.isfile(checkpoint):
         raise CheckpointError(f'checkpoint file not found: {checkpoint}')
     cfg = load_config(config, work_dir, cfg_options, launcher)
-    cfg.load_from = checkpoint
+    cfg.load_from = None  # loaded below, strictly, into the restoring generator
     cfg.resume = False
-    if paste_to_face_boxes:
-        cfg.model.paste_to_face_boxes = True
     if out is not None:
-        metrics = [m for m in _metric_cfgs(cfg.test_evaluator) if m['type'] in AP_METRIC_TYPES]
+        metrics = [m for _, m in metric_cfgs(cfg.test_evaluator) if m['type'] in AP_METRIC_TYPES]
         if not metrics:
             raise ValueError(f'--out needs a KeypointRCNNMetric in test_evaluator of {config}')
         for metric in metrics:
             metric['out_dir'] = out
     runner = build_runner(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    as_restorer(model, paste_to_face_boxes=paste_to_face_boxes or None, where=config)
+    load_weights(model, checkpoint, prefixes=[restoring_generator_prefix(model)])
+    runner.logger.info(f'Weights of the restoring generator loaded from {checkpoint}')
     return runner.test()
 
 

@@ -5,9 +5,9 @@ import mmagic.datasets.transforms  # noqa: F401  (LoadImageFromFile, Flip, PackI
 from .deid_paired_dataset import DeidPairedDataset
 from .per_sample_seed_dataset import PerSampleSeedDataset
 from .samplers import ResumableInfiniteSampler
-from .transforms import CheckPairedImages, FaceAwareCrop
+from .transforms import CheckPairedImages, FaceAwareCrop, LoadRGBImage, RandomPixelate
 
 __all__ = [
     'DeidPairedDataset', 'PerSampleSeedDataset', 'ResumableInfiniteSampler', 'CheckPairedImages',
-    'FaceAwareCrop'
+    'FaceAwareCrop', 'LoadRGBImage', 'RandomPixelate'
 ]

@@ -4,24 +4,23 @@ import random
 from typing import List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
-from mmengine.fileio import load
 from mmengine.logging import print_log
 
+from rdid_mm.layout import DeidLayout
 from rdid_mm.registry import DATASETS
-
-MOSAIC_EXTENSIONS = ('.png', '.jpg')
 
 
 @DATASETS.register_module()
 class DeidPairedDataset(BaseDataset):
     """Pixelated images and their originals, as written by ``rdid_mm.deid.build_deid_dataset``.
 
-    Layout under ``data_root``::
+    The folder is read through :class:`rdid_mm.layout.DeidLayout` (the builder's own layout):
+    ``gt/<file_name>``, ``mosaic/s{S}/<stem>.png`` (or ``.jpg``), sub-folders kept, the
+    annotation file and ``faces.json``. Pairs are keyed by the full ``file_name``, so two images
+    with the same name in different sub-folders stay apart.
 
-        gt/<file_name>                    the original image
-        mosaic/s{S}/<stem>.png            pixelated at strength S (.jpg: built with a JPEG quality)
-        annotations/person_keypoints.json COCO images (id, file_name, height, width)
-        faces.json                        {file_name: [[x, y, w, h, score, source], ...]}
+    The metainfo carries ``ann_file``, ``strengths`` and ``data_root``: a ``KeypointRCNNMetric``
+    without an ``ann_file`` follows the dataloader it evaluates.
 
     One sample per (image, strength). Each data info holds ``img_id``, ``img_mosaic_path`` /
     ``img_gt_path`` (read by ``LoadImageFromFile``), ``mosaic_path``, ``gt_path``, ``strength``,
@@ -37,7 +36,7 @@ class DeidPairedDataset(BaseDataset):
         strengths: block size(s) S to read; one sample per image and strength.
         ann_file: COCO json relative to ``data_root`` (or absolute).
         faces_file: the face boxes json relative to ``data_root`` (or absolute).
-        gt_dir, mosaic_dir: folder names of the originals and the pixelated images.
+        gt_dir: folder of the originals, relative to ``data_root`` (or absolute).
         filter_cfg: ``dict(require_faces=True)`` drops images without face boxes.
         subset: ``'all'``; or ``'train'`` / ``'val'``: the images left after, or the
             ``num_val_images`` held out for, model selection (a seeded random choice of image ids,
@@ -54,7 +53,6 @@ class DeidPairedDataset(BaseDataset):
                  ann_file: str = 'annotations/person_keypoints.json',
                  faces_file: str = 'faces.json',
                  gt_dir: str = 'gt',
-                 mosaic_dir: str = 'mosaic',
                  filter_cfg: Optional[dict] = None,
                  subset: str = 'all',
                  num_val_images: int = 0,
@@ -77,7 +75,6 @@ class DeidPairedDataset(BaseDataset):
         self.split_seed = split_seed
         self.faces_file = faces_file
         self.gt_dir = gt_dir
-        self.mosaic_dir = mosaic_dir
         self.skipped = {}
         super().__init__(
             ann_file=ann_file,
@@ -88,42 +85,40 @@ class DeidPairedDataset(BaseDataset):
             indices=indices,
             lazy_init=lazy_init,
             max_refetch=max_refetch)
+        self._metainfo.update(ann_file=self.ann_file, strengths=list(self.strengths),
+                              data_root=self.data_root)
 
     def _root_path(self, path: str) -> str:
         return path if osp.isabs(path) else osp.join(self.data_root, path)
 
     def load_data_list(self) -> List[dict]:
         """Read the annotation and faces files; one data info per (image, strength)."""
-        ann_path = self.ann_file
+        layout = DeidLayout(self.data_root, gt_dir=self._root_path(self.gt_dir),
+                            ann_file=self.ann_file)
         faces_path = self._root_path(self.faces_file)
-        for path, what in ((ann_path, 'annotation file'), (faces_path, 'faces file')):
+        for path, what in ((layout.ann_file, 'annotation file'), (faces_path, 'faces file')):
             if not osp.isfile(path):
                 raise FileNotFoundError(f'{what} not found: {path} (data_root={self.data_root})')
-        images = load(ann_path).get('images')
+        images = layout.images()
         if not images:
-            raise ValueError(f'{ann_path}: no images listed')
-        images = self._select_subset(images, ann_path)
-        faces = load(faces_path)
-        if not isinstance(faces, dict):
-            raise ValueError(f'{faces_path}: expected {{file_name: [[x, y, w, h, ...], ...]}}, '
-                             f'got {type(faces).__name__}')
-        mosaic_dirs = {}
+            raise ValueError(f'{layout.ann_file}: no images listed')
+        images = self._select_subset(images, layout.ann_file)
+        faces = _read_faces(faces_path)
         for strength in self.strengths:
-            folder = self._root_path(osp.join(self.mosaic_dir, f's{strength}'))
+            folder = layout.mosaic_dir(strength)
             if not osp.isdir(folder):
                 raise FileNotFoundError(
                     f'no pixelated images at strength {strength}: {folder} is missing')
-            mosaic_dirs[strength] = folder
 
         data_list = []
         missing = []
         for image in images:
             file_name = image['file_name']
-            gt_path = self._root_path(osp.join(self.gt_dir, file_name))
+            gt_path = layout.gt(file_name)
             boxes = [self._face_box(box, faces_path, file_name)
                      for box in faces.get(file_name, [])]
             for strength in self.strengths:
-                mosaic_path = self._mosaic_path(mosaic_dirs[strength], file_name)
+                mosaic_path = layout.mosaic(file_name, strength)
                 absent = [p for p in (mosaic_path, gt_path) if not osp.isfile(p)]
                 if absent:
                     missing.append(absent[0])
@@ -131,6 +126,7 @@ class DeidPairedDataset(BaseDataset):
                 data_list.append(
                     dict(
                         img_id=int(image['id']),
+                        file_name=file_name,
                         img_mosaic_path=mosaic_path,
                         img_gt_path=gt_path,
                         mosaic_path=mosaic_path,
@@ -160,16 +156,6 @@ class DeidPairedDataset(BaseDataset):
         return [image for image in images if (int(image['id']) in val_ids) == keep_val]
 
     @staticmethod
-    def _mosaic_path(folder: str, file_name: str) -> str:
-        """``<folder>/<stem>.png`` (lossless, the default) or ``.jpg`` (with a JPEG quality)."""
-        stem = osp.splitext(osp.basename(file_name))[0]
-        for ext in MOSAIC_EXTENSIONS:
-            path = osp.join(folder, stem + ext)
-            if osp.isfile(path):
-                return path
-        return osp.join(folder, stem + MOSAIC_EXTENSIONS[0])
-
-    @staticmethod
     def _face_box(box, faces_path: str, file_name: str) -> List[float]:
         if not isinstance(box, (list, tuple)) or len(box) < 4:
             raise ValueError(f'{faces_path}: face box of {file_name} is not [x, y, w, h, ...]: '
@@ -189,3 +175,16 @@ class DeidPairedDataset(BaseDataset):
         if not kept:
             raise ValueError(f'{self.data_root}: no image with a face box to train on')
         return kept
+
+
+def _read_faces(path: str) -> dict:
+    import json
+    try:
+        with open(path, encoding='utf-8') as f:
+            faces = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f'{path}: not valid json ({err})') from None
+    if not isinstance(faces, dict):
+        raise ValueError(f'{path}: expected {{file_name: [[x, y, w, h, ...], ...]}}, '
+                         f'got {type(faces).__name__}')
+    return faces

@@ -12,6 +12,8 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
+from rdid_mm.utils.boxes import box_iou  # noqa: F401  (re-exported for the face sources)
+
 Detection = Tuple[float, float, float, float, float, str]
 
 
@@ -110,17 +112,6 @@ def merge_overlapping(boxes: Sequence[FaceBox]) -> List[FaceBox]:
             if changed:
                 break
     return sorted(boxes, key=lambda b: (b.y1, b.x1, b.y2, b.x2))
-
-
-def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """IoU of two corner boxes ``(x1, y1, x2, y2)``."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 def covered_fraction(box: Sequence[float], face_boxes: Sequence[FaceBox]) -> float:

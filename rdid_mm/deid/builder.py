@@ -1,7 +1,7 @@
 """The de-identified dataset builder: the loop over images, workers, resume, final files.
 
 :func:`build_deid_dataset` turns COCO person images (or a folder of images, or a video) into the
-layout of :mod:`rdid_mm.deid.layout`. Images are processed by :class:`~.image_job.ImageJob`, in this
+layout of :mod:`rdid_mm.layout`. Images are processed by :class:`~.image_job.ImageJob`, in this
 process or in a pool of worker processes; each image's record is written when its outputs are in
 place, so an interrupted run (even by SIGKILL) resumes where it stopped and ends with the same
 files. ``faces.json``, ``summary.json`` and the person-subset json are written at the end from the
@@ -22,12 +22,13 @@ from typing import Iterable, Optional, Sequence, Union
 
 from mmengine.logging import print_log
 
-from .atomic import AtomicWriter, clear_staging
+from rdid_mm.layout import DeidLayout, mosaic_extension, output_name_problems
+from rdid_mm.utils.io import atomic_open, atomic_write_json
 from .face_sources import FaceSourceUnion
 from .image_job import STAGES, ImageJob, init_worker, run_in_worker
 from .inputs import CocoPersonSource, FolderSource
-from .layout import BuildSettings, OutputLayout, output_name_problems
 from .progress import ImageProgressBar
+from .settings import BuildSettings
 from .summary import SummaryBuilder, log_record
 
 FINISHED = ('done', 'failed')
@@ -40,7 +41,8 @@ def build_deid_dataset(ann_file: Optional[str] = None, img_dir: Optional[str] = 
                        workers: int = 0, publish: bool = False,
                        jpeg_quality: Optional[int] = None, require_all_faces: bool = False,
                        video: Optional[str] = None, audit_min_coverage: float = 0.5,
-                       overwrite: bool = False, progress: bool = True) -> dict:
+                       overwrite: bool = False, progress: bool = True,
+                       person_images_only: bool = False) -> dict:
     """Build the de-identified dataset; return the summary (``summary.json`` plus ``timing``).
 
     Args:
@@ -61,6 +63,10 @@ def build_deid_dataset(ann_file: Optional[str] = None, img_dir: Optional[str] = 
         audit_min_coverage: the pixelated fraction a WholeBody face box needs in the audit.
         overwrite: rebuild an output folder that was built with other settings.
         progress: show the progress bar.
+        person_images_only: keep only the images of a COCO json with a person annotation. By
+            default every image is carried through (those without a person or a face get a
+            mosaic equal to the original), so the annotation file lists every image and the
+            evaluation scores them all, as COCO does.
     """
     started = time.perf_counter()
     ann_file, img_dir, out_dir, wholebody_ann, video = (
@@ -90,13 +96,15 @@ def build_deid_dataset(ann_file: Optional[str] = None, img_dir: Optional[str] = 
     settings = BuildSettings(strengths=strengths, face_sources=face_sources, margin=float(margin),
                              publish=bool(publish), jpeg_quality=jpeg_quality,
                              require_all_faces=bool(require_all_faces),
-                             audit_min_coverage=float(audit_min_coverage), input_kind=kind)
-    layout = OutputLayout(out_dir, jpeg_quality)
+                             audit_min_coverage=float(audit_min_coverage), input_kind=kind,
+                             person_images_only=bool(person_images_only))
+    layout = DeidLayout(out_dir, mosaic_extension(jpeg_quality))
     input_info = dict(kind=kind, ann_file=ann_file, img_dir=img_dir, wholebody_ann=wholebody_ann,
                       video=video)
     source = None
     if kind == 'coco':
-        source = CocoPersonSource(ann_file, img_dir, wholebody_ann)
+        source = CocoPersonSource(ann_file, img_dir, wholebody_ann,
+                                  person_images_only=person_images_only)
         if 'wholebody' in union.source_names and not source.has_face_boxes:
             raise ValueError('the wholebody face source needs COCO-WholeBody face boxes: give '
                              'wholebody_ann (or a COCO-WholeBody ann_file)')
@@ -140,7 +148,7 @@ def check_output_dir(out_dir: str, input_dir: Optional[str]) -> None:
 
 
 @contextmanager
-def _exclusive(layout: OutputLayout):
+def _exclusive(layout: DeidLayout):
     """Hold a lock on the output folder, so two runs never write into it at once."""
     os.makedirs(layout.state_dir, exist_ok=True)
     with open(layout.lock_file, 'w') as lock:
@@ -154,7 +162,7 @@ def _exclusive(layout: OutputLayout):
         yield
 
 
-def _prepare_output(layout: OutputLayout, settings: BuildSettings, overwrite: bool) -> None:
+def _prepare_output(layout: DeidLayout, settings: BuildSettings, overwrite: bool) -> None:
     """Check (or reset) the settings an output folder was built with; clear staged files."""
     wanted = settings.to_json()
     if osp.isfile(layout.settings_file):
@@ -170,11 +178,18 @@ def _prepare_output(layout: OutputLayout, settings: BuildSettings, overwrite: bo
             _remove_outputs(layout)
     elif overwrite:
         _remove_outputs(layout)
-    clear_staging(layout.tmp_dir)
-    AtomicWriter(layout.tmp_dir).write_json(layout.settings_file, wanted, indent=1)
+    _clear_staging(layout.tmp_dir)
+    atomic_write_json(layout.settings_file, wanted, indent=1, staging_dir=layout.tmp_dir)
 
 
-def _remove_outputs(layout: OutputLayout) -> None:
+def _clear_staging(tmp_dir: str) -> None:
+    """Remove what an interrupted run left in the staging folder."""
+    if osp.isdir(tmp_dir):
+        shutil.rmtree(tmp_dir)
+    os.makedirs(tmp_dir, exist_ok=True)
+
+
+def _remove_outputs(layout: DeidLayout) -> None:
     print_log(f'overwrite: removing the previous outputs in {layout.root}', logger='current')
     for name in ('gt', 'mosaic', 'annotations'):
         shutil.rmtree(osp.join(layout.root, name), ignore_errors=True)
@@ -184,7 +199,7 @@ def _remove_outputs(layout: OutputLayout) -> None:
     shutil.rmtree(osp.join(layout.state_dir, 'records'), ignore_errors=True)
 
 
-def _read_record(layout: OutputLayout, file_name: str) -> Optional[dict]:
+def _read_record(layout: DeidLayout, file_name: str) -> Optional[dict]:
     path = layout.record(file_name)
     if not osp.isfile(path):
         return None
@@ -269,13 +284,12 @@ def _worker_context():
     return get_context('spawn')
 
 
-def _write_final_files(source, layout: OutputLayout, settings: BuildSettings,
+def _write_final_files(source, layout: DeidLayout, settings: BuildSettings,
                        input_info: dict) -> dict:
-    writer = AtomicWriter(layout.tmp_dir)
     builder = SummaryBuilder(input_info, settings.to_json(),
                              audit_available=settings.input_kind == 'coco')
     done_ids = []
-    with writer.open_stream(layout.faces_file) as faces:
+    with atomic_open(layout.faces_file, 'w', layout.tmp_dir) as faces:
         faces.write('{')
         first = True
         for task in source:
@@ -293,15 +307,15 @@ def _write_final_files(source, layout: OutputLayout, settings: BuildSettings,
     annotations = None
     if isinstance(source, CocoPersonSource):
         subset = source.person_subset(done_ids)
-        writer.write_json(layout.annotations_file, subset)
+        atomic_write_json(layout.annotations_file, subset, staging_dir=layout.tmp_dir)
         annotations = dict(file=osp.relpath(layout.annotations_file, layout.root),
                            images=len(subset['images']), annotations=len(subset['annotations']))
     summary = builder.summary(len(source), source.images_without_person, annotations)
-    writer.write_json(layout.summary_file, summary, indent=1)
+    atomic_write_json(layout.summary_file, summary, indent=1, staging_dir=layout.tmp_dir)
     return summary
 
 
-def _log_final(summary: dict, timing: dict, layout: OutputLayout) -> None:
+def _log_final(summary: dict, timing: dict, layout: DeidLayout) -> None:
     images, faces, audit = summary['images'], summary['faces'], summary['missed_face_audit']
     lines = [
         f'de-identified dataset in {layout.root}:',

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from .image_io import read_image
+from rdid_mm.utils.io import read_image
 
 LABEL_HEIGHT = 28
 GAP = 6

@@ -12,13 +12,14 @@ import traceback
 from collections import defaultdict
 from typing import Dict, Optional, Tuple
 
-from .atomic import AtomicWriter
+from rdid_mm.layout import DeidLayout
+from rdid_mm.utils.io import (ImageReadError, atomic_link_or_copy, atomic_write,
+                              atomic_write_json, encode_image, read_image)
 from .audit import audit_faces
 from .boxes import prepare_face_boxes
 from .face_sources import FaceSourceUnion
-from .image_io import ImageReadError, encode_image, read_image
-from .layout import BuildSettings, OutputLayout
 from .pixelate import pixelate_boxes
+from .settings import BuildSettings
 
 STAGES = ('decode', 'detect', 'pixelate', 'encode', 'write')
 
@@ -26,7 +27,7 @@ STAGES = ('decode', 'detect', 'pixelate', 'encode', 'write')
 class ImageJob:
     """Processes tasks (see :mod:`rdid_mm.deid.inputs`) with one set of face sources."""
 
-    def __init__(self, settings: BuildSettings, layout: OutputLayout,
+    def __init__(self, settings: BuildSettings, layout: DeidLayout,
                  sources: Optional[FaceSourceUnion] = None, num_threads: Optional[int] = None):
         self.settings = settings
         self.layout = layout
@@ -35,7 +36,7 @@ class ImageJob:
             for source in self.sources.sources:
                 if getattr(source, 'num_threads', False) is None:
                     source.num_threads = num_threads
-        self.writer = AtomicWriter(layout.tmp_dir)
+        self.staging_dir = layout.tmp_dir
 
     def __call__(self, task: dict) -> Tuple[dict, Dict[str, float]]:
         """Return ``(record, seconds per stage)``; bad input gives a record, never an exception."""
@@ -43,7 +44,8 @@ class ImageJob:
         if task.get('problem'):
             reason, detail = task['problem']
             record = self._record(task, 'skipped', reason=reason, detail=detail)
-            self.writer.write_json(self.layout.record(task['file_name']), record)
+            atomic_write_json(self.layout.record(task['file_name']), record,
+                              staging_dir=self.staging_dir)
             return record, dict(timings)
         try:
             record = self._process(task, timings)
@@ -54,7 +56,8 @@ class ImageJob:
             detail = f'{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}'
             self._remove_outputs(task['file_name'])
             record = self._record(task, 'skipped', reason='error', detail=detail)
-        self.writer.write_json(self.layout.record(task['file_name']), record)
+        atomic_write_json(self.layout.record(task['file_name']), record,
+                          staging_dir=self.staging_dir)
         return record, dict(timings)
 
     def _remove_outputs(self, file_name: str) -> None:
@@ -107,14 +110,16 @@ class ImageJob:
             mosaic = pixelate_boxes(image, corners, strength) if corners else image
             timings['pixelate'] += time.perf_counter() - start
             start = time.perf_counter()
+            target = self.layout.mosaic(task['file_name'], strength)
             data = encode_image(mosaic, self.settings.jpeg_quality)
             timings['encode'] += time.perf_counter() - start
             start = time.perf_counter()
-            self.writer.write_bytes(self.layout.mosaic(task['file_name'], strength), data)
+            atomic_write(target, data, staging_dir=self.staging_dir)
             timings['write'] += time.perf_counter() - start
         if not self.settings.publish:
             start = time.perf_counter()
-            self.writer.link_or_copy(task['path'], self.layout.gt(task['file_name']))
+            atomic_link_or_copy(task['path'], self.layout.gt(task['file_name']),
+                                staging_dir=self.staging_dir)
             timings['write'] += time.perf_counter() - start
         return record
 
@@ -122,7 +127,7 @@ class ImageJob:
 _WORKER_JOB: Optional[ImageJob] = None
 
 
-def init_worker(settings: BuildSettings, layout: OutputLayout, num_threads: int) -> None:
+def init_worker(settings: BuildSettings, layout: DeidLayout, num_threads: int) -> None:
     """Process-pool initializer: one ``ImageJob`` (and one set of models) per worker."""
     global _WORKER_JOB
     import cv2

@@ -10,7 +10,7 @@ import os
 import os.path as osp
 from typing import Dict, Iterator, List, Optional
 
-from .image_io import IMAGE_EXTENSIONS
+from rdid_mm.utils.io import IMAGE_EXTENSIONS
 
 PERSON_CATEGORY_ID = 1
 ANNOTATION_FIELDS = ('id', 'bbox', 'keypoints', 'num_keypoints', 'iscrowd', 'face_box',
@@ -18,16 +18,20 @@ ANNOTATION_FIELDS = ('id', 'bbox', 'keypoints', 'num_keypoints', 'iscrowd', 'fac
 
 
 class CocoPersonSource:
-    """The person subset of a COCO json: images with at least one person annotation.
+    """The images of a COCO json with their person annotations: every image (those without a
+    person get an empty list, and a mosaic equal to the original unless a detector finds a face),
+    or, with ``person_images_only``, the images with at least one person annotation.
 
     Args:
         ann_file: COCO (or COCO-WholeBody) json.
         img_dir: folder holding the images named by ``file_name``.
         wholebody_ann: COCO-WholeBody json whose ``face_box``/``face_valid`` are attached to the
             annotations with the same id.
+        person_images_only: leave out the images without a person annotation.
     """
 
-    def __init__(self, ann_file: str, img_dir: str, wholebody_ann: Optional[str] = None):
+    def __init__(self, ann_file: str, img_dir: str, wholebody_ann: Optional[str] = None,
+                 person_images_only: bool = False):
         self.ann_file = ann_file
         self.img_dir = img_dir
         self.coco = _load_json(ann_file)
@@ -38,8 +42,9 @@ class CocoPersonSource:
         for ann in self.coco['annotations']:
             if ann.get('category_id', PERSON_CATEGORY_ID) == PERSON_CATEGORY_ID:
                 self.annotations_by_image.setdefault(ann['image_id'], []).append(ann)
-        self.images = [img for img in self.coco['images'] if img['id'] in self.annotations_by_image]
-        self.images_without_person = len(self.coco['images']) - len(self.images)
+        with_person = [img for img in self.coco['images'] if img['id'] in self.annotations_by_image]
+        self.images_without_person = len(self.coco['images']) - len(with_person)
+        self.images = with_person if person_images_only else list(self.coco['images'])
         self.has_face_boxes = any('face_box' in a for a in self.coco['annotations'])
         if wholebody_ann is not None:
             self._attach_wholebody(wholebody_ann)
@@ -70,7 +75,7 @@ class CocoPersonSource:
     def __iter__(self) -> Iterator[dict]:
         for img in self.images:
             anns = [{k: a[k] for k in ANNOTATION_FIELDS if k in a}
-                    for a in self.annotations_by_image[img['id']]]
+                    for a in self.annotations_by_image.get(img['id'], [])]
             yield dict(file_name=img['file_name'], path=osp.join(self.img_dir, img['file_name']),
                        image_id=img['id'], width=img.get('width'), height=img.get('height'),
                        annotations=anns)
@@ -82,7 +87,7 @@ class CocoPersonSource:
                                                                    'categories')}
         subset['images'] = [img for img in self.images if img['id'] in image_ids]
         subset['annotations'] = [
-            ann for img in subset['images'] for ann in self.annotations_by_image[img['id']]]
+            ann for img in subset['images'] for ann in self.annotations_by_image.get(img['id'], [])]
         subset['categories'] = [c for c in self.coco.get('categories', [])
                                 if c.get('id') == PERSON_CATEGORY_ID]
         return subset

@@ -16,10 +16,12 @@ from collections import defaultdict
 import numpy as np
 from mmengine.logging import print_log
 
-from .atomic import AtomicWriter
 from .boxes import prepare_face_boxes
 from .face_sources import FaceSourceUnion
-from .layout import BuildSettings, OutputLayout
+from rdid_mm.layout import DeidLayout
+from rdid_mm.utils.io import (atomic_link_or_copy, atomic_open, atomic_write_json,
+                              commit_staging_file, new_staging_file)
+from .settings import BuildSettings
 from .pixelate import pixelate_boxes
 from .progress import ImageProgressBar
 from .summary import SummaryBuilder
@@ -59,7 +61,7 @@ def _process_frame(raw: bytes, index: int, width: int, height: int, union: FaceS
                             for s in settings.strengths})
 
 
-def deidentify_video(video: str, layout: OutputLayout, settings: BuildSettings,
+def deidentify_video(video: str, layout: DeidLayout, settings: BuildSettings,
                      union: FaceSourceUnion, input_info: dict, progress: bool = True) -> dict:
     """Write ``mosaic/s{S}/<stem>.mp4``, ``gt/<name>``, ``faces.json``, ``summary.json``."""
     import imageio_ffmpeg
@@ -71,7 +73,6 @@ def deidentify_video(video: str, layout: OutputLayout, settings: BuildSettings,
     if osp.isfile(record_path) and osp.isfile(layout.summary_file):
         with open(layout.summary_file, encoding='utf-8') as f:
             return json.load(f)
-    writer = AtomicWriter(layout.tmp_dir)
     try:
         reader = imageio_ffmpeg.read_frames(video, output_params=['-fps_mode', 'passthrough'])
         meta = next(reader)
@@ -80,7 +81,7 @@ def deidentify_video(video: str, layout: OutputLayout, settings: BuildSettings,
     width, height = meta['size']
     fps = meta['fps']
     frames_in = count_frames(video)
-    staged = {s: writer.staging_path(layout.mosaic(file_name, s, '.mp4'), suffix='.mp4')
+    staged = {s: new_staging_file(layout.mosaic(file_name, s, '.mp4'), layout.tmp_dir, '.mp4')
               for s in settings.strengths}
     encoders = {}
     summary_builder = SummaryBuilder(input_info, settings.to_json(), audit_available=False)
@@ -93,7 +94,7 @@ def deidentify_video(video: str, layout: OutputLayout, settings: BuildSettings,
                 macro_block_size=1, quality=None, ffmpeg_log_level='error',
                 output_params=['-crf', VIDEO_CRF, '-fps_mode', 'passthrough'])
             encoders[strength].send(None)
-        with writer.open_stream(layout.faces_file) as faces:
+        with atomic_open(layout.faces_file, 'w', layout.tmp_dir) as faces:
             faces.write('{')
             for index, raw in enumerate(reader):
                 record = _process_frame(raw, index, width, height, union, settings, encoders,
@@ -115,9 +116,9 @@ def deidentify_video(video: str, layout: OutputLayout, settings: BuildSettings,
         print_log(f'{video}: {frames_in} frames counted but {frames_out} decoded',
                   logger='current', level=logging.WARNING)
     for strength, path in staged.items():
-        writer.move_into_place(path, layout.mosaic(file_name, strength, '.mp4'))
+        commit_staging_file(path, layout.mosaic(file_name, strength, '.mp4'))
     if not settings.publish:
-        writer.link_or_copy(video, layout.gt(file_name))
+        atomic_link_or_copy(video, layout.gt(file_name), layout.tmp_dir)
 
     summary = summary_builder.summary(frames_out, 0)
     summary['video'] = dict(file_name=file_name, fps=fps, size=[width, height],
@@ -125,7 +126,8 @@ def deidentify_video(video: str, layout: OutputLayout, settings: BuildSettings,
                             mosaics={str(s): osp.relpath(layout.mosaic(file_name, s, '.mp4'),
                                                          layout.root)
                                      for s in settings.strengths})
-    writer.write_json(layout.summary_file, summary, indent=1)
-    writer.write_json(record_path, dict(file_name=file_name, status='done'))
+    atomic_write_json(layout.summary_file, summary, indent=1, staging_dir=layout.tmp_dir)
+    atomic_write_json(record_path, dict(file_name=file_name, status='done'),
+                      staging_dir=layout.tmp_dir)
     return dict(summary, timing=dict(stage_seconds={k: round(v, 3)
                                                     for k, v in stage_seconds.items()}))

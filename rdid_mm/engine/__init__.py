@@ -1,4 +1,5 @@
-"""Engine: the Runner with rdid_mm's checkpoint policy, gradient sync, the training loop."""
+"""Engine: the Runner with rdid_mm's checkpoint policy, gradient sync, the training loop, hooks."""
+from . import hooks  # noqa: F401  (registers the hooks)
 from .checkpoint import (CheckpointError, load_state_dict_file, load_training_file,
                          save_state_dict_file, weights_path_for)
 from .runner import RDIDRunner

@@ -8,10 +8,10 @@ training state (optimisers, message hub, schedulers, per-rank RNG and image-buff
 as tensors and plain types (:mod:`rdid_mm.engine.plain_state`) and read by ``--resume`` with
 :func:`load_training_file`, also ``weights_only=True``: no checkpoint runs code when read.
 """
-import os
 import os.path as osp
 import pickle
 from collections import OrderedDict
+from typing import Optional
 
 import torch
 
@@ -154,18 +154,15 @@ def _extract_state_dict(obj, path):
     return OrderedDict(obj)
 
 
-def save_state_dict_file(state_dict, path: str, metadata=None) -> None:
-    """Write a state_dict as safetensors, atomically (temporary file, then rename)."""
-    from safetensors.torch import save_file
+def save_state_dict_file(state_dict, path: str, metadata: Optional[dict] = None) -> None:
+    """Write a state_dict as safetensors (with string ``metadata``), atomically
+    (``rdid_mm.utils.io.atomic_write``: fsynced, then renamed)."""
+    from safetensors.torch import save
+
+    from rdid_mm.utils.io import atomic_write
     tensors = OrderedDict(
         (k, v.detach().to('cpu').contiguous()) for k, v in state_dict.items())
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        save_file(_untie_shared_storage(tensors), tmp, metadata=metadata)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    atomic_write(path, save(_untie_shared_storage(tensors), metadata=metadata))
 
 
 def _untie_shared_storage(tensors):

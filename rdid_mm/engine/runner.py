@@ -22,7 +22,7 @@ from mmengine.dist import barrier, get_rank, get_world_size, is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint_to_model, weights_to_cpu
+from mmengine.runner.checkpoint import weights_to_cpu
 
 from rdid_mm.registry import RUNNERS
 from .checkpoint import (WRITTEN_BY, CheckpointError, keys_for_model, load_state_dict_file,
@@ -33,6 +33,7 @@ from .console import keep_dumps_off_console
 from .cudnn import cudnn_benchmark_off
 from .distributed import needs_gradient_sync, sync_gradients_before_step
 from .resume_state import capture_image_buffers, capture_rng_state
+from .weights import apply_weights
 
 _RANK_STATE = re.compile(r'^(?P<root>.+)\.rank\d+\.state$')
 
@@ -137,8 +138,10 @@ class RDIDRunner(Runner):
             checkpoint = {'state_dict': load_state_dict_file(filename, map_location='cpu')}
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
-        checkpoint['state_dict'] = keys_for_model(checkpoint['state_dict'], model)
-        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=revise_keys)
+        # strict over every module (resume, load_from); load_from_strict=False for fine-tuning
+        strict = self._resuming is not None or self.cfg.get('load_from_strict', True)
+        apply_weights(model, checkpoint['state_dict'], filename, strict=strict,
+                      revise_keys=revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint

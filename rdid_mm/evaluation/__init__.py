@@ -1,18 +1,23 @@
-"""Evaluation: COCO scoring, the Keypoint R-CNN metric and hooks, Table 1, sweep, grid, benchmark.
+"""Evaluation, and only evaluation: COCO scoring, the Keypoint R-CNN detector and metric,
+face-region quality, the image bootstrap and the evaluation benchmark.
 
-Importing this package registers ``KeypointRCNNMetric``, ``FaceRegionQualityMetric`` and
-``ReferenceRowsHook``; torchvision's detection models and matplotlib load only when used.
+Importing this package registers ``KeypointRCNNMetric`` and ``FaceRegionQualityMetric``;
+torchvision's detection models and the benchmark load only when used. Nothing here imports
+``rdid_mm.apis`` or ``rdid_mm.deid``: the Table 1, sweep and grid orchestration, which runs
+models, is in ``rdid_mm.apis``; the hooks are in ``rdid_mm.engine.hooks``.
 """
-from .benchmark import benchmark_eval, format_benchmark
 from .coco_scoring import evaluate_coco_results, score_detections
-from .hooks import ReferenceRowsHook
 from .keypoint_rcnn import build_keypoint_rcnn
 from .metrics import FaceRegionQualityMetric, KeypointRCNNMetric
-from .qualitative_grid import make_qualitative_grid
-from .reports import make_strength_sweep, make_table1
 
 __all__ = [
     'evaluate_coco_results', 'score_detections', 'build_keypoint_rcnn', 'KeypointRCNNMetric',
-    'FaceRegionQualityMetric', 'ReferenceRowsHook', 'make_table1', 'make_strength_sweep',
-    'make_qualitative_grid', 'benchmark_eval', 'format_benchmark'
+    'FaceRegionQualityMetric', 'benchmark_eval', 'format_benchmark'
 ]
+
+
+def __getattr__(name):
+    if name in ('benchmark_eval', 'format_benchmark'):
+        from . import benchmark
+        return getattr(benchmark, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

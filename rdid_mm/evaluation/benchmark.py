@@ -11,7 +11,7 @@ from typing import Optional
 
 from .coco_scoring import load_coco
 from .detection import resolve_device, run_detector, to_detector_input, to_uint8_chw
-from .files import read_rgb
+from rdid_mm.utils.io import read_rgb
 from .keypoint_rcnn import build_keypoint_rcnn
 from .metrics.keypoint_rcnn_metric import KeypointRCNNMetric
 from .stage_timer import StageTimer

@@ -15,9 +15,9 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from rdid_mm.deid.boxes import box_iou
+from rdid_mm.utils.boxes import box_iou
 
-from .files import read_rgb
+from rdid_mm.utils.io import read_rgb
 
 DEFAULT_IOU = 0.3  # the annotated boxes carry the builder's margin; CenterFace's are tighter
 

@@ -9,15 +9,9 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from rdid_mm.utils.boxes import box_to_slices
+
 SSIM_MIN_SIDE = 11
-
-
-def box_to_slices(box: Sequence[float], height: int, width: int):
-    """``[x, y, w, h, ...]`` -> the integer pixel rows and columns it covers (clipped)."""
-    x, y, w, h = (float(v) for v in box[:4])
-    x0, y0 = max(0, math.floor(x)), max(0, math.floor(y))
-    x1, y1 = min(width, math.ceil(x + w)), min(height, math.ceil(y + h))
-    return slice(y0, max(y0, y1)), slice(x0, max(x0, x1))
 
 
 def face_region_scores(image: np.ndarray, reference: np.ndarray,

@@ -1,20 +1,14 @@
 """RDID-GAN: mmagic's CycleGAN plus a paired L1 ("dist") loss (paper, Section 3.3)."""
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
-import torch
-import torch.nn.functional as F
 from mmagic.models.editors.cyclegan import CycleGAN
-from mmagic.structures import DataSample
 
 from rdid_mm.registry import MODELS
-from .face_paste import paste_face_regions
-
-SOURCE_DOMAIN = 'mosaic'
-TARGET_DOMAIN = 'gt'
+from .restorers import SOURCE_DOMAIN, TARGET_DOMAIN, RestoreMixin
 
 
 @MODELS.register_module()
-class RDIDGAN(CycleGAN):
+class RDIDGAN(RestoreMixin, CycleGAN):
     """CycleGAN between the ``mosaic`` and ``gt`` domains, trained with paired images.
 
     Kept from mmagic's ``CycleGAN``: the two generators and discriminators, the GAN image
@@ -24,13 +18,12 @@ class RDIDGAN(CycleGAN):
     - the generator loss adds ``dist_loss`` (``|y - G(x)| + |x - F(y)|``); the adversarial,
       cycle and identity terms are loss modules from the config (LSGAN or vanilla GAN);
     - no identity forward passes unless ``id_loss`` has a non-zero weight;
-    - validation and test translate ``mosaic -> gt`` only, per image at full resolution: the
-      input is padded to a multiple of ``test_pad_divisor`` and the output cropped back; with
+    - validation, test and restoration are those of every rdid_mm model
+      (:class:`~rdid_mm.models.restorers.RestoreMixin`): ``mosaic -> gt`` only, per image at
+      full resolution, reflect-padded to a multiple of ``test_pad_divisor`` and cropped back, the
+      generator in eval mode (mmagic's ``CycleGAN`` switches to ``train()``); with
       ``paste_to_face_boxes=True`` the output equals the input outside the sample's
-      ``face_boxes`` and the restored image inside them;
-    - the test forward keeps the module's mode (mmagic's ``CycleGAN`` switches to ``train()``):
-      with instance norm and no dropout both modes compute the same, and a BatchNorm configured
-      anywhere then uses its running statistics, not those of the test batch.
+      ``face_boxes`` and the restored image inside them.
 
     Val/test outputs are DataSamples with the input sample's fields (``img_id``, ``ori_shape``,
     ``face_boxes``, paths, ``strength``, ``img_mosaic``, ``img_gt``) plus ``fake_gt``: a float
@@ -144,71 +137,3 @@ class RDIDGAN(CycleGAN):
                 pairs.append((identity, outputs[f'real_{domain}']))
             losses['id_loss'] = self.id_loss(*pairs)
         return self.parse_losses(losses)
-
-    # ------------------------------------------------------------------ restoration
-    def restore_tensor(self, img: torch.Tensor) -> torch.Tensor:
-        """``G(img)`` for normalised images (N, C, H, W) of any size: pad, translate, crop."""
-        height, width = img.shape[-2:]
-        divisor = self.test_pad_divisor
-        pad_h = (-height) % divisor
-        pad_w = (-width) % divisor
-        if pad_h or pad_w:
-            mode = self.test_pad_mode
-            if mode == 'reflect' and (pad_h >= height or pad_w >= width):
-                mode = 'replicate'
-            img = F.pad(img, (0, pad_w, 0, pad_h), mode=mode)
-        fake = self.translation(img, target_domain=TARGET_DOMAIN)
-        return fake[..., :height, :width]
-
-    def forward_test(self, img: torch.Tensor, target_domain: str, **kwargs) -> dict:
-        """Translate ``img`` at full resolution, in the module's current mode."""
-        if target_domain != TARGET_DOMAIN:
-            target = self.translation(img, target_domain=target_domain, **kwargs)
-        else:
-            target = self.restore_tensor(img)
-        return dict(source=img, target=target)
-
-    def val_step(self, data: dict) -> List[DataSample]:
-        """Restore every image of the batch; see the class docstring for the outputs."""
-        return self._restore_batch(data)
-
-    def test_step(self, data: dict) -> List[DataSample]:
-        """Same as :meth:`val_step`."""
-        return self._restore_batch(data)
-
-    def _restore_batch(self, data: dict) -> List[DataSample]:
-        data = self.data_preprocessor(data)
-        inputs = data['inputs'][f'img_{SOURCE_DOMAIN}']
-        data_samples = data['data_samples']
-        samples = data_samples.split() if data_samples is not None else [
-            DataSample() for _ in range(inputs.shape[0])]
-        outputs = []
-        for idx, sample in enumerate(samples):
-            height, width = self._unpadded_size(inputs[idx], sample)
-            source = inputs[idx:idx + 1, :, :height, :width]
-            fake = self.forward_test(source, target_domain=TARGET_DOMAIN)['target'][0]
-            fake = self.data_preprocessor.destruct(fake, None)
-            if self.paste_to_face_boxes:
-                fake = paste_face_regions(
-                    self._source_image(source[0], sample), fake, sample.get('face_boxes', []))
-            out = DataSample()
-            out.update(sample)
-            out.set_tensor_data({f'fake_{TARGET_DOMAIN}': fake})
-            outputs.append(out)
-        return outputs
-
-    @staticmethod
-    def _unpadded_size(img: torch.Tensor, sample: DataSample):
-        """(H, W) of the image before the data preprocessor padded the batch."""
-        height, width = img.shape[-2:]
-        padding = sample.metainfo.get('padding_size')
-        if padding is None:
-            return height, width
-        return height - int(padding[-2]), width - int(padding[-1])
-
-    def _source_image(self, source: torch.Tensor, sample: DataSample) -> torch.Tensor:
-        """The input image in 0..255: the sample's copy if it carries one, else de-normalised."""
-        original = sample.get(f'img_{SOURCE_DOMAIN}')
-        if isinstance(original, torch.Tensor) and original.shape == source.shape:
-            return original.to(source.device, torch.float32)
-        return self.data_preprocessor.destruct(source, None)

@@ -19,8 +19,8 @@ import numpy as np
 from mmengine.logging import print_log
 
 from rdid_mm.evaluation.bootstrap import percentile_interval, resample_weights
-from rdid_mm.evaluation.deid_layout import DeidLayout
-from rdid_mm.evaluation.files import read_rgb
+from rdid_mm.layout import DeidLayout
+from rdid_mm.utils.io import read_rgb
 
 from .embedders import BaseEmbedder, build_embedder
 from .rows import IMAGE_EXTENSIONS, Face, Row, dataset_faces, parse_row
@@ -125,7 +125,7 @@ class IdentityAudit:
     def _build_gallery(self) -> Gallery:
         vectors, labels = [], []
         for file_name, faces in self._by_image(self.faces).items():
-            image = read_rgb(self.layout.gt_path(file_name))
+            image = read_rgb(self.layout.gt(file_name))
             for face in faces:
                 points = self.embedder.landmarks(image, face.box)
                 if points is not None:

@@ -5,7 +5,7 @@ from typing import Optional, Sequence
 
 from mmengine.logging import print_log
 
-from rdid_mm.evaluation.files import write_json_atomic, write_text_atomic
+from rdid_mm.utils.io import atomic_write, atomic_write_json
 
 from .audit import DEFAULT_BUCKETS, IdentityAudit, summarize_rows
 from .report import faces_csv, plot_audit, summary_csv, summary_markdown
@@ -74,15 +74,15 @@ def privacy_audit(deid_dir: str, rows: Sequence[str], out_dir: str, embedder=Non
     paths = {name: osp.join(out_dir, name) for name in (
         'privacy_audit.md', 'privacy_audit.csv', 'privacy_faces.csv', 'privacy_audit.png',
         'privacy_audit.json')}
-    write_text_atomic(summary_markdown(summaries, chance, names, header, flagged),
-                      paths['privacy_audit.md'])
-    write_text_atomic(summary_csv(summaries, chance, names), paths['privacy_audit.csv'])
-    write_text_atomic(faces_csv(results), paths['privacy_faces.csv'])
+    atomic_write(paths['privacy_audit.md'],
+                 summary_markdown(summaries, chance, names, header, flagged))
+    atomic_write(paths['privacy_audit.csv'], summary_csv(summaries, chance, names))
+    atomic_write(paths['privacy_faces.csv'], faces_csv(results))
     plot_audit(results, names, embedder.threshold, chance[1], paths['privacy_audit.png'])
     info = dict(embedder=embedder.name, threshold=embedder.threshold,
                 min_face_size=embedder.min_face_size, faces=len(audit.faces),
                 too_small=len(audit.too_small), gallery_size=gallery.size, chance=chance,
                 skipped=audit.skipped, memorisation=memorisation, rows=names,
                 flagged=[[r.row, r.face.file_name, r.face.index] for r in flagged])
-    write_json_atomic(info, paths['privacy_audit.json'])
+    atomic_write_json(paths['privacy_audit.json'], info)
     return dict(info, summaries=summaries, results=results, paths=paths)

@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-from rdid_mm.evaluation.files import save_figure_atomic
+from rdid_mm.utils.io import save_figure
 
 from .audit import FaceResult, Summary
 
@@ -115,5 +115,5 @@ def plot_audit(results: Sequence[FaceResult], row_order: Sequence[str], threshol
     right.set_xticks(np.arange(len(row_order)) + 0.4 - width / 2, row_order, rotation=20)
     right.set_ylabel('top-1 identification (%)')
     right.legend(loc='best', fontsize='small')
-    save_figure_atomic(figure, path, dpi=110)
+    save_figure(figure, path, dpi=110)
     plt.close(figure)

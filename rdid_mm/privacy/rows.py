@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
-from rdid_mm.evaluation.deid_layout import DeidLayout
+from rdid_mm.layout import DeidLayout
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg')
 
@@ -51,7 +51,7 @@ def parse_row(spec: str, layout: DeidLayout) -> Row:
     """A row from ``original``, ``mosaic:sS`` or ``restored:NAME=DIR``; ValueError otherwise."""
     if spec == 'original':
         return Row('original', 'original',
-                   lambda name: layout.gt_path(name) if osp.isfile(layout.gt_path(name)) else None)
+                   lambda name: layout.gt(name) if osp.isfile(layout.gt(name)) else None)
     found = re.fullmatch(r'mosaic:s?(\d+)', spec)
     if found:
         strength = int(found.group(1))

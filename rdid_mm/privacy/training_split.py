@@ -119,12 +119,12 @@ def warn_if_training_split(weights_path: str, ann_file: str,
 
 def add_training_split(weights_path: str, record: dict) -> None:
     """Rewrite a safetensors weights file with ``record`` in its metadata (atomically)."""
-    from safetensors.torch import load_file, save_file
-
-    from rdid_mm.evaluation.files import _replace_atomically
     from safetensors import safe_open
+    from safetensors.torch import load_file, save
+
+    from rdid_mm.utils.io import atomic_write
     with safe_open(weights_path, framework='pt') as f:
         metadata = dict(f.metadata() or {})
     metadata[METADATA_KEY] = json.dumps(record, sort_keys=True)
     tensors = load_file(weights_path)
-    _replace_atomically(weights_path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+    atomic_write(weights_path, save(tensors, metadata=metadata))

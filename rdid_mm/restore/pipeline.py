@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from mmengine.logging import print_log
 
-from rdid_mm.deid.image_io import IMAGE_EXTENSIONS, ImageReadError, read_image
+from rdid_mm.utils.io import IMAGE_EXTENSIONS, ImageReadError, read_image
 
 from .localiser import locate_mosaics
 from .media import write_atomic, write_png

@@ -6,18 +6,20 @@ from mmengine import DefaultScope
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
-    """Import every rdid_mm subpackage so its modules are registered.
+    """Import the rdid_mm modules that register something (and nothing else: no tables,
+    plots, grids or the dataset builder in a training process).
 
     Args:
         init_default_scope: make 'rdid_mm' the current default scope, as a config with
             ``default_scope='rdid_mm'`` does. If another scope is current, a new scope instance
             named after the time is created, as mmdet and mmagic do.
     """
-    import rdid_mm.datasets  # noqa: F401
-    import rdid_mm.deid  # noqa: F401
-    import rdid_mm.engine  # noqa: F401
-    import rdid_mm.evaluation  # noqa: F401
-    import rdid_mm.models  # noqa: F401
+    import rdid_mm.datasets  # noqa: F401  (dataset, transforms)
+    import rdid_mm.deid.face_sources  # noqa: F401  (FACE_SOURCES)
+    import rdid_mm.deid.pixelate  # noqa: F401  (the Pixelate transform)
+    import rdid_mm.engine  # noqa: F401  (runner, hooks)
+    import rdid_mm.evaluation.metrics  # noqa: F401  (metrics)
+    import rdid_mm.models  # noqa: F401  (models)
 
     if not init_default_scope:
         return

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from rdid_mm.apis import init_model, restore_image
-from rdid_mm.evaluation.files import read_rgb
-from rdid_mm.models.face_paste import box_to_slices
+from rdid_mm.utils.io import read_rgb
+from rdid_mm.utils.boxes import box_to_slices
 from tests.conftest import REPO_ROOT
 from tests.tools.test_train_test_tools import TINY_CONFIG
 

@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 
 import rdid_mm.datasets  # noqa: F401
-from rdid_mm.models.face_paste import box_to_slices
+from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.registry import DATASETS
 from tests.conftest import REPO_ROOT
 

@@ -25,15 +25,20 @@ def test_coco_person_source(sample_ann_file, sample_img_dir, sample_wholebody_an
     assert [c['name'] for c in subset['categories']] == ['person']
 
 
-def test_images_without_persons_are_left_out(tmp_path, sample_ann_file, sample_img_dir):
+def test_images_without_persons_are_kept_unless_person_images_only(tmp_path, sample_ann_file,
+                                                                    sample_img_dir):
     coco = json.load(open(sample_ann_file))
     coco['images'].append(dict(id=1, file_name='empty.jpg', width=5, height=5))
     coco['annotations'].append(dict(id=99, image_id=785, category_id=2, bbox=[0, 0, 1, 1]))
     path = tmp_path / 'coco.json'
     path.write_text(json.dumps(coco))
     source = CocoPersonSource(str(path), sample_img_dir)
-    assert len(source) == 4 and source.images_without_person == 1
+    assert len(source) == 5 and source.images_without_person == 1
+    assert [t['annotations'] for t in source if t['file_name'] == 'empty.jpg'] == [[]]
     assert all(a['id'] != 99 for t in source for a in t['annotations'])
+    assert [im['id'] for im in source.person_subset([1, 785])['images']] == [785, 1]
+    persons = CocoPersonSource(str(path), sample_img_dir, person_images_only=True)
+    assert len(persons) == 4 and persons.images_without_person == 1
 
 
 def test_bad_annotation_files(tmp_path, sample_img_dir):

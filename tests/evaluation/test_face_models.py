@@ -10,7 +10,7 @@ import pytest
 from rdid_mm.deid.face_sources.centerface import CenterFaceSource
 from rdid_mm.evaluation.face_models import (CenterFaceDetections, centerface_recall,
                                             landmark_error)
-from rdid_mm.evaluation.files import read_rgb
+from rdid_mm.utils.io import read_rgb
 
 SCORE_THR = 0.2
 

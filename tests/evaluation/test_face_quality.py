@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from rdid_mm.evaluation import FaceRegionQualityMetric
-from rdid_mm.evaluation.deid_layout import DeidLayout
-from rdid_mm.evaluation.face_quality import box_to_slices, face_region_scores
-from rdid_mm.evaluation.files import read_rgb
+from rdid_mm.layout import DeidLayout
+from rdid_mm.evaluation.face_quality import face_region_scores
+from rdid_mm.utils.boxes import box_to_slices
+from rdid_mm.utils.io import read_rgb
 
 
 @pytest.fixture(scope='module')

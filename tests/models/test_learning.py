@@ -8,7 +8,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 
 from rdid_mm import apis
-from rdid_mm.models.face_paste import box_to_slices
+from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.registry import DATASETS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from rdid_mm.evaluation.files import read_rgb
+from rdid_mm.utils.io import read_rgb
 
 
 @pytest.fixture(scope='session')

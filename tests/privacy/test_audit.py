@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from rdid_mm.evaluation.files import read_rgb
+from rdid_mm.utils.io import read_rgb
 from rdid_mm.privacy import IdentityAudit, identity_top1
 
 from .conftest import box_slices, flip_faces, sample_faces, write_row

@@ -127,11 +127,11 @@ class Report:
         print(f'[gpu_check] ERROR in {what}: {type(err).__name__}: {err}', flush=True)
 
     def write(self):
-        from rdid_mm.deid.atomic import write_file_atomic
+        from rdid_mm.utils.io import atomic_write
         os.makedirs(self.out_dir, exist_ok=True)
-        write_file_atomic(osp.join(self.out_dir, 'gpu_check.json'),
+        atomic_write(osp.join(self.out_dir, 'gpu_check.json'),
                           json.dumps(self.data, indent=1, default=str).encode())
-        write_file_atomic(osp.join(self.out_dir, 'gpu_check.md'), markdown(self.data).encode())
+        atomic_write(osp.join(self.out_dir, 'gpu_check.md'), markdown(self.data).encode())
 
 
 class Budget:

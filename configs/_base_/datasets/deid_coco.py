@@ -1,10 +1,15 @@
 # The builder's output (rdid_mm.deid.build_deid_dataset / tools/build_deid_dataset.py), one folder
-# per COCO split: <root>/{gt,mosaic/s{S},annotations/person_keypoints.json,faces.json}.
-# Images are RGB (channel_order='rgb'), 0..255; the data preprocessor maps them to [-1, 1].
+# per COCO split: <data_root>/<split>/{gt,mosaic/s{S},annotations/person_keypoints.json,faces.json}
+# (paths: rdid_mm/layout.py). Images are RGB, 0..255; the data preprocessor maps them to [-1, 1].
+#
+# Stated once: `data_root`, `train_split`, `test_split` and `strengths` are not copied into the
+# datasets below; rdid_mm.apis (load_config / build_runner) fills every dataset from them, so a
+# child config that sets `strengths = [16]` or `data_root = '...'` changes every dataloader, and the
+# evaluators follow their dataloader (no ann_file here: KeypointRCNNMetric reads the dataset's).
 dataset_type = 'DeidPairedDataset'
 data_root = 'data/deid_coco'
-train_data_root = data_root + '/train2017'
-val_data_root = data_root + '/val2017'
+train_split = 'train2017'  # training, and the held-out validation images
+test_split = 'val2017'  # Table 1
 strengths = [8]
 # Model selection uses a validation split held out from the training images (a seeded choice of
 # image ids); Table 1 is reported on val2017 only, through the test dataloader.
@@ -14,13 +19,12 @@ crop_size = (256, 256)
 pair_keys = ['img_mosaic', 'img_gt']
 meta_keys = ['img_id', 'ori_shape', 'face_boxes', 'gt_path', 'mosaic_path', 'strength']
 
-# Decoded as the builder decodes them (PIL, pixels as stored: the EXIF orientation is not applied),
-# so a mosaic equals its original pixel for pixel outside the face boxes.
+# Decoded by the project's one decoder, as the builder and every evaluation row decode them
+# (rdid_mm.utils.io.read_image: pixels as stored, no EXIF rotation, 16-bit/LA/palette to 8-bit RGB
+# the same way), so a mosaic equals its original pixel for pixel outside the face boxes.
 load_pair = [
-    dict(type='LoadImageFromFile', key='img_mosaic', color_type='color_ignore_orientation',
-         channel_order='rgb', imdecode_backend='pillow'),
-    dict(type='LoadImageFromFile', key='img_gt', color_type='color_ignore_orientation',
-         channel_order='rgb', imdecode_backend='pillow'),
+    dict(type='LoadRGBImage', key='img_mosaic'),
+    dict(type='LoadRGBImage', key='img_gt'),
     dict(type='CheckPairedImages', keys=pair_keys),
 ]
 # Training: 256x256 crops at native resolution, each containing a face box, flipped together.
@@ -51,8 +55,6 @@ train_dataloader = dict(
     sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
-        data_root=train_data_root,
-        strengths=strengths,
         filter_cfg=dict(require_faces=True),
         subset='train',
         num_val_images=num_val_images,
@@ -63,17 +65,11 @@ whole_image_loader = dict(
     num_workers=2,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False))
-whole_image_dataset = dict(
-    type=dataset_type, strengths=strengths, test_mode=True, pipeline=test_pipeline)
+whole_image_dataset = dict(type=dataset_type, test_mode=True, pipeline=test_pipeline)
 val_dataloader = dict(
     **whole_image_loader,
-    dataset=dict(
-        **whole_image_dataset,
-        data_root=train_data_root,
-        subset='val',
-        num_val_images=num_val_images))
-test_dataloader = dict(
-    **whole_image_loader, dataset=dict(**whole_image_dataset, data_root=val_data_root))
+    dataset=dict(**whole_image_dataset, subset='val', num_val_images=num_val_images))
+test_dataloader = dict(**whole_image_loader, dataset=dict(**whole_image_dataset))
 
 # MMEngine's loops and evaluator (the metrics are plain BaseMetrics, not mmagic GenMetrics).
 val_cfg = dict(type='ValLoop')
@@ -81,14 +77,14 @@ test_cfg = dict(type='TestLoop')
 # Keypoint R-CNN with torchvision's COCO_V1 weights (downloaded on a connected machine; a local
 # state_dict file works too: detector=dict(weights='path/to/keypointrcnn.pth')).
 detector = dict(weights='torchvision')
+# With several strengths, each is scored on its own (coco/s8/kpt_AP, ...) and the unqualified
+# names that save_best reads are those of `select_strength` (default: the smallest).
 val_evaluator = [
-    dict(type='KeypointRCNNMetric', ann_file=train_data_root + '/annotations/person_keypoints.json',
-         pred_key='fake_gt', detector=detector),
+    dict(type='KeypointRCNNMetric', pred_key='fake_gt', detector=detector),
     dict(type='FaceRegionQualityMetric', pred_key='fake_gt'),
 ]
 test_evaluator = [
-    dict(type='KeypointRCNNMetric', ann_file=val_data_root + '/annotations/person_keypoints.json',
-         pred_key='fake_gt', detector=detector),
+    dict(type='KeypointRCNNMetric', pred_key='fake_gt', detector=detector),
     dict(type='FaceRegionQualityMetric', pred_key='fake_gt'),
 ]
 

@@ -1,7 +1,8 @@
-"""Transforms where mmagic's do not fit: a face-aware paired crop, a pair size check, and
-random-strength re-pixelation for strength-robust training."""
+"""Transforms where mmagic's do not fit: the one image decoder, a face-aware paired crop, a pair
+size check, and random-strength re-pixelation for strength-robust training."""
 from .check_paired_images import CheckPairedImages
 from .face_aware_crop import FaceAwareCrop
+from .load_rgb_image import LoadRGBImage
 from .random_pixelate import RandomPixelate
 
-__all__ = ['CheckPairedImages', 'FaceAwareCrop', 'RandomPixelate']
+__all__ = ['CheckPairedImages', 'FaceAwareCrop', 'LoadRGBImage', 'RandomPixelate']

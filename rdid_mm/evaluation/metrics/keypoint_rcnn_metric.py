@@ -1,6 +1,7 @@
 """``KeypointRCNNMetric``: COCO bbox and keypoint AP of a person detector run on restored images."""
 import os.path as osp
-from typing import Any, Optional, Sequence, Union
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.evaluator import BaseMetric
@@ -8,11 +9,12 @@ from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
 from torch import nn
 
+from rdid_mm.layout import restored_path
 from rdid_mm.registry import METRICS
+from rdid_mm.utils.io import atomic_write_json, read_rgb, write_image
 from ..coco_scoring import format_ap_table, load_coco, score_detections
 from ..detection import (predictions_to_records, resolve_device, run_detector,
                          to_detector_input, to_uint8_chw)
-from ..files import read_rgb, write_json_atomic, write_png_atomic
 from ..keypoint_rcnn import build_keypoint_rcnn
 from ..stage_timer import StageTimer
 
@@ -34,6 +36,28 @@ def sample_path(sample: dict, pred_key: str) -> str:
                    f'{" or ".join(REFERENCE_PATH_KEYS[pred_key])} for pred_key={pred_key!r}')
 
 
+def strength_key(strengths: Sequence, strength) -> str:
+    """The name part of one strength's results: '' for a single strength, else ``s8/``."""
+    return '' if len(strengths) <= 1 or strength is None else f's{int(strength)}/'
+
+
+def group_by_strength(results: Sequence[dict], what: str) -> 'OrderedDict':
+    """``{strength: {img_id: result}}`` (strengths ascending); a repeated (image, strength) is
+    kept once and counted in the log (the distributed sampler pads the last batch with repeats)."""
+    groups, repeats = {}, 0
+    for result in results:
+        by_image = groups.setdefault(result.get('strength'), {})
+        if result['img_id'] in by_image:
+            repeats += 1
+            continue
+        by_image[result['img_id']] = result
+    if repeats:
+        print_log(f'{what}: {repeats} (image, strength) result(s) came twice (the distributed '
+                  'sampler repeats samples to fill the last batch); each is scored once',
+                  logger='current')
+    return OrderedDict((s, groups[s]) for s in sorted(groups, key=lambda s: (s is None, s)))
+
+
 @METRICS.register_module()
 class KeypointRCNNMetric(BaseMetric):
     """Run a COCO Keypoint R-CNN on each image and score its raw detections with COCOeval.
@@ -41,8 +65,15 @@ class KeypointRCNNMetric(BaseMetric):
     Reported as ``coco/bbox_AP`` ... ``coco/bbox_ARl`` and ``coco/kpt_AP`` ... ``coco/kpt_ARl``
     (fractions; NaN where COCOeval has no value), with the prefix ``coco`` by default.
 
+    Results are kept per (image, strength): when the evaluated samples carry several strengths,
+    each is scored on its own and named with it (``coco/s8/kpt_AP``, ``coco/s16/kpt_AP``), and
+    the unqualified names (``coco/kpt_AP``, what ``save_best`` reads) are those of
+    ``select_strength`` (default: the smallest), as the log says.
+
     Args:
         ann_file: COCO person-keypoint json of the evaluated split (ids match ``img_id``).
+            Default: the one the evaluated dataset names in its metainfo (``ann_file``), so the
+            metric follows the dataloader; a different explicit file is refused.
         pred_key: the image to detect on: ``'fake_gt'`` (the model's restored image, RGB 0..255,
             full size) or, for reference rows, ``'img_gt'`` / ``'img_mosaic'``: the files at the
             sample's ``gt_path`` / ``mosaic_path``.
@@ -50,18 +81,21 @@ class KeypointRCNNMetric(BaseMetric):
             ready module with torchvision's detection interface.
         device: ``'auto'`` (this process's GPU if any, else CPU), or a torch device string.
         batch_size: images per detector call; 0 runs each dataloader batch in one call.
-        out_dir: if set, ``detections.json`` (COCO results) and, for model outputs, the images
-            (``images/<stem>.png``) are written there.
+        out_dir: if set, ``detections.json`` (COCO results; ``detections_s{S}.json`` per
+            strength when there are several) and, for model outputs, the images
+            (``images/s{S}/<stem>.png``) are written there.
+        select_strength: the strength whose results the unqualified names carry.
     """
     default_prefix = 'coco'
 
     def __init__(self,
-                 ann_file: str,
+                 ann_file: Optional[str] = None,
                  pred_key: str = 'fake_gt',
                  detector: Union[dict, nn.Module, None] = None,
                  device: str = 'auto',
                  batch_size: int = 0,
                  out_dir: Optional[str] = None,
+                 select_strength: Optional[int] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -71,6 +105,7 @@ class KeypointRCNNMetric(BaseMetric):
         self.device = device
         self.batch_size = batch_size
         self.out_dir = out_dir
+        self.select_strength = select_strength
         if isinstance(detector, nn.Module):
             self.detector_cfg, self._detector = None, detector
         else:
@@ -79,8 +114,30 @@ class KeypointRCNNMetric(BaseMetric):
         self.timer = StageTimer()
 
     @property
+    def dataset_meta(self) -> Optional[dict]:
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, dataset_meta: Optional[dict]) -> None:
+        """Follow the dataset's annotation file; refuse one that disagrees with ours."""
+        self._dataset_meta = dataset_meta
+        theirs = (dataset_meta or {}).get('ann_file')
+        if theirs is None:
+            return
+        if self.ann_file is None:
+            self.ann_file = theirs
+        elif osp.realpath(self.ann_file) != osp.realpath(theirs):
+            raise ValueError(
+                f'{type(self).__name__}: ann_file {self.ann_file} is not the annotation file of '
+                f'the evaluated dataset ({theirs}); leave the metric\'s ann_file unset so it '
+                'follows the dataloader, or point both at the same file')
+
+    @property
     def coco(self):
         if self._coco is None:
+            if self.ann_file is None:
+                raise ValueError(f'{type(self).__name__}: no ann_file: give one, or evaluate a '
+                                 'dataset whose metainfo names it (DeidPairedDataset does)')
             self._coco = load_coco(self.ann_file)
         return self._coco
 
@@ -116,25 +173,30 @@ class KeypointRCNNMetric(BaseMetric):
                 f'{tuple(image.shape[1:])} (H, W) but {self.ann_file} says {expected}; the '
                 f'detector must see the full original image (ori_shape {sample.get("ori_shape")})')
 
-    def _save_image(self, img_id: int, image: torch.Tensor) -> None:
-        stem = osp.splitext(self.coco.imgs[img_id]['file_name'])[0]
-        path = osp.join(self.out_dir, IMAGES_DIR, f'{stem}.png')
-        write_png_atomic(image.cpu().permute(1, 2, 0).numpy(), path)
+    def _save_image(self, img_id: int, strength, image: torch.Tensor) -> None:
+        folder = osp.join(self.out_dir, IMAGES_DIR)
+        if strength is not None:
+            folder = osp.join(folder, f's{int(strength)}')
+        path = restored_path(folder, self.coco.imgs[img_id]['file_name'])
+        write_image(image.cpu().permute(1, 2, 0).numpy(), path)
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
-        img_ids, images = [], []
+        img_ids, strengths, images = [], [], []
         for sample in data_samples:
             if isinstance(sample, BaseDataElement):
                 sample = sample.to_dict()
             if 'img_id' not in sample:
                 raise KeyError(f'data sample has no img_id (keys: {sorted(sample)})')
             img_id = int(sample['img_id'])
+            strength = sample.get('strength')
+            strength = None if strength is None else int(strength)
             with self.timer.stage('decode'):
                 image = self._image_of(sample, img_id)
             self._check(img_id, image, sample)
             if self.out_dir and self.pred_key not in REFERENCE_PATH_KEYS:
-                self._save_image(img_id, image)
+                self._save_image(img_id, strength, image)
             img_ids.append(img_id)
+            strengths.append(strength)
             images.append(image)
         if not images:
             return
@@ -143,27 +205,44 @@ class KeypointRCNNMetric(BaseMetric):
             inputs = [to_detector_input(image, self._torch_device) for image in images]
         with self.timer.stage('forward'):
             predictions = run_detector(detector, inputs, self.batch_size)
-        for img_id, prediction in zip(img_ids, predictions):
-            self.results.append(
-                dict(img_id=img_id, detections=predictions_to_records(img_id, prediction)))
+        for img_id, strength, prediction in zip(img_ids, strengths, predictions):
+            self.results.append(dict(img_id=img_id, strength=strength,
+                                     detections=predictions_to_records(img_id, prediction)))
 
     def compute_metrics(self, results: list) -> dict:
-        seen, detections, duplicates = set(), [], 0
-        for result in results:
-            if result['img_id'] in seen:
-                duplicates += 1
-                continue
-            seen.add(result['img_id'])
-            detections.extend(result['detections'])
-        if duplicates:
-            print_log(f'{type(self).__name__}: {duplicates} image(s) were processed twice; each '
-                      'is scored once', logger='current')
-        with self.timer.stage('scoring'):
-            stats = score_detections(self.coco, detections, ('bbox', 'keypoints'), seen,
-                                     source=f'{self.pred_key} detections')
-        if self.out_dir:
-            write_json_atomic(detections, osp.join(self.out_dir, DETECTIONS_FILE))
-        print_log(format_ap_table(
-            stats, title=f'Keypoint R-CNN on {self.pred_key}: {len(seen)} images, '
-            f'{len(detections)} detections (AP/AR in %)'), logger='current')
-        return stats
+        groups = group_by_strength(results, type(self).__name__)
+        strengths = list(groups)
+        metrics: Dict[str, float] = {}
+        per_strength = {}
+        for strength, by_image in groups.items():
+            detections: List[dict] = [d for r in by_image.values() for d in r['detections']]
+            with self.timer.stage('scoring'):
+                stats = score_detections(self.coco, detections, ('bbox', 'keypoints'),
+                                         set(by_image), source=f'{self.pred_key} detections')
+            per_strength[strength] = stats
+            key = strength_key(strengths, strength)
+            metrics.update({f'{key}{name}': value for name, value in stats.items()})
+            if self.out_dir:
+                name = DETECTIONS_FILE if not key else f'detections_s{int(strength)}.json'
+                atomic_write_json(osp.join(self.out_dir, name), detections)
+            listed = len(self.coco.imgs)
+            at = '' if strength is None else f' at strength {strength}'
+            print_log(format_ap_table(
+                stats, title=f'Keypoint R-CNN on {self.pred_key}{at}: {len(by_image)} of the '
+                f'{listed} images of {self.ann_file}, {len(detections)} detections (AP/AR in %)'),
+                logger='current')
+            if len(by_image) < listed:
+                print_log(f'{type(self).__name__}: scored {len(by_image)} of the {listed} images '
+                          f'listed in {self.ann_file}{at} (COCO scores every listed image)',
+                          logger='current', level=30)
+        if len(strengths) > 1:
+            chosen = self.select_strength if self.select_strength is not None else strengths[0]
+            if chosen not in per_strength:
+                raise ValueError(f'{type(self).__name__}: select_strength={chosen} was not '
+                                 f'evaluated (strengths: {strengths})')
+            metrics.update(per_strength[chosen])
+            print_log(f'{type(self).__name__}: {len(strengths)} strengths scored separately '
+                      f'({", ".join(f"s{s}" for s in strengths)}); the unqualified names '
+                      f'({self.prefix}/kpt_AP ..., read by save_best) are those of strength '
+                      f'{chosen}', logger='current')
+        return metrics

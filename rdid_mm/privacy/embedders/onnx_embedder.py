@@ -70,7 +70,7 @@ class OnnxEmbedder(BaseEmbedder):
         if self._centerface is None:
             from rdid_mm.deid.face_sources.centerface import CenterFaceSource
             self._centerface = CenterFaceSource(**self.landmark_source)
-        from rdid_mm.deid.boxes import box_iou
+        from rdid_mm.utils.boxes import box_iou
         x, y, w, h = (float(v) for v in box[:4])
         # A crop twice the box's size: CenterFace needs the face's surroundings, not the image.
         x0, y0 = max(0, int(x - w / 2)), max(0, int(y - h / 2))

@@ -10,7 +10,7 @@ def portraits():
     import matplotlib.cbook
     import skimage.data
 
-    from rdid_mm.evaluation.files import read_rgb
+    from rdid_mm.utils.io import read_rgb
     return dict(astronaut=skimage.data.astronaut(),
                 hopper=read_rgb(str(matplotlib.cbook.get_sample_data('grace_hopper.jpg',
                                                                       asfileobj=False))))

@@ -5,10 +5,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
-from .deid_layout import DeidLayout
-from .files import write_text_atomic
-from .keypoint_rcnn import TORCHVISION_WEIGHTS
+from rdid_mm.engine.weights import resolve_weights_path
+from rdid_mm.evaluation.keypoint_rcnn import TORCHVISION_WEIGHTS
+from rdid_mm.layout import DeidLayout
+from rdid_mm.utils.io import atomic_write, atomic_write_json
 from .plots import plot_ap_vs_strength
+from .provenance import provenance_note, table_provenance
 from .rows import RowEvaluator, RowResult, RowSpec
 from .tables import (sweep_csv, sweep_markdown, sweep_series, table1_csv, table1_markdown,
                      table_lines)
@@ -35,7 +37,9 @@ def _find_strengths(dataset_cfg) -> Optional[List[int]]:
 def trained_strengths(config: str) -> List[int]:
     """The pixelation strength(s) a model config trains on."""
     from mmengine.config import Config
-    cfg = Config.fromfile(config)
+
+    from .config import resolve_data_settings
+    cfg = resolve_data_settings(Config.fromfile(config))
     found = _find_strengths(cfg.get('train_dataloader', {}).get('dataset'))
     if not found:
         raise ValueError(f'{config}: train_dataloader.dataset has no strengths; evaluate this '
@@ -49,6 +53,7 @@ def _model_specs(models: Sequence[ModelArg], strengths: Sequence[int], which: st
     for name, config, checkpoint in models:
         if not osp.isfile(config):
             raise FileNotFoundError(f'config file not found: {config}')
+        checkpoint = resolve_weights_path(checkpoint)
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
         at = list(strengths) if which == 'all' else [
@@ -71,18 +76,36 @@ def _resolve_strengths(layout: DeidLayout, strengths: Optional[Sequence[int]]) -
 
 
 def _evaluate(specs: Sequence[RowSpec], layout: DeidLayout, detector: dict, cache_dir: str,
-              device: str, batch_size: int, num_bootstrap: int, seed: int) -> List[RowResult]:
-    evaluator = RowEvaluator(layout, detector, cache_dir, device=device, batch_size=batch_size)
+              device: str, batch_size: int, num_bootstrap: int, seed: int,
+              person_images_only: bool = False):
+    evaluator = RowEvaluator(layout, detector, cache_dir, device=device, batch_size=batch_size,
+                             person_images_only=person_images_only)
     start = time.perf_counter()
     results = [evaluator.evaluate(spec, num_bootstrap, seed) for spec in specs]
     cached = sum(r.from_cache for r in results)
     print_log(f'{len(results)} rows ({cached} from the cache) in '
               f'{time.perf_counter() - start:.1f} s', logger='current')
-    return results
+    return results, evaluator.image_counts()
+
+
+def _images_note(counts: dict, person_images_only: bool, ann_file: str) -> str:
+    if person_images_only:
+        return (f'Images: the {counts["scored"]} images with a person annotation (--person-images-'
+                f'only; {counts["without_person"]} of the {counts["listed"]} images of '
+                f'{ann_file} left out).')
+    return (f'Images: every image of {ann_file}: {counts["scored"]} ({counts["with_person"]} with '
+            f'a person annotation, {counts["without_person"]} without, where every detection is a '
+            'false positive), as COCO and torchvision score val2017.')
+
+
+MODEL_ROWS_NOTE = (
+    'Model rows: every model restores the whole image at full resolution (reflect padding to the '
+    "network's divisor, cropped back) with its generator in eval mode; for Pix2Pix this differs "
+    "from mmagic's test, which runs in train mode (dropout and batch statistics).")
 
 
 def _notes(results: Sequence[RowResult], detector: dict, num_bootstrap: int, level: float,
-           seed: int, table1: bool = True) -> List[str]:
+           seed: int, table1: bool = True, images_note: str = '') -> List[str]:
     images = results[0].num_images
     weights = detector.get('weights', TORCHVISION_WEIGHTS)
     if weights is None:
@@ -90,6 +113,12 @@ def _notes(results: Sequence[RowResult], detector: dict, num_bootstrap: int, lev
     notes = [
         f'AP in %, pycocotools COCOeval on raw Keypoint R-CNN detections ({images} images; '
         f'detector weights: {weights}).',
+    ]
+    if images_note:
+        notes.append(images_note)
+    if any(r.spec.kind == 'model' for r in results):
+        notes.append(MODEL_ROWS_NOTE)
+    notes += [
         f'[low, high]: {100 * level:.0f}% bootstrap interval over images ({num_bootstrap} '
         f'resamples, seed {seed}).',
     ]
@@ -107,26 +136,36 @@ def make_table1(deid_root: str, out_dir: str, strengths: Optional[Sequence[int]]
                 detector: Optional[dict] = None, gt_dir: Optional[str] = None,
                 ann_file: Optional[str] = None, cache_dir: Optional[str] = None,
                 device: str = 'auto', batch_size: int = 1, num_bootstrap: int = 1000,
-                seed: int = 0, level: float = 0.95,
-                paste_to_face_boxes: bool = False) -> Dict[str, str]:
+                seed: int = 0, level: float = 0.95, paste_to_face_boxes: bool = False,
+                person_images_only: bool = False) -> Dict[str, str]:
     """Table 1: GT, Mosaic per strength, each model; markdown, CSV and the AP/strength plot.
+
+    Scores every image of the annotation file, or with ``person_images_only`` those with a
+    person annotation; the footer says which, and how many.
 
     Returns the paths written: ``markdown``, ``csv``, ``plot``.
     """
     detector = dict(detector if detector is not None else {'weights': TORCHVISION_WEIGHTS})
-    layout = DeidLayout(deid_root, gt_dir=gt_dir, ann_file=ann_file)
+    layout = DeidLayout.existing(deid_root, gt_dir=gt_dir, ann_file=ann_file)
     strengths = _resolve_strengths(layout, strengths)
     specs = [RowSpec('GT', 'gt')] + [RowSpec('Mosaic', 'mosaic', s) for s in strengths]
     specs += _model_specs(models, strengths, model_strengths, paste_to_face_boxes)
-    results = _evaluate(specs, layout, detector, cache_dir or osp.join(out_dir, 'cache'), device,
-                        batch_size, num_bootstrap, seed)
-    notes = _notes(results, detector, num_bootstrap, level, seed)
+    results, counts = _evaluate(specs, layout, detector, cache_dir or osp.join(out_dir, 'cache'),
+                                device, batch_size, num_bootstrap, seed, person_images_only)
+    notes = _notes(results, detector, num_bootstrap, level, seed,
+                   images_note=_images_note(counts, person_images_only, layout.ann_file))
+    provenance = table_provenance(layout.ann_file, seed)
+    notes.append(provenance_note(provenance))
     paths = {key: osp.join(out_dir, name) for key, name in (
-        ('markdown', 'table1.md'), ('csv', 'table1.csv'), ('plot', 'ap_vs_strength.png'))}
+        ('markdown', 'table1.md'), ('csv', 'table1.csv'), ('plot', 'ap_vs_strength.png'),
+        ('provenance', 'provenance.json'))}
     lines = table_lines(results, level)
     markdown = table1_markdown(lines, notes)
-    write_text_atomic(markdown, paths['markdown'])
-    write_text_atomic(table1_csv(lines), paths['csv'])
+    atomic_write(paths['markdown'], markdown)
+    atomic_write(paths['csv'], table1_csv(lines))
+    atomic_write_json(paths['provenance'], dict(provenance, rows=[
+        dict(row=r.spec.label, config=r.spec.config, checkpoint=r.spec.checkpoint)
+        for r in results]), indent=1)
     sweep_strengths, series = sweep_series(results, level)
     plot_ap_vs_strength(sweep_strengths, series, paths['plot'], title='Table 1 rows')
     print_log('\n' + markdown, logger='current')
@@ -141,19 +180,21 @@ def make_strength_sweep(deid_root: str, out_dir: str, strengths: Optional[Sequen
                         level: float = 0.95) -> Dict[str, str]:
     """AP against strength for GT, Mosaic and every model at every strength: table and plot."""
     detector = dict(detector if detector is not None else {'weights': TORCHVISION_WEIGHTS})
-    layout = DeidLayout(deid_root, gt_dir=gt_dir, ann_file=ann_file)
+    layout = DeidLayout.existing(deid_root, gt_dir=gt_dir, ann_file=ann_file)
     strengths = _resolve_strengths(layout, strengths)
     specs = [RowSpec('GT', 'gt')] + [RowSpec('Mosaic', 'mosaic', s) for s in strengths]
     specs += _model_specs(models, strengths, 'all', False)
-    results = _evaluate(specs, layout, detector, cache_dir or osp.join(out_dir, 'cache'), device,
-                        batch_size, num_bootstrap, seed)
+    results, counts = _evaluate(specs, layout, detector, cache_dir or osp.join(out_dir, 'cache'),
+                                device, batch_size, num_bootstrap, seed)
     sweep_strengths, series = sweep_series(results, level)
-    notes = _notes(results, detector, num_bootstrap, level, seed, table1=False)
+    notes = _notes(results, detector, num_bootstrap, level, seed, table1=False,
+                   images_note=_images_note(counts, False, layout.ann_file))
+    notes.append(provenance_note(table_provenance(layout.ann_file, seed)))
     paths = {key: osp.join(out_dir, name) for key, name in (
         ('markdown', 'sweep.md'), ('csv', 'sweep.csv'), ('plot', 'sweep.png'))}
     markdown = sweep_markdown(sweep_strengths, series, notes)
-    write_text_atomic(markdown, paths['markdown'])
-    write_text_atomic(sweep_csv(series), paths['csv'])
+    atomic_write(paths['markdown'], markdown)
+    atomic_write(paths['csv'], sweep_csv(series))
     plot_ap_vs_strength(sweep_strengths, series, paths['plot'], title='AP against strength')
     print_log('\n' + markdown, logger='current')
     return paths

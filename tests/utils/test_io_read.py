@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rdid_mm.deid.image_io import ImageReadError, encode_image, read_image
+from rdid_mm.utils.io import ImageReadError, encode_image, read_image
 
 
 def _save(path, image, **kwargs):

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from rdid_mm.models.hooks import RestorationVisHook, restoration_grid
+from rdid_mm.engine.hooks import RestorationVisHook, restoration_grid
 
 
 def test_grid_layout_and_face_rows():

@@ -7,10 +7,11 @@ import torch
 from mmengine.model import BaseModel
 
 from rdid_mm.engine import RDIDRunner
-from rdid_mm.evaluation import KeypointRCNNMetric, ReferenceRowsHook
-from rdid_mm.evaluation.deid_layout import DeidLayout
+from rdid_mm.engine.hooks import ReferenceRowsHook
+from rdid_mm.evaluation import KeypointRCNNMetric
+from rdid_mm.layout import DeidLayout
 from rdid_mm.utils import register_all_modules
-from .detector_double import GroundTruthKeypointRCNN
+from tests.evaluation.detector_double import GroundTruthKeypointRCNN
 
 PAIR_KEYS = ['img_mosaic', 'img_gt']
 META_KEYS = ['img_id', 'ori_shape', 'face_boxes', 'gt_path', 'mosaic_path', 'strength']

@@ -11,7 +11,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .bootstrap import percentile_interval
+from rdid_mm.evaluation.bootstrap import percentile_interval
+from .provenance import config_sha256, sha256_of
 from .rows import RowResult
 
 AP_COLUMNS = ('bbox_AP', 'bbox_AP50', 'bbox_AP75', 'kpt_AP', 'kpt_AP50', 'kpt_AP75')
@@ -105,7 +106,7 @@ def table1_csv(lines: Sequence[TableLine]) -> str:
         columns += [c, f'{c}_low', f'{c}_high']
     for c in AP_COLUMNS:
         columns += [f'diff_{c}', f'diff_{c}_low', f'diff_{c}_high']
-    columns += ['face_PSNR', 'face_SSIM', 'faces']
+    columns += ['face_PSNR', 'face_SSIM', 'faces', 'config_sha256', 'checkpoint_sha256']
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator='\n')
     writer.writerow(columns)
@@ -119,6 +120,9 @@ def table1_csv(lines: Sequence[TableLine]) -> str:
             row += list(line.diffs[c]) if line.diffs else ['', '', '']
         face = line.result.face or {}
         row += [face.get('PSNR', ''), face.get('SSIM', ''), face.get('faces', '')]
+        spec = line.result.spec
+        row += [config_sha256(spec.config) if spec.config else '',
+                sha256_of(spec.checkpoint) if spec.checkpoint else '']
         writer.writerow(['' if v is None else v for v in row])
     return buffer.getvalue()
 

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from rdid_mm.evaluation import (evaluate_coco_results, make_qualitative_grid,
-                                make_strength_sweep, make_table1)
-from rdid_mm.evaluation.files import read_rgb
-from .detector_double import SMALL_DETECTOR
+from rdid_mm.apis import make_qualitative_grid, make_strength_sweep, make_table1
+from rdid_mm.evaluation import evaluate_coco_results
+from rdid_mm.utils.io import read_rgb
+from tests.evaluation.detector_double import SMALL_DETECTOR
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.conftest import REPO_ROOT
 TINY_RDID_GAN = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
                          'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
 
@@ -116,7 +116,8 @@ def test_model_rows_run_through_the_test_loop(deid_sample, cache_dir, tiny_check
     model_row = rows[2]
     assert model_row['checkpoint'] == tiny_checkpoint and model_row['diff_kpt_AP'] != ''
     assert 0 < float(model_row['face_PSNR']) < 100
-    restored = osp.join(cache_dir, 'rows', 'model-RDID-GAN-s8', 'images', '000000000785.png')
+    restored = osp.join(cache_dir, 'rows', 'model-RDID-GAN-s8', 'images', 's8',
+                        '000000000785.png')
     assert read_rgb(restored).shape == (425, 640, 3)
 
     sweep = make_strength_sweep(deid_sample, str(tmp_path / 'sweep'), strengths=[8, 16],

@@ -2,8 +2,8 @@
 
 Each chosen image is one row of panels: the whole image (face boxes outlined) above an
 enlarged crop of its largest face (nearest-neighbour, so pixelation blocks stay visible).
-Model columns read restored images from a folder (``tools/test.py --out`` or the table's
-cache: ``<dir>/<stem>.png`` or ``<dir>/images/<stem>.png``).
+Model columns read restored images from a folder (``tools/restore.py --out``,
+``tools/test.py --out`` or the table's cache; see :func:`restored_path`).
 """
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
@@ -11,23 +11,25 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .deid_layout import DeidLayout
-from .face_quality import box_to_slices
-from .files import read_rgb, write_png_atomic
+from rdid_mm.layout import DeidLayout, restored_path as layout_restored_path
+from rdid_mm.utils.boxes import box_to_slices
+from rdid_mm.utils.io import read_rgb, write_image
 
 LABEL_HEIGHT = 28
 GAP = 6
 BOX_COLOUR = (255, 64, 64)
 
 
-def restored_path(folder: str, file_name: str) -> str:
-    """The restored image of ``file_name`` in ``folder`` (or its ``images/`` subfolder)."""
-    stem = osp.splitext(osp.basename(file_name))[0]
-    for candidate in (osp.join(folder, f'{stem}.png'), osp.join(folder, 'images', f'{stem}.png')):
+def restored_path(folder: str, file_name: str, strength: int) -> str:
+    """The restored image of ``file_name``: ``<folder>/<stem>.png`` (tools/restore.py) or
+    ``<folder>/images/s{S}/<stem>.png`` (tools/test.py --out, the table's cache)."""
+    candidates = [layout_restored_path(folder, file_name),
+                  layout_restored_path(osp.join(folder, 'images', f's{int(strength)}'), file_name)]
+    for candidate in candidates:
         if osp.isfile(candidate):
             return candidate
     raise FileNotFoundError(f'no restored image for {file_name} in {folder} '
-                            f'(looked for {stem}.png and images/{stem}.png)')
+                            f'(looked for {" and ".join(candidates)})')
 
 
 def _zoom_box(box: Sequence[float], margin: float, height: int, width: int) -> List[float]:
@@ -93,7 +95,7 @@ def make_qualitative_grid(deid_root: str, strength: int, columns: Sequence[Tuple
 
     ``img_ids`` picks the images (default: the first ``max_images`` with a face box).
     """
-    layout = DeidLayout(deid_root, gt_dir=gt_dir)
+    layout = DeidLayout.existing(deid_root, gt_dir=gt_dir)
     faces = layout.faces()
     by_id = {image['id']: image for image in layout.images()}
     if img_ids:
@@ -113,8 +115,8 @@ def make_qualitative_grid(deid_root: str, strength: int, columns: Sequence[Tuple
         if not boxes:
             raise ValueError(f'image {image["id"]} ({name}) has no face box in {layout.faces_file}')
         largest = max(boxes, key=lambda b: b[2] * b[3])
-        paths = [layout.mosaic_path(name, strength)] + [
-            restored_path(folder, name) for _, folder in columns] + [layout.gt_path(name)]
+        paths = [layout.mosaic(name, strength)] + [
+            restored_path(folder, name, strength) for _, folder in columns] + [layout.gt(name)]
         pictures = [read_rgb(p) for p in paths]
         for path, picture in zip(paths, pictures):
             if picture.shape != pictures[-1].shape:
@@ -124,5 +126,5 @@ def make_qualitative_grid(deid_root: str, strength: int, columns: Sequence[Tuple
         panels = [_panel(p, boxes, zoom_box, panel_height, zoom_size) for p in pictures]
         header = _hstack([_label_strip(label, p.shape[1]) for label, p in zip(labels, panels)])
         rows.append(np.concatenate([header, _hstack(panels)], axis=0))
-    write_png_atomic(_vstack(rows), out_file)
+    write_image(_vstack(rows), out_file)
     return out_file

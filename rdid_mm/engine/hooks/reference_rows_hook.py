@@ -7,8 +7,8 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from rdid_mm.registry import HOOKS
-from ..metrics.keypoint_rcnn_metric import KeypointRCNNMetric
-from ..stage_timer import StageTimer
+from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import KeypointRCNNMetric
+from rdid_mm.evaluation.stage_timer import StageTimer
 
 
 @HOOKS.register_module()

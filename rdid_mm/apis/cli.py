@@ -1,7 +1,7 @@
 """Command-line options shared by the evaluation tools (the split, and the detector)."""
 import argparse
 
-from .keypoint_rcnn import TORCHVISION_WEIGHTS
+from rdid_mm.evaluation.keypoint_rcnn import TORCHVISION_WEIGHTS
 
 
 def add_split_args(parser: argparse.ArgumentParser) -> None:

@@ -1,5 +1,9 @@
 """Rows of Table 1 and of the strength sweep: GT, Mosaic at a strength, or a model checkpoint.
 
+Scored images: by default every image of the annotation file (COCO's and torchvision's protocol:
+detections on images without a person are false positives); with ``person_images_only`` the
+images with at least one person annotation.
+
 Every row is detected with :class:`KeypointRCNNMetric` (the metric the training loop uses):
 GT and Mosaic rows directly on the builder's files, model rows inside MMEngine's test loop
 (:func:`rdid_mm.apis.test`), which also writes the restored images. Then COCOeval scores the
@@ -24,13 +28,13 @@ import numpy as np
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
-from .bootstrap import ImageMatches, bootstrap_ap, resample_weights
-from .coco_scoring import load_coco, run_cocoeval, stats_of
-from .deid_layout import DeidLayout
-from .files import write_bytes_atomic, write_json_atomic
-from .keypoint_rcnn import build_keypoint_rcnn, detector_identity, file_digest
-from .metrics.face_quality_metric import FaceRegionQualityMetric
-from .metrics.keypoint_rcnn_metric import DETECTIONS_FILE, KeypointRCNNMetric
+from rdid_mm.evaluation.bootstrap import ImageMatches, bootstrap_ap, resample_weights
+from rdid_mm.evaluation.coco_scoring import load_coco, run_cocoeval, stats_of
+from rdid_mm.evaluation.keypoint_rcnn import build_keypoint_rcnn, detector_identity, file_digest
+from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
+from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import DETECTIONS_FILE, KeypointRCNNMetric
+from rdid_mm.layout import DeidLayout
+from rdid_mm.utils.io import atomic_write, atomic_write_json
 
 ROW_KINDS = ('gt', 'mosaic', 'model')
 CACHE_VERSION = 1
@@ -96,15 +100,17 @@ class RowEvaluator:
         detector_cfg: keyword arguments of :func:`build_keypoint_rcnn`.
         cache_dir: where rows are cached; model rows also keep their restored images there.
         device, batch_size: detector placement and images per detector call.
+        person_images_only: score only the images with a person annotation.
     """
 
     def __init__(self, layout: DeidLayout, detector_cfg: dict, cache_dir: str,
-                 device: str = 'auto', batch_size: int = 1):
+                 device: str = 'auto', batch_size: int = 1, person_images_only: bool = False):
         self.layout = layout
         self.detector_cfg = dict(detector_cfg)
         self.cache_dir = cache_dir
         self.device = device
         self.batch_size = batch_size
+        self.person_images_only = person_images_only
         self._detector = None
         self._identity = None
         self._coco = None
@@ -118,7 +124,15 @@ class RowEvaluator:
 
     @property
     def img_ids(self) -> List[int]:
+        """The scored images: all of the annotation file, or those with a person."""
+        if self.person_images_only:
+            return sorted(i for i in self.coco.imgs if self.coco.getAnnIds(imgIds=[i]))
         return sorted(self.coco.imgs)
+
+    def image_counts(self) -> Dict[str, int]:
+        with_person = sum(1 for i in self.coco.imgs if self.coco.getAnnIds(imgIds=[i]))
+        return dict(scored=len(self.img_ids), listed=len(self.coco.imgs),
+                    with_person=with_person, without_person=len(self.coco.imgs) - with_person)
 
     def _detector_module(self):
         if self._detector is None:
@@ -182,11 +196,12 @@ class RowEvaluator:
         info = dict(face=result.face, num_images=result.num_images, stats=result.stats)
         np.savez(buffer, key=np.array(key), info=np.array(json.dumps(info)),
                  **{f'boot_{name}': values for name, values in result.samples.items()})
-        write_bytes_atomic(buffer.getvalue(), self._scores_file(result.spec, num_samples, seed))
+        atomic_write(self._scores_file(result.spec, num_samples, seed), buffer.getvalue())
 
     def evaluate(self, spec: RowSpec, num_samples: int = 1000, seed: int = 0) -> RowResult:
         """Detections (cached or run), COCOeval stats and ``num_samples`` bootstrap samples."""
-        samples = self.layout.samples(spec.strength)
+        scored = set(self.img_ids)
+        samples = [s for s in self.layout.samples(spec.strength) if s['img_id'] in scored]
         if spec.kind != 'mosaic':
             self.layout.check_files(samples, 'gt_path')
         if spec.kind != 'gt':
@@ -207,8 +222,8 @@ class RowEvaluator:
                 detections, face = self._run_model(spec)
             else:
                 detections, face = self._run_files(spec, samples)
-            write_json_atomic(dict(key=key, detections=detections, face=face),
-                              self._cache_file(spec))
+            atomic_write_json(self._cache_file(spec),
+                              dict(key=key, detections=detections, face=face))
         result = RowResult(spec, face, len(self.img_ids), from_cache=cached is not None)
         self._score(result, detections, num_samples, seed)
         self._write_scores(result, scores_key, num_samples, seed)
@@ -235,10 +250,13 @@ class RowEvaluator:
         return detections, face
 
     def _run_model(self, spec: RowSpec):
-        from rdid_mm.apis import test
+        from .test import test
         row_dir = osp.join(self.cache_dir, 'rows', spec.slug)
         detector = dict(self.detector_cfg)
         cfg_options = {
+            # batch_size images per step: restored one by one at their own size, then detected
+            # in one call (torchvision's detector takes images of different sizes)
+            'test_dataloader.batch_size': self.batch_size,
             'test_dataloader.dataset.data_root': self.layout.root,
             'test_dataloader.dataset.strengths': [int(spec.strength)],
             'test_dataloader.dataset.ann_file': osp.abspath(self.layout.ann_file),
@@ -246,7 +264,7 @@ class RowEvaluator:
             'test_evaluator': [
                 dict(type='KeypointRCNNMetric', ann_file=osp.abspath(self.layout.ann_file),
                      pred_key='fake_gt', detector=detector, device=self.device,
-                     batch_size=self.batch_size, out_dir=row_dir),
+                     batch_size=0, out_dir=row_dir),
                 dict(type='FaceRegionQualityMetric', pred_key='fake_gt', compare_mosaic=False),
             ],
         }

@@ -9,7 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from rdid_mm.registry import HOOKS
-from rdid_mm.models.face_paste import box_to_slices
+from rdid_mm.utils.boxes import box_to_slices
 
 
 def to_uint8_hwc(img: torch.Tensor) -> np.ndarray:

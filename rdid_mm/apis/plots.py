@@ -1,7 +1,7 @@
 """AP against pixelation strength, one panel for box AP and one for keypoint AP."""
 from typing import Dict, Sequence
 
-from .files import save_figure_atomic
+from rdid_mm.utils.io import save_figure
 
 
 def plot_ap_vs_strength(strengths: Sequence[int], series: Dict[str, dict], path: str,
@@ -29,5 +29,5 @@ def plot_ap_vs_strength(strengths: Sequence[int], series: Dict[str, dict], path:
     axes[1].legend(loc='best', fontsize='small')
     if title:
         figure.suptitle(title)
-    save_figure_atomic(figure, path, dpi=120)
+    save_figure(figure, path, dpi=120)
     plt.close(figure)

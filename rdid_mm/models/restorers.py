@@ -1,0 +1,206 @@
+"""One restore interface for every mmagic translation model (RDID-GAN, CycleGAN, Pix2Pix, ...).
+
+Every model is tested, evaluated and used for restoration the same way, at full resolution:
+the pixelated image (``img_mosaic``) is padded to a multiple of the network's divisor with reflect
+padding, translated to the ``gt`` domain by the generator in eval mode, and cropped back.
+
+Eval mode is a change for mmagic's models: ``CycleGAN.forward_test`` and ``Pix2Pix.forward_test``
+switch the whole model to ``train()`` (pix2pix's "test with dropout and batch statistics" trick).
+With instance norm and no dropout (CycleGAN, RDID-GAN) both modes compute the same; for Pix2Pix's
+U-Net (batch norm, dropout) eval mode uses the running statistics and no dropout, so each output
+depends on its own image only and is deterministic.
+
+:class:`RestoreMixin` gives a model class ``restore_tensor``, ``forward_test``, ``val_step`` and
+``test_step``; :func:`as_restorer` gives them to an already built mmagic translation model (a
+config that names mmagic's own ``CycleGAN`` or ``Pix2Pix``), and refuses any other model with a
+:class:`NotARestorerError` naming it.
+"""
+import types
+from contextlib import contextmanager
+from typing import List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmagic.models.base_models import BaseTranslationModel
+from mmagic.structures import DataSample
+
+from .face_paste import paste_face_regions
+
+SOURCE_DOMAIN = 'mosaic'
+TARGET_DOMAIN = 'gt'
+
+
+class NotARestorerError(ValueError):
+    """A model that cannot restore pixelated images (the message names it)."""
+
+
+@contextmanager
+def eval_mode(module: torch.nn.Module):
+    """Run the block with ``module`` in eval mode, then restore its mode."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield
+    finally:
+        module.train(was_training)
+
+
+def pad_divisor(model) -> int:
+    """The multiple the input sides are padded to: ``test_pad_divisor``, else the data
+    preprocessor's ``pad_size_divisor``, else 1."""
+    divisor = getattr(model, 'test_pad_divisor', None)
+    if not divisor:
+        divisor = getattr(getattr(model, 'data_preprocessor', None), 'pad_size_divisor', None)
+    return max(1, int(divisor or 1))
+
+
+def restore_tensor(model, img: torch.Tensor, pad_mode: str = 'reflect') -> torch.Tensor:
+    """``G(img)`` for normalised images (N, C, H, W) of any size: pad, translate in eval mode,
+    crop back."""
+    height, width = img.shape[-2:]
+    divisor = pad_divisor(model)
+    pad_h, pad_w = (-height) % divisor, (-width) % divisor
+    if pad_h or pad_w:
+        mode = pad_mode
+        if mode == 'reflect' and (pad_h >= height or pad_w >= width):
+            mode = 'replicate'  # reflect padding needs a side longer than the padding
+        img = F.pad(img, (0, pad_w, 0, pad_h), mode=mode)
+    with eval_mode(model):
+        fake = model.translation(img, target_domain=TARGET_DOMAIN)
+    return fake[..., :height, :width]
+
+
+def _unpadded_size(img: torch.Tensor, sample: DataSample):
+    """(H, W) of the image before the data preprocessor padded the batch."""
+    height, width = img.shape[-2:]
+    padding = sample.metainfo.get('padding_size')
+    if padding is None:
+        return height, width
+    return height - int(padding[-2]), width - int(padding[-1])
+
+
+def _source_image(model, source: torch.Tensor, sample: DataSample) -> torch.Tensor:
+    """The input image in 0..255: the sample's copy if it carries one, else de-normalised."""
+    original = sample.get(f'img_{SOURCE_DOMAIN}')
+    if isinstance(original, torch.Tensor) and original.shape == source.shape:
+        return original.to(source.device, torch.float32)
+    return model.data_preprocessor.destruct(source, None)
+
+
+def restore_samples(model, data: dict, paste_to_face_boxes: bool = False) -> List[DataSample]:
+    """Restore every image of a batch; DataSamples with the input's fields plus ``fake_gt``
+    (float, (3, H, W), the input's channel order and range: RGB 0..255).
+
+    Each image is preprocessed and restored on its own, at its own size: a batch of images of
+    different sizes works (mmagic's ``DataSample.stack`` cannot stack their ``img_*`` copies),
+    and an output never depends on the other images of its batch.
+    """
+    inputs, samples = data.get('inputs'), data.get('data_samples')
+    if isinstance(inputs, dict) and isinstance(samples, (list, tuple)) and len(samples) > 1:
+        outputs = []
+        for index in range(len(samples)):
+            one = dict(inputs={key: value[index:index + 1] for key, value in inputs.items()},
+                       data_samples=samples[index:index + 1])
+            outputs += restore_samples(model, one, paste_to_face_boxes)
+        return outputs
+    data = model.data_preprocessor(data)
+    inputs = data['inputs']
+    if not isinstance(inputs, dict) or f'img_{SOURCE_DOMAIN}' not in inputs:
+        raise KeyError(f'{type(model).__name__}: the batch has no img_{SOURCE_DOMAIN} input')
+    inputs = inputs[f'img_{SOURCE_DOMAIN}']
+    data_samples = data['data_samples']
+    samples = data_samples.split() if data_samples is not None else [
+        DataSample() for _ in range(inputs.shape[0])]
+    outputs = []
+    for idx, sample in enumerate(samples):
+        height, width = _unpadded_size(inputs[idx], sample)
+        source = inputs[idx:idx + 1, :, :height, :width]
+        fake = restore_tensor(model, source, getattr(model, 'test_pad_mode', 'reflect'))[0]
+        fake = model.data_preprocessor.destruct(fake, None)
+        if paste_to_face_boxes:
+            fake = paste_face_regions(_source_image(model, source[0], sample), fake,
+                                      sample.get('face_boxes', []))
+        out = DataSample()
+        out.update(sample)
+        out.set_tensor_data({f'fake_{TARGET_DOMAIN}': fake})
+        outputs.append(out)
+    return outputs
+
+
+class RestoreMixin:
+    """The restore interface for a ``BaseTranslationModel`` subclass (listed first in the bases).
+
+    Args (keyword, besides the model's own):
+        paste_to_face_boxes: val/test outputs equal the input outside the sample's face boxes.
+        test_pad_divisor: pad to a multiple of this (default: the data preprocessor's
+            ``pad_size_divisor``).
+        test_pad_mode: ``F.pad`` mode of that padding (``'reflect'``).
+    """
+
+    paste_to_face_boxes = False
+    test_pad_divisor = None
+    test_pad_mode = 'reflect'
+
+    def __init__(self, *args, paste_to_face_boxes: bool = False,
+                 test_pad_divisor: Optional[int] = None, test_pad_mode: str = 'reflect',
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        if test_pad_divisor is not None and test_pad_divisor < 1:
+            raise ValueError(f'test_pad_divisor must be >= 1, got {test_pad_divisor}')
+        self.paste_to_face_boxes = paste_to_face_boxes
+        self.test_pad_divisor = test_pad_divisor
+        self.test_pad_mode = test_pad_mode
+
+    def restore_tensor(self, img: torch.Tensor) -> torch.Tensor:
+        """``G(img)`` for normalised images (N, C, H, W): pad, translate in eval mode, crop."""
+        return restore_tensor(self, img, self.test_pad_mode)
+
+    def forward_test(self, img: torch.Tensor, target_domain: str, **kwargs) -> dict:
+        """Translate ``img`` at full resolution in eval mode (mmagic switches to train mode)."""
+        if target_domain == TARGET_DOMAIN:
+            return dict(source=img, target=self.restore_tensor(img))
+        with eval_mode(self):
+            return dict(source=img, target=self.translation(img, target_domain=target_domain,
+                                                            **kwargs))
+
+    def val_step(self, data: dict) -> List[DataSample]:
+        """Restore every image of the batch at full resolution (see :func:`restore_samples`)."""
+        return restore_samples(self, data, self.paste_to_face_boxes)
+
+    def test_step(self, data: dict) -> List[DataSample]:
+        """Same as :meth:`val_step`."""
+        return restore_samples(self, data, self.paste_to_face_boxes)
+
+
+def as_restorer(model, paste_to_face_boxes: Optional[bool] = None, where: str = ''):
+    """``model`` with the restore interface (given to an mmagic translation model that lacks it).
+
+    Raises:
+        NotARestorerError: the model is not an mmagic translation model with a ``gt`` generator.
+    """
+    name = type(model).__name__
+    source = f' ({where})' if where else ''
+    if not isinstance(model, BaseTranslationModel):
+        raise NotARestorerError(
+            f'{name}{source} cannot restore images: tools/test.py, eval_table.py and restore.py '
+            'need an mmagic translation model (BaseTranslationModel: RDIDGAN, CycleGAN, Pix2Pix, '
+            "...) translating 'mosaic' to 'gt'")
+    if not model.is_domain_reachable(TARGET_DOMAIN):
+        raise NotARestorerError(
+            f"{name}{source} has no generator for the 'gt' domain (reachable domains: "
+            f"{list(model._reachable_domains)}); set reachable_domains=['gt', ...] and "
+            "related_domains=['gt', 'mosaic'] in its config")
+    if not isinstance(model, RestoreMixin):
+        for method in ('restore_tensor', 'forward_test', 'val_step', 'test_step'):
+            setattr(model, method, types.MethodType(getattr(RestoreMixin, method), model))
+        for attr in ('paste_to_face_boxes', 'test_pad_divisor', 'test_pad_mode'):
+            if attr not in vars(model):
+                setattr(model, attr, getattr(RestoreMixin, attr))
+    if paste_to_face_boxes is not None:
+        model.paste_to_face_boxes = bool(paste_to_face_boxes)
+    return model
+
+
+def restoring_generator_prefix(model) -> str:
+    """The state_dict prefix of the generator that restores (``generators.gt.``)."""
+    return f'generators.{TARGET_DOMAIN}.'
