@@ -58,13 +58,9 @@ def save_training_file(obj, path: str) -> None:
     """Write training state (converted to tensors and plain types) atomically with torch.save."""
     from .plain_state import to_plain
     plain = to_plain(obj, osp.basename(path))
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        torch.save(plain, tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    from rdid_mm.utils.io import atomic_open
+    with atomic_open(path, 'wb') as f:
+        torch.save(plain, f)
 
 
 def weights_file_metadata(path: str) -> dict:

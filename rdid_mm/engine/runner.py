@@ -25,7 +25,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import weights_to_cpu
 
 from rdid_mm.registry import RUNNERS
-from .checkpoint import (WRITTEN_BY, CheckpointError, keys_for_model, load_state_dict_file,
+from .checkpoint import (WRITTEN_BY, CheckpointError, load_state_dict_file,
                          load_training_file, rank_state_path_for, save_state_dict_file,
                          save_training_file, unwrapped_state_dict, weights_file_metadata,
                          weights_path_for)

@@ -8,13 +8,16 @@ from typing import Callable, List, Sequence
 import numpy as np
 import torch
 
+from rdid_mm.models.restorers import restore_tensor
+
 Restorer = Callable[[Sequence[np.ndarray]], List[np.ndarray]]
 
 
 def model_restorer(model: torch.nn.Module, batch_size: int = 8) -> Restorer:
     """A function restoring a list of ``H x W x 3`` uint8 RGB arrays with ``model``.
 
-    Uses ``model.restore_tensor`` (RDIDGAN: pad, translate, crop) on normalised tensors; arrays of
+    Uses :func:`rdid_mm.models.restorers.restore_tensor` (any restoring model: pad, translate in
+    eval mode, crop) on normalised tensors; arrays of
     the same shape are batched together, ``batch_size`` at a time.
     """
     device = next(model.parameters()).device
@@ -32,7 +35,7 @@ def model_restorer(model: torch.nn.Module, batch_size: int = 8) -> Restorer:
                 batch = torch.from_numpy(np.stack([images[i] for i in chunk]))
                 source = batch.permute(0, 3, 1, 2).to(device).float()
                 normalised = (source - preprocessor.mean) / preprocessor.std
-                restored = model.restore_tensor(normalised) * preprocessor.std + preprocessor.mean
+                restored = restore_tensor(model, normalised) * preprocessor.std + preprocessor.mean
                 restored = restored.clamp(0, 255).round().to(torch.uint8)
                 for i, r in zip(chunk, restored.permute(0, 2, 3, 1).cpu().numpy()):
                     out[i] = r

@@ -13,10 +13,11 @@ absolute change of each restored box between frames against the input's.
 """
 import os
 import os.path as osp
-import tempfile
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
+
+from rdid_mm.utils.io import commit_staging_file, new_staging_file
 
 from .localiser import locate_mosaics
 from .media import SYNTHETIC_TAG
@@ -84,9 +85,7 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
     encoder, _, pix_fmt, params = CODECS[codec]
     folder = osp.dirname(osp.abspath(target))
     os.makedirs(folder, exist_ok=True)
-    fd, staging = tempfile.mkstemp(dir=folder, prefix='.' + osp.basename(target)[:64] + '.',
-                                   suffix=osp.splitext(target)[1])
-    os.close(fd)
+    staging = new_staging_file(target, suffix=osp.splitext(target)[1])
     audio = dict(audio_path=path, audio_codec='copy') if info['audio_codec'] else {}
     writer = imageio_ffmpeg.write_frames(
         staging, (width, height), fps=info['fps'], codec=encoder, pix_fmt_out=pix_fmt,
@@ -128,7 +127,7 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
             used_boxes.append([[int(v) for v in box_pixels(b, height, width)] for b in boxes])
             previous_boxes, previous_in, previous_out = boxes, frame, result
         writer.close()
-        os.replace(staging, target)
+        commit_staging_file(staging, target)
     except BaseException:
         writer.close()
         raise
