@@ -100,3 +100,35 @@ def cpu_model_wrapper_cfg(model_wrapper_cfg):
     cfg = dict(model_wrapper_cfg or {})
     cfg['device_ids'] = None
     return cfg
+
+
+# Image-loading steps of mmdet's and mmpose's pipelines that decode files with mmcv.imfrombytes.
+MMCV_IMAGE_LOADERS = ('LoadImageFromFile', 'LoadImage')
+
+
+def ignore_exif_orientation(cfg) -> int:
+    """Make every image-loading step of an mmdet / mmpose config keep the pixels as stored.
+
+    Edits ``cfg`` (a Config or dict) in place, pipelines of datasets and hooks alike; returns
+    how many steps it changed.
+    """
+    # mmcv 2.1.0 LoadImageFromFile defaults to color_type='color' (cv2.IMREAD_COLOR), which
+    # rotates JPEGs by their EXIF orientation; COCO's boxes and keypoints follow the stored pixels.
+    changed = 0
+
+    def visit(node):
+        nonlocal changed
+        if isinstance(node, dict):
+            kind = node.get('type')
+            if (isinstance(kind, str) and kind.split('.')[-1] in MMCV_IMAGE_LOADERS
+                    and node.get('color_type', 'color') == 'color'):
+                node['color_type'] = 'color_ignore_orientation'
+                changed += 1
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                visit(value)
+
+    visit(cfg)
+    return changed

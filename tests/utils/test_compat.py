@@ -117,3 +117,37 @@ def test_ddp_refuses_device_ids_for_cpu_modules_and_the_wrapper_cfg_drops_them()
     """, env={**DIST_ENV, 'MASTER_PORT': str(free_port())})
     assert check.returncode == 0, check.stderr
     assert 'refused:' in check.stdout and check.stdout.strip().endswith('ok')
+
+
+def test_mmcv_image_loading_applies_exif_orientation_and_the_config_shim_keeps_stored_pixels(
+        tmp_path):
+    """COCO's boxes follow the stored pixels; mmdet's and mmpose's loaders rotate by EXIF."""
+    import numpy as np
+    from mmcv.transforms import LoadImageFromFile
+    from PIL import Image
+
+    from rdid_mm.utils.compat import ignore_exif_orientation
+    path = str(tmp_path / 'rotated.jpg')
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    Image.fromarray(np.zeros((20, 40, 3), dtype=np.uint8)).save(path, exif=exif.tobytes())
+
+    upstream = LoadImageFromFile()(dict(img_path=path))['img']
+    assert upstream.shape[:2] == (40, 20), 'mmcv no longer applies EXIF orientation: drop the shim'
+
+    cfg = dict(
+        train_dataloader=dict(dataset=dict(pipeline=[
+            dict(type='LoadImageFromFile', backend_args=None), dict(type='Resize')])),
+        test_dataloader=dict(dataset=dict(pipeline=[
+            dict(type='LoadImageFromFile', color_type='grayscale')])),
+        custom_hooks=[dict(type='mmdet.PipelineSwitchHook',
+                           switch_pipeline=[dict(type='mmpose.LoadImage')])])
+    assert ignore_exif_orientation(cfg) == 2
+    step = dict(cfg['train_dataloader']['dataset']['pipeline'][0])
+    assert step['color_type'] == 'color_ignore_orientation'
+    assert cfg['custom_hooks'][0]['switch_pipeline'][0]['color_type'] == (
+        'color_ignore_orientation')
+    assert cfg['test_dataloader']['dataset']['pipeline'][0]['color_type'] == 'grayscale'
+    step.pop('type')
+    fixed = LoadImageFromFile(**step)(dict(img_path=path))['img']
+    assert fixed.shape == (20, 40, 3)
