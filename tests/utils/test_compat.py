@@ -151,3 +151,45 @@ def test_mmcv_image_loading_applies_exif_orientation_and_the_config_shim_keeps_s
     step.pop('type')
     fixed = LoadImageFromFile(**step)(dict(img_path=path))['img']
     assert fixed.shape == (20, 40, 3)
+
+
+ALBU_STEP = """
+    import warnings
+    import numpy as np
+    {patch}
+    from mmpose.datasets.transforms import Albumentation
+    step = dict(transforms=[dict(type='Blur', p=0.1), dict(
+        type='CoarseDropout', max_holes=1, max_height=0.4, max_width=0.4, min_holes=1,
+        min_height=0.2, min_width=0.2, p=1.)])
+    {rewrite}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        albu = Albumentation(**step)
+    dropout = albu.aug.transforms[1]
+    print('holes', dropout.num_holes_range, dropout.hole_height_range, dropout.hole_width_range)
+    print('ignored', any('are not valid for transform CoarseDropout' in str(w.message)
+                         for w in caught))
+"""
+
+
+def test_mmpose_albumentation_fails_under_albumentations_2_and_the_shims_fix_it():
+    upstream = run_python(ALBU_STEP.format(patch='', rewrite=''))
+    assert upstream.returncode != 0
+    assert "has no attribute 'transforms'" in upstream.stderr
+
+    patched_only = run_python(ALBU_STEP.format(
+        patch='from rdid_mm.utils.compat import patch_albumentations_for_mmpose\n'
+              '    assert patch_albumentations_for_mmpose()', rewrite=''))
+    assert patched_only.returncode == 0, patched_only.stderr
+    # the 1.x arguments are ignored: albumentations 2's defaults, not the config's
+    assert 'holes (1, 2) (0.1, 0.2) (0.1, 0.2)' in patched_only.stdout
+    assert 'ignored True' in patched_only.stdout
+
+    fixed = run_python(ALBU_STEP.format(
+        patch='from rdid_mm.utils.compat import (albumentations_v2_args,\n'
+              '                                  patch_albumentations_for_mmpose)\n'
+              '    patch_albumentations_for_mmpose()',
+        rewrite='assert albumentations_v2_args(dict(pipeline=[step])) == 1'))
+    assert fixed.returncode == 0, fixed.stderr
+    assert 'holes (1, 1) (0.2, 0.4) (0.2, 0.4)' in fixed.stdout
+    assert 'ignored False' in fixed.stdout
