@@ -3,7 +3,7 @@
 _base_ = './rtmdet_tiny_person_8xb32-300e_deid.py'
 
 img_scale = (160, 160)
-max_iters = 4
+max_iters = 2
 
 # no ImageNet download: the smoke starts from random weights, seeded
 model = dict(backbone=dict(init_cfg=None), test_cfg=dict(nms_pre=1000, max_per_img=100))

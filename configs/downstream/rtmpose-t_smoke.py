@@ -2,7 +2,7 @@
 # nothing but the plumbing.
 _base_ = './rtmpose-t_8xb256-420e_deid-256x192.py'
 
-max_iters = 4
+max_iters = 2
 codec = dict(type='SimCCLabel', input_size=(192, 256), sigma=(4.9, 5.66), simcc_split_ratio=2.0,
              normalize=False, use_dark=False)
 
