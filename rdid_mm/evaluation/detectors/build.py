@@ -13,7 +13,7 @@ row cache keys on)::
 mmdet and mmpose are imported only when such a detector is built.
 """
 import hashlib
-import json
+import importlib
 import os.path as osp
 from typing import Optional
 
@@ -99,7 +99,6 @@ def detector_identity(cfg: Optional[dict] = None, ann_file: Optional[str] = None
         config=str(cfg['config']), config_sha256=_text_digest(model_cfg.pretty_text),
         weights='random' if weights is None else f'file:sha256={file_digest(str(weights))}',
         seed=cfg.get('seed', 0))
-    import importlib
     identity[scope] = importlib.import_module(scope).__version__
     if scope == 'mmpose':
         boxes = cfg.get('boxes', 'gt')
@@ -130,15 +129,14 @@ def describe_detector(cfg: Optional[dict] = None) -> str:
     scope = detector_scope(cfg)
     line = f"Detector: {scope} config {cfg['config']}, {source}"
     if scope == 'mmpose':
+        from .openmmlab import load_model_config
+        model_type = load_model_config(cfg['config'], cfg.get('cfg_options')).model.get('type')
         boxes = cfg.get('boxes', 'gt')
-        if isinstance(boxes, dict):
+        if model_type != 'TopdownPoseEstimator':
+            line += f'; {model_type} on whole images'
+        elif isinstance(boxes, dict):
             line += (f"; top-down person boxes from {describe_detector(boxes)[len('Detector: '):]}"
                      .rstrip('.'))
         else:
-            line += '; person boxes from the ground-truth annotations (top-down models)'
+            line += '; top-down on the ground-truth person boxes (box AP is 1 by construction)'
     return line + '.'
-
-
-def settings_json(cfg: Optional[dict]) -> str:
-    """The settings as a stable string (weights files by path)."""
-    return json.dumps(cfg or {}, sort_keys=True, default=str)

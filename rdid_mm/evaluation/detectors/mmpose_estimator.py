@@ -43,7 +43,8 @@ def gt_person_boxes(ann_file: str) -> Dict[int, np.ndarray]:
 
 
 def instance_score(box_score: float, keypoint_scores: np.ndarray, thr: float) -> float:
-    """mmpose's ``bbox_keypoint`` score: box score x mean keypoint score above ``thr`` (0 if none)."""
+    """mmpose's ``bbox_keypoint`` score: box score x mean keypoint score above ``thr``
+    (0 if none is)."""
     valid = keypoint_scores[keypoint_scores > thr]
     return float(box_score * valid.mean()) if len(valid) else 0.0
 

@@ -102,6 +102,12 @@ def test_top_down_on_a_named_detectors_boxes(sample_images):
     assert 'top-down person boxes from mmdet config' in line and 'rtmdet_tiny_person' in line
 
 
+def test_footer_line_names_the_box_source():
+    line = describe_detector(dict(config=RTMPOSE_SMOKE, weights='none'))
+    assert line.startswith('Detector: mmpose config ') and 'random weights (smoke test)' in line
+    assert 'top-down on the ground-truth person boxes (box AP is 1 by construction)' in line
+
+
 def test_gt_boxes_need_the_annotation_file_and_ids(sample_ann_file):
     with pytest.raises(ValueError, match="boxes='gt' needs the annotation file"):
         build_detector(dict(config=RTMPOSE_SMOKE, weights='none'))
