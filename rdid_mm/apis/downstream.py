@@ -34,6 +34,7 @@ from rdid_mm.evaluation.keypoint_rcnn import file_digest
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg')
 WEIGHTS_FILE = 'final.safetensors'
 DONE_FILE = 'done.json'
+DETECTIONS_FILE = 'detections_on_originals.json'
 HEADLINE = {'mmdet': ('bbox', 'bbox AP'), 'mmpose': ('kpt', 'kpt AP')}
 
 
@@ -136,11 +137,30 @@ def _training_key(model: DownstreamModel, ann_file: str, variant: Variant,
                 images=osp.abspath(variant.image_dir), cfg_options=cfg_options or {})
 
 
+def validation_options(cfg, val_ann_file: str, val_img_dir: str) -> dict:
+    """``cfg_options`` pointing the config's validation (and test) loop, if it has one, at the
+    original validation images: what checkpoint selection during training sees."""
+    options = {}
+    for loader, evaluator in (('val_dataloader', 'val_evaluator'),
+                              ('test_dataloader', 'test_evaluator')):
+        if not cfg.get(loader) or not cfg.get(evaluator):
+            continue
+        options.update({
+            f'{loader}.dataset.data_root': '',
+            f'{loader}.dataset.ann_file': osp.abspath(val_ann_file),
+            f'{loader}.dataset.data_prefix': dict(img=osp.abspath(val_img_dir) + os.sep),
+            f'{evaluator}.ann_file': osp.abspath(val_ann_file)})
+    return options
+
+
 def train_on_variant(model: DownstreamModel, variant: Variant, train_ann_file: str,
-                     work_dir: str, cfg_options: Optional[dict] = None) -> Tuple[str, int]:
+                     work_dir: str, cfg_options: Optional[dict] = None,
+                     val: Optional[Tuple[str, str]] = None) -> Tuple[str, int]:
     """Train ``model`` on ``variant``; returns its weights file and the number of images.
 
-    A finished run with the same config, annotations and images is reused (``done.json``).
+    ``val``: ``(ann_file, img_dir)`` of the original validation images, for the config's own
+    validation loop (if it has one). A finished run with the same config, annotations, images
+    and options is reused (``done.json``).
     """
     from rdid_mm.apis.train import load_config, prepare_distributed
     from rdid_mm.engine.runner import RDIDRunner
@@ -148,7 +168,9 @@ def train_on_variant(model: DownstreamModel, variant: Variant, train_ann_file: s
                                       patch_albumentations_for_mmpose)
     ann_file = osp.join(work_dir, 'train_annotations.json')
     counts = variant_annotations(train_ann_file, variant.image_dir, ann_file)
-    key = _training_key(model, ann_file, variant, cfg_options)
+    # as json stores it (lists), so a rerun compares equal
+    key = json.loads(json.dumps(_training_key(model, ann_file, variant,
+                                              dict(cfg_options or {}, _val=val))))
     weights, done = osp.join(work_dir, WEIGHTS_FILE), osp.join(work_dir, DONE_FILE)
     if osp.isfile(done) and osp.isfile(weights):
         with open(done) as f:
@@ -161,6 +183,9 @@ def train_on_variant(model: DownstreamModel, variant: Variant, train_ann_file: s
         'train_dataloader.dataset.ann_file': osp.abspath(ann_file),
         'train_dataloader.dataset.data_prefix': dict(img=osp.abspath(variant.image_dir) + os.sep),
     }
+    if val is not None:
+        from mmengine.config import Config
+        options.update(validation_options(Config.fromfile(model.config), *val))
     options.update(cfg_options or {})
     print_log(f'{model.name}: training on {variant.name} ({counts["images"]} images, '
               f'{variant.image_dir})', logger='current')
@@ -180,8 +205,12 @@ def train_on_variant(model: DownstreamModel, variant: Variant, train_ann_file: s
 
 def score_on_originals(model: DownstreamModel, weights: str, val_ann_file: str,
                        val_img_dir: str, resamples: np.ndarray, device: str = 'cpu',
-                       detector_options: Optional[dict] = None):
-    """Run the trained model on the original validation images; stats and bootstrap samples."""
+                       detector_options: Optional[dict] = None,
+                       detections_file: Optional[str] = None):
+    """Run the trained model on the original validation images; stats and bootstrap samples.
+
+    ``detections_file``: where the COCO results are written (to inspect or rescore them).
+    """
     coco = load_coco(val_ann_file)
     img_ids = sorted(coco.imgs)
     paths = [osp.join(val_img_dir, coco.imgs[i]['file_name']) for i in img_ids]
@@ -192,6 +221,8 @@ def score_on_originals(model: DownstreamModel, weights: str, val_ann_file: str,
     cfg = dict(config=model.config, weights=weights, **(detector_options or {}))
     detector = build_detector(cfg, ann_file=val_ann_file, device=device)
     detections = detect_files(detector, img_ids, paths)
+    if detections_file:
+        write_json_atomic(detections, detections_file)
     return score_with_bootstrap(coco, detections, detector.iou_types, img_ids, resamples)
 
 
@@ -225,9 +256,10 @@ def train_and_score(train_root: str, val_ann_file: str, val_img_dir: str, out_di
         for variant in variants:
             work_dir = osp.join(out_dir, 'runs', _slug(model.name), _slug(variant.name))
             weights, num_images = train_on_variant(model, variant, layout.ann_file, work_dir,
-                                                   cfg_options)
-            stats, samples = score_on_originals(model, weights, val_ann_file, val_img_dir,
-                                                resamples, device)
+                                                   cfg_options, val=(val_ann_file, val_img_dir))
+            stats, samples = score_on_originals(
+                model, weights, val_ann_file, val_img_dir, resamples, device,
+                detections_file=osp.join(work_dir, DETECTIONS_FILE))
             results.append(DownstreamResult(variant, model, weights, stats, samples, num_images))
     footer = [f'Trained on each version of {train_root}; tested on the original images of '
               f'{val_ann_file} ({num_val} images). Intervals: {100 * level:.0f}% bootstrap over '

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from rdid_mm.apis import init_model, restore_folder
-from rdid_mm.apis.downstream import train_and_score, variant_annotations
+from rdid_mm.apis.downstream import (_train_weights, train_and_score, validation_options,
+                                     variant_annotations)
 from rdid_mm.engine.checkpoint import load_state_dict_file
 from rdid_mm.evaluation import evaluate_coco_results
 from rdid_mm.evaluation.detectors import build_detector
 from rdid_mm.evaluation.detectors.scoring import detect_files
-from rdid_mm.evaluation.files import write_json_atomic
 from tests.conftest import REPO_ROOT
 from tests.tools.test_train_test_tools import TINY_CONFIG
 
@@ -83,9 +83,9 @@ def test_each_run_trained_on_its_own_images(downstream, deid_sample, restored_di
 
 
 def test_numbers_are_the_trained_model_scored_on_the_original_images(
-        downstream, sample_ann_file, sample_img_dir, tmp_path):
-    """An independent recomputation: the trained weights, rebuilt, run on the original images and
-    scored by evaluate_coco_results from a results file, give the table's numbers."""
+        downstream, sample_ann_file, sample_img_dir):
+    """An independent recomputation: the trained weights, rebuilt and run on the original images,
+    give the detections the run kept; evaluate_coco_results on them gives the table's numbers."""
     _, paths = downstream
     results = json.load(open(paths['json']))
     table = list(csv.DictReader(io.StringIO(open(paths['csv']).read())))
@@ -93,15 +93,26 @@ def test_numbers_are_the_trained_model_scored_on_the_original_images(
     img_ids = sorted(im['id'] for im in coco['images'])
     files = {im['id']: osp.join(sample_img_dir, im['file_name']) for im in coco['images']}
     for result in (results[1], results[5]):  # RTMDet on Mosaic s8, RTMPose on RDID-GAN
+        kept_file = osp.join(osp.dirname(result['weights']), 'detections_on_originals.json')
+        kept = json.load(open(kept_file))
         detector = build_detector(dict(config=result['config'], weights=result['weights']),
                                   ann_file=sample_ann_file)
-        detections = detect_files(detector, img_ids, [files[i] for i in img_ids])
-        results_file = str(tmp_path / 'detections.json')
-        write_json_atomic(detections, results_file)
-        direct = evaluate_coco_results(sample_ann_file, results_file)
+        again = detect_files(detector, img_ids, [files[i] for i in img_ids])
+        assert len(again) == len(kept) > 0
+        assert [d['image_id'] for d in again] == [d['image_id'] for d in kept]
+        np.testing.assert_allclose([d['bbox'] for d in again], [d['bbox'] for d in kept],
+                                   atol=2e-3)
+        np.testing.assert_allclose([d['score'] for d in again], [d['score'] for d in kept],
+                                   rtol=1e-5)
+        if 'keypoints' in kept[0]:
+            np.testing.assert_allclose([d['keypoints'] for d in again],
+                                       [d['keypoints'] for d in kept], atol=2e-3)
+        direct = evaluate_coco_results(sample_ann_file, kept_file)
+        for name, value in result['stats'].items():
+            expected = direct[f'coco/{name}']
+            assert (value is None and np.isnan(expected)) or value == pytest.approx(
+                expected, abs=1e-12), name
         short = 'bbox' if result['model'] == 'RTMDet-tiny' else 'kpt'
-        assert result['stats'][f'{short}_AP'] == pytest.approx(direct[f'coco/{short}_AP'],
-                                                               abs=1e-12)
         row = next(r for r in table if r['model'] == result['model']
                    and r['trained_on'] == result['variant'] and r['metric'] == f'{short}_AP')
         assert float(row['value']) == pytest.approx(direct[f'coco/{short}_AP'], abs=1e-12)
@@ -149,3 +160,39 @@ def test_tool_reports_bad_input_in_one_line(deid_sample, sample_ann_file, sample
     assert result.stderr.strip().splitlines()[-1] == (
         f'downstream_table.py: error: config file not found: {tmp_path / "missing.py"}')
     assert 'Traceback' not in result.stderr
+
+
+def test_evaluated_weights_are_the_ema_models_when_the_config_trains_with_ema():
+    """mmdet evaluates RTMDet with its EMA weights (EMAHook): so does the downstream table."""
+    from types import SimpleNamespace
+
+    import torch
+    from mmengine.hooks import EMAHook
+    model = torch.nn.Linear(2, 2)
+    runner = SimpleNamespace(model=model, hooks=[], _resume=False)
+    assert _train_weights(runner)['weight'] is not None
+    hook = EMAHook(ema_type='ExponentialMovingAverage', momentum=0.5)
+    hook.before_run(runner)
+    runner.hooks.append(hook)
+    hook.ema_model.update_parameters(model)  # the first update copies the model
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    hook.ema_model.update_parameters(model)  # then averages: halfway at momentum 0.5
+    ema = _train_weights(runner)['weight']
+    assert not torch.equal(ema, model.weight) and torch.equal(
+        ema, hook.ema_model.module.weight)
+
+
+def test_validation_during_training_reads_the_original_images(sample_ann_file, sample_img_dir):
+    from mmengine.config import Config
+    full = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'downstream',
+                                    'rtmdet_tiny_person_8xb32-300e_deid.py'))
+    options = validation_options(full, sample_ann_file, sample_img_dir)
+    assert options['val_dataloader.dataset.ann_file'] == osp.abspath(sample_ann_file)
+    assert options['val_evaluator.ann_file'] == osp.abspath(sample_ann_file)
+    assert options['test_dataloader.dataset.data_prefix'] == dict(
+        img=osp.abspath(sample_img_dir) + '/')
+    full.merge_from_dict(options)
+    assert full.val_dataloader.dataset.data_prefix.img == osp.abspath(sample_img_dir) + '/'
+    smoke = validation_options(Config.fromfile(RTMDET_SMOKE), sample_ann_file, sample_img_dir)
+    assert not any(k.startswith('val_') for k in smoke)  # the smoke has no validation loop
