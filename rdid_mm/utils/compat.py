@@ -106,3 +106,89 @@ def cpu_model_wrapper_cfg(model_wrapper_cfg):
     cfg = dict(model_wrapper_cfg or {})
     cfg['device_ids'] = None
     return cfg
+
+
+# Image-loading steps of mmdet's and mmpose's pipelines that decode files with mmcv.imfrombytes.
+MMCV_IMAGE_LOADERS = ('LoadImageFromFile', 'LoadImage')
+
+
+def ignore_exif_orientation(cfg) -> int:
+    """Make every image-loading step of an mmdet / mmpose config keep the pixels as stored.
+
+    Edits ``cfg`` (a Config or dict) in place, pipelines of datasets and hooks alike; returns
+    how many steps it changed.
+    """
+    # mmcv 2.1.0 LoadImageFromFile defaults to color_type='color' (cv2.IMREAD_COLOR), which
+    # rotates JPEGs by their EXIF orientation; COCO's boxes and keypoints follow the stored pixels.
+    changed = 0
+
+    def visit(node):
+        nonlocal changed
+        if isinstance(node, dict):
+            kind = node.get('type')
+            if (isinstance(kind, str) and kind.split('.')[-1] in MMCV_IMAGE_LOADERS
+                    and node.get('color_type', 'color') == 'color'):
+                node['color_type'] = 'color_ignore_orientation'
+                changed += 1
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                visit(value)
+
+    visit(getattr(cfg, '_cfg_dict', cfg))  # an mmengine Config holds its dict, is not one
+    return changed
+
+
+def patch_albumentations_for_mmpose():
+    """Give albumentations 2 the module mmpose's ``Albumentation`` transform looks up.
+
+    Returns True if it patched. Called before mmpose training pipelines are built.
+    """
+    # mmpose 1.3.2 Albumentation.albu_builder checks hasattr(albumentations.augmentations.
+    # transforms, ...); albumentations 2 moved that module to augmentations.pixel.transforms,
+    # so every RTMPose training config fails with AttributeError.
+    import albumentations.augmentations as augmentations
+    if hasattr(augmentations, 'transforms'):
+        return False
+    from albumentations.augmentations.pixel import transforms
+    augmentations.transforms = transforms
+    return True
+
+
+# albumentations 1.x CoarseDropout arguments -> albumentations 2 ranges (min, max).
+COARSE_DROPOUT_V2 = (('num_holes_range', 'min_holes', 'max_holes'),
+                     ('hole_height_range', 'min_height', 'max_height'),
+                     ('hole_width_range', 'min_width', 'max_width'))
+
+
+def albumentations_v2_args(cfg) -> int:
+    """Rewrite 1.x ``CoarseDropout`` arguments in a config's ``Albumentation`` steps to the 2.x
+    ranges (in place; returns how many steps changed). Nothing changes under albumentations 1."""
+    # albumentations 2 ignores CoarseDropout(max_holes=..., max_height=..., ...) with a warning
+    # and uses its defaults: RTMPose's configs silently get 1-2 holes of 10-20% instead of one of
+    # 20-40%.
+    import albumentations
+    if int(albumentations.__version__.split('.')[0]) < 2:
+        return 0
+    changed = 0
+
+    def visit(node):
+        nonlocal changed
+        if isinstance(node, dict):
+            if node.get('type') == 'CoarseDropout' and any(
+                    old in node for _, *olds in COARSE_DROPOUT_V2 for old in olds):
+                for new, low, high in COARSE_DROPOUT_V2:
+                    if low in node or high in node:
+                        hi = node.pop(high, None)
+                        lo = node.pop(low, hi)
+                        node[new] = (lo, hi if hi is not None else lo)
+                changed += 1
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                visit(value)
+
+    visit(getattr(cfg, '_cfg_dict', cfg))  # an mmengine Config holds its dict, is not one
+    return changed

@@ -141,3 +141,78 @@ def test_diffusers_pytree_future_warning_is_filtered_where_mmagic_is_imported():
     assert fixed.returncode == 0, fixed.stderr
     assert '_register_pytree_node` is deprecated' not in fixed.stderr
     assert 'other FutureWarnings still show' in fixed.stderr
+
+def test_mmcv_image_loading_applies_exif_orientation_and_the_config_shim_keeps_stored_pixels(
+        tmp_path):
+    """COCO's boxes follow the stored pixels; mmdet's and mmpose's loaders rotate by EXIF."""
+    import numpy as np
+    from mmcv.transforms import LoadImageFromFile
+    from PIL import Image
+
+    from rdid_mm.utils.compat import ignore_exif_orientation
+    path = str(tmp_path / 'rotated.jpg')
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    Image.fromarray(np.zeros((20, 40, 3), dtype=np.uint8)).save(path, exif=exif.tobytes())
+
+    upstream = LoadImageFromFile()(dict(img_path=path))['img']
+    assert upstream.shape[:2] == (40, 20), 'mmcv no longer applies EXIF orientation: drop the shim'
+
+    cfg = dict(
+        train_dataloader=dict(dataset=dict(pipeline=[
+            dict(type='LoadImageFromFile', backend_args=None), dict(type='Resize')])),
+        test_dataloader=dict(dataset=dict(pipeline=[
+            dict(type='LoadImageFromFile', color_type='grayscale')])),
+        custom_hooks=[dict(type='mmdet.PipelineSwitchHook',
+                           switch_pipeline=[dict(type='mmpose.LoadImage')])])
+    assert ignore_exif_orientation(cfg) == 2
+    step = dict(cfg['train_dataloader']['dataset']['pipeline'][0])
+    assert step['color_type'] == 'color_ignore_orientation'
+    assert cfg['custom_hooks'][0]['switch_pipeline'][0]['color_type'] == (
+        'color_ignore_orientation')
+    assert cfg['test_dataloader']['dataset']['pipeline'][0]['color_type'] == 'grayscale'
+    step.pop('type')
+    fixed = LoadImageFromFile(**step)(dict(img_path=path))['img']
+    assert fixed.shape == (20, 40, 3)
+
+
+ALBU_STEP = """
+    import warnings
+    import numpy as np
+    {patch}
+    from mmpose.datasets.transforms import Albumentation
+    step = dict(transforms=[dict(type='Blur', p=0.1), dict(
+        type='CoarseDropout', max_holes=1, max_height=0.4, max_width=0.4, min_holes=1,
+        min_height=0.2, min_width=0.2, p=1.)])
+    {rewrite}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        albu = Albumentation(**step)
+    dropout = albu.aug.transforms[1]
+    print('holes', dropout.num_holes_range, dropout.hole_height_range, dropout.hole_width_range)
+    print('ignored', any('are not valid for transform CoarseDropout' in str(w.message)
+                         for w in caught))
+"""
+
+
+def test_mmpose_albumentation_fails_under_albumentations_2_and_the_shims_fix_it():
+    upstream = run_python(ALBU_STEP.format(patch='', rewrite=''))
+    assert upstream.returncode != 0
+    assert "has no attribute 'transforms'" in upstream.stderr
+
+    patched_only = run_python(ALBU_STEP.format(
+        patch='from rdid_mm.utils.compat import patch_albumentations_for_mmpose\n'
+              '    assert patch_albumentations_for_mmpose()', rewrite=''))
+    assert patched_only.returncode == 0, patched_only.stderr
+    # the 1.x arguments are ignored: albumentations 2's defaults, not the config's
+    assert 'holes (1, 2) (0.1, 0.2) (0.1, 0.2)' in patched_only.stdout
+    assert 'ignored True' in patched_only.stdout
+
+    fixed = run_python(ALBU_STEP.format(
+        patch='from rdid_mm.utils.compat import (albumentations_v2_args,\n'
+              '                                  patch_albumentations_for_mmpose)\n'
+              '    patch_albumentations_for_mmpose()',
+        rewrite='assert albumentations_v2_args(dict(pipeline=[step])) == 1'))
+    assert fixed.returncode == 0, fixed.stderr
+    assert 'holes (1, 1) (0.2, 0.4) (0.2, 0.4)' in fixed.stdout
+    assert 'ignored False' in fixed.stdout
