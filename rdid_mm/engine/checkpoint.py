@@ -11,8 +11,11 @@ import os
 import os.path as osp
 import pickle
 from collections import OrderedDict
+from typing import Optional
 
 import torch
+
+from .publish import check_hash_suffix
 
 
 class CheckpointError(ValueError):
@@ -35,6 +38,7 @@ def load_state_dict_file(path: str, map_location='cpu') -> 'OrderedDict[str, tor
     """
     if not osp.isfile(path):
         raise CheckpointError(f'checkpoint file not found: {path}')
+    check_hash_suffix(path)
     if path.endswith('.safetensors'):
         from safetensors import SafetensorError
         from safetensors.torch import load_file
@@ -69,14 +73,14 @@ def _extract_state_dict(obj, path):
     return OrderedDict(obj)
 
 
-def save_state_dict_file(state_dict, path: str) -> None:
-    """Write a state_dict as safetensors, atomically (temporary file, then rename)."""
+def save_state_dict_file(state_dict, path: str, metadata: Optional[dict] = None) -> None:
+    """Write a state_dict as safetensors (with string ``metadata``), atomically."""
     from safetensors.torch import save_file
     tensors = OrderedDict(
         (k, v.detach().to('cpu').contiguous()) for k, v in state_dict.items())
     tmp = f'{path}.tmp{os.getpid()}'
     try:
-        save_file(_untie_shared_storage(tensors), tmp)
+        save_file(_untie_shared_storage(tensors), tmp, metadata=metadata)
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):
