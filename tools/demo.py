@@ -139,20 +139,30 @@ def main(argv=None):
         sys.exit(f'demo: the training wrote no weights file {weights}')
 
     restored_dir = osp.join(out, 'restored', f's{STRENGTH}')
-    step.run('restore every image (generator inside the face boxes, input outside)',
+    step.run('restore the training images (face boxes from faces.json, region mode)',
              [py, 'tools/restore.py', CONFIG, weights, '--deid-dir', data_dir, '--strength',
               str(STRENGTH), '--out', restored_dir], 'restore.log')
+    # The held-out image goes in as third-party data would: a pixelated file and nothing else;
+    # the mosaic localiser finds its pixelated regions and only those are restored.
+    held_out_dir = osp.join(out, 'restored_held_out')
+    mosaic_dir = osp.join(data_dir, 'mosaic', f's{STRENGTH}')
+    for name in held_out:
+        step.run(f'restore the held-out {name} (localised mosaics, region mode)',
+                 [py, 'tools/restore.py', CONFIG, weights, '--input',
+                  osp.join(mosaic_dir, f'{osp.splitext(name)[0]}.png'), '--out', held_out_dir,
+                  '--overwrite'], 'restore_held_out.log')
 
     from rdid_mm.apis.demo import (face_grid, face_scores, format_face_table,
                                    plot_training_losses, summarize_face_scores)
     with open(osp.join(data_dir, 'faces.json')) as f:
         faces = {name: boxes for name, boxes in json.load(f).items() if boxes}
-    gt_dir, mosaic_dir = osp.join(data_dir, 'gt'), osp.join(data_dir, 'mosaic', f's{STRENGTH}')
-    rows = face_scores(gt_dir, mosaic_dir, restored_dir, faces, held_out)
+    gt_dir = osp.join(data_dir, 'gt')
+    restored_dirs = {name: held_out_dir if name in held_out else restored_dir for name in faces}
+    rows = face_scores(gt_dir, mosaic_dir, restored_dirs, faces, held_out)
     summary = summarize_face_scores(rows)
     table = format_face_table(summary)
     outputs = {
-        'grid': face_grid(rows, gt_dir, mosaic_dir, restored_dir, osp.join(out, 'faces_grid.png')),
+        'grid': face_grid(rows, gt_dir, mosaic_dir, osp.join(out, 'faces_grid.png')),
         'loss curve': plot_training_losses(
             sorted(glob.glob(osp.join(train_dir, '*', 'vis_data', 'scalars.json')))[-1],
             osp.join(out, 'training_losses.png')),
@@ -185,7 +195,8 @@ def main(argv=None):
             'eval_table.log')
         outputs['Table 1'] = table_dir
     outputs.update({'de-identified data': data_dir, 'training': train_dir,
-                    'restored images': restored_dir, 'logs': osp.join(out, 'logs')})
+                    'restored images': restored_dir, 'restored held-out': held_out_dir,
+                    'logs': osp.join(out, 'logs')})
     print()
     print(f'demo finished in {time.time() - started:.0f} s. Outputs:')
     for name, path in outputs.items():

@@ -19,25 +19,27 @@ from rdid_mm.evaluation.qualitative_grid import _hstack, _label_strip, _vstack
 HELD_OUT_COLOUR = (220, 40, 40)
 
 
-def face_scores(gt_dir: str, mosaic_dir: str, restored_dir: str, faces: Dict[str, list],
-                held_out: Sequence[str]) -> List[dict]:
+def face_scores(gt_dir: str, mosaic_dir: str, restored_dirs: Dict[str, str],
+                faces: Dict[str, list], held_out: Sequence[str]) -> List[dict]:
     """PSNR and L1 (mean absolute error, 0..255) of mosaic and restored faces against the original.
 
-    ``faces`` maps a file name to its boxes ``[x, y, w, h, ...]``; mosaics and restorations are
-    ``<stem>.png`` in their folders; ``held_out`` names the images the model never trained on.
+    ``faces`` maps a file name to its boxes ``[x, y, w, h, ...]``; mosaics are ``<stem>.png`` in
+    ``mosaic_dir``, restorations ``<stem>.png`` in ``restored_dirs[file name]``; ``held_out``
+    names the images the model never trained on.
     """
     rows = []
     for name in sorted(faces):
         stem = osp.splitext(name)[0]
         gt = read_rgb(osp.join(gt_dir, name))
         mosaic = read_rgb(osp.join(mosaic_dir, f'{stem}.png'))
-        restored = read_rgb(osp.join(restored_dir, f'{stem}.png'))
+        restored = read_rgb(osp.join(restored_dirs[name], f'{stem}.png'))
         for box in faces[name]:
             rows_, cols = box_to_slices(box, *gt.shape[:2])
             ref = gt[rows_, cols].astype(np.float64)
             if ref.size == 0:
                 continue
-            row = dict(file_name=name, box=[float(v) for v in box[:4]],
+            row = dict(file_name=name, restored_dir=restored_dirs[name],
+                       box=[float(v) for v in box[:4]],
                        size=int(round(min(box[2], box[3]))), held_out=name in held_out)
             for label, image in (('mosaic', mosaic), ('restored', restored)):
                 diff = image[rows_, cols].astype(np.float64) - ref
@@ -70,8 +72,8 @@ def _zoom(image: np.ndarray, box: Sequence[float], size: int) -> np.ndarray:
     return cv2.resize(image[rows, cols], (size, size), interpolation=cv2.INTER_NEAREST)
 
 
-def face_grid(rows: Sequence[dict], gt_dir: str, mosaic_dir: str, restored_dir: str,
-              out_file: str, zoom_size: int = 160, max_faces: int = 8) -> str:
+def face_grid(rows: Sequence[dict], gt_dir: str, mosaic_dir: str, out_file: str,
+              zoom_size: int = 160, max_faces: int = 8) -> str:
     """One row per face (largest first): mosaic | restored | original, the held-out ones marked."""
     chosen = sorted(rows, key=lambda r: (not r['held_out'], -r['size']))[:max_faces]
     header = _hstack([_label_strip(label, zoom_size)
@@ -80,7 +82,7 @@ def face_grid(rows: Sequence[dict], gt_dir: str, mosaic_dir: str, restored_dir: 
     for row in chosen:
         stem = osp.splitext(row['file_name'])[0]
         images = [read_rgb(osp.join(mosaic_dir, f'{stem}.png')),
-                  read_rgb(osp.join(restored_dir, f'{stem}.png')),
+                  read_rgb(osp.join(row['restored_dir'], f'{stem}.png')),
                   read_rgb(osp.join(gt_dir, row['file_name']))]
         panels = [_zoom(image, row['box'], zoom_size) for image in images]
         caption = (f"{row['file_name']} face {row['size']} px: PSNR {row['mosaic_PSNR']:.1f} -> "
