@@ -41,6 +41,9 @@ MODELS_TIMED = {
     'CycleGAN-noid': (RDID_GAN_CONFIG, {'generator.cbam_cfg': None,
                                         'discriminator.cbam_cfg': None, 'dist_loss': None}),
 }
+# FLOPs of one 256x256 training sample of RDID-GAN (torch.utils.flop_counter over a train_step:
+# 1.28e12; tools/gpu_check/README.md), the figure the project's throughput goal is stated in.
+FLOP_PER_SAMPLE_256 = 1.3e12
 PHASES = ('gen_forward', 'disc_step', 'gen_loss', 'gen_backward_step', 'other', 'total')
 
 
@@ -56,6 +59,8 @@ def parse_args():
     parser.add_argument('--channels-last', action='store_true', help='channels_last memory format')
     parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--peak-tflops', type=float, default=790.0,
+                        help='the FLOP limit for the fraction printed (790: bf16 on an H200)')
     return parser.parse_args()
 
 
@@ -80,26 +85,34 @@ class PhaseTimer:
         return timed
 
 
-def build(name, args, device):
-    """The model of ``name``'s config, its optimiser wrappers and a phase timer hooked into it."""
+def build_model(name, device, amp='none', channels_last=False, model_overrides=None):
+    """The model of ``name``'s config on ``device`` and its optimiser wrappers (as the Runner builds
+    them: ``amp`` switches both to MMEngine's ``AmpOptimWrapper`` with that dtype)."""
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
 
     from rdid_mm.registry import MODELS
     config, overrides = MODELS_TIMED[name]
     cfg = Config.fromfile(config)
-    cfg.merge_from_dict({f'model.{key}': value for key, value in overrides.items()})
+    cfg.merge_from_dict({f'model.{key}': value
+                         for key, value in {**overrides, **(model_overrides or {})}.items()})
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.to(device)
-    if args.channels_last:
+    if channels_last:
         model.to(memory_format=torch.channels_last)
     optim_cfg = cfg.optim_wrapper.to_dict()
-    if args.amp != 'none':
-        dtype = 'bfloat16' if args.amp == 'bf16' else 'float16'
+    if amp != 'none':
+        dtype = 'bfloat16' if amp == 'bf16' else 'float16'
         for key in ('generators', 'discriminators'):
             optim_cfg[key].update(type='AmpOptimWrapper', dtype=dtype)
     optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    return model, optim_wrapper
+
+
+def build(name, args, device):
+    """The model of ``name``'s config, its optimiser wrappers and a phase timer hooked into it."""
+    model, optim_wrapper = build_model(name, device, args.amp, args.channels_last)
     timer = PhaseTimer(device)
     model.forward_train = timer.wrap('gen_forward', model.forward_train)
     model._get_disc_loss = timer.wrap('disc_step', model._get_disc_loss)
@@ -111,16 +124,17 @@ def build(name, args, device):
     return model, optim_wrapper, timer
 
 
-def random_batch(args):
+def random_batch(batch_size, size):
+    """A training batch as the data loader packs it: uint8 pairs (3, size, size) on the CPU."""
     from mmagic.structures import DataSample
-    shape = (3, args.size, args.size)
+    shape = (3, size, size)
     return dict(
         inputs=dict(
             img_mosaic=[torch.randint(0, 256, shape, dtype=torch.uint8)
-                        for _ in range(args.batch_size)],
+                        for _ in range(batch_size)],
             img_gt=[torch.randint(0, 256, shape, dtype=torch.uint8)
-                    for _ in range(args.batch_size)]),
-        data_samples=[DataSample() for _ in range(args.batch_size)])
+                    for _ in range(batch_size)]),
+        data_samples=[DataSample() for _ in range(batch_size)])
 
 
 def main():
@@ -139,7 +153,7 @@ def main():
     init_default_scope('rdid_mm')
     device = torch.device(args.device)
     models = {name: build(name, args, device) for name in MODELS_TIMED}
-    batch = random_batch(args)
+    batch = random_batch(args.batch_size, args.size)
     message_hub = MessageHub.get_current_instance()
     times = {name: defaultdict(list) for name in models}
     for step in range(args.warmup + args.steps):
@@ -169,7 +183,15 @@ def main():
             f'{statistics.median(times[name][phase]):>15.3f}' for name in models))
     totals = {name: statistics.median(times[name]['total']) for name in models}
     for name, total in totals.items():
-        print(f'{name}: {args.batch_size / total:.3f} images/s')
+        images_per_s = args.batch_size / total
+        fraction = images_per_s * FLOP_PER_SAMPLE_256 * (args.size / 256)**2 / (
+            args.peak_tflops * 1e12)
+        print(f'{name}: {images_per_s:.3f} images/s, {fraction:.3g} of the FLOP limit '
+              f'({FLOP_PER_SAMPLE_256 / 1e12} TFLOP per 256x256 sample, '
+              f'{args.peak_tflops} TFLOP/s)')
+    if device.type == 'cuda':
+        print(f'peak GPU memory (all models together): '
+              f'{torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB')
     ratio = totals['RDID-GAN'] / totals['CycleGAN']
     print(f'RDID-GAN / CycleGAN train-step time: {ratio:.3f} (target <= 1.15)')
     ratio = totals['RDID-GAN'] / totals['CycleGAN-noid']

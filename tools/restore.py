@@ -2,19 +2,31 @@
 
     python tools/restore.py CONFIG WEIGHTS --deid-dir data/deid_coco/val2017 --strength 8 \\
         --out data/restored_coco/val2017
+
+Any folder, image or video pixelated by anyone (boxes from --boxes, a builder faces.json, or the
+mosaic localiser; see docs/restore.md):
+
+    python tools/restore.py CONFIG WEIGHTS --input INPUT --out OUT [--boxes boxes.json]
 """
 import argparse
 import sys
 
 from rdid_mm.apis import USER_ERRORS, init_model, restore_folder
+from rdid_mm.apis.restore_input import restore_any
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Restore pixelated faces with RDID-GAN')
     parser.add_argument('config', help='the model config')
     parser.add_argument('checkpoint', help='weights file (.safetensors or weights-only .pth)')
-    parser.add_argument('--deid-dir', required=True, help="the builder's output folder")
-    parser.add_argument('--strength', type=int, required=True, help='which mosaic/s{S} to restore')
+    parser.add_argument('--deid-dir', help="the builder's output folder")
+    parser.add_argument('--strength', type=int, help='which mosaic/s{S} to restore')
+    parser.add_argument('--input', help='any folder, image or video (instead of --deid-dir)')
+    parser.add_argument('--boxes', help='with --input: boxes json from tools/locate_mosaics.py')
+    parser.add_argument('--ann-file', help='with --input: a COCO json of the images to restore')
+    parser.add_argument('--codec', default='h264', choices=['h264', 'ffv1'],
+                        help='with --input: video codec (ffv1: lossless .mkv)')
+    parser.add_argument('--overwrite', action='store_true', help='with --input: replace outputs')
     parser.add_argument('--out', required=True, help='folder for the restored PNGs')
     parser.add_argument('--whole-image', action='store_true',
                         help='keep the generator output everywhere (default: only in face boxes)')
@@ -24,11 +36,18 @@ def parse_args():
 
 def main():
     args = parse_args()
+    if args.input is None and (args.deid_dir is None or args.strength is None):
+        sys.exit('restore.py: error: give --input, or --deid-dir and --strength')
     try:
         model = init_model(args.config, args.checkpoint, device=args.device)
+        if args.input is not None:
+            restore_any(model, args.input, args.out, boxes_file=args.boxes,
+                        whole_image=args.whole_image, ann_file=args.ann_file,
+                        overwrite=args.overwrite, codec=args.codec)
+            return
         restore_folder(model, args.deid_dir, args.strength, args.out,
                        paste_to_face_boxes=not args.whole_image)
-    except USER_ERRORS + (ValueError, ) as err:
+    except USER_ERRORS + (ValueError, ) as err:  # RestoreInputError is a ValueError
         sys.exit(f'restore.py: error: {err}')
 
 

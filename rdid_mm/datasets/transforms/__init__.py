@@ -1,5 +1,7 @@
-"""Transforms where mmagic's do not fit: a face-aware paired crop and a pair size check."""
+"""Transforms where mmagic's do not fit: a face-aware paired crop, a pair size check, and
+random-strength re-pixelation for strength-robust training."""
 from .check_paired_images import CheckPairedImages
 from .face_aware_crop import FaceAwareCrop
+from .random_pixelate import RandomPixelate
 
-__all__ = ['CheckPairedImages', 'FaceAwareCrop']
+__all__ = ['CheckPairedImages', 'FaceAwareCrop', 'RandomPixelate']

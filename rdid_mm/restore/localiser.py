@@ -1,0 +1,441 @@
+"""Find pixelated (mosaic) regions in an image, with their block pitch and grid phase.
+
+A mosaic is block-constant: inside a block the horizontal and vertical differences are zero (up to
+compression noise), and all of them sit on a lattice of straight lines that span the region. The
+localiser works on that with whole-image numpy/OpenCV operations:
+
+1. Luma differences ``|dx|``, ``|dy|``, averaged along the line direction over ``line_length``
+   pixels, so only straight axis-aligned steps keep their strength.
+2. Line pixels: an averaged step above ``min_step`` grey levels and ``peak_ratio`` times both of
+   its neighbours across the line (a blurred natural edge spreads over several columns; a block
+   edge does not, even after JPEG or H.264).
+3. Candidates: windows holding both vertical and horizontal line pixels, closed into connected
+   components.
+4. Per component, the column (row) profile of the steps gives line positions; a lattice
+   ``a + k * pitch`` (pitch may be fractional, as the builder's ``w / ceil(w / S)``) is fitted to
+   them, and the component is kept only if most of its step energy lies on the lattice, which flat
+   content (no steps), texture (steps everywhere) and text (steps off any lattice) fail.
+5. The box spans the lattice lines plus the flat columns (rows) beyond the outermost ones, up to
+   one block, since a region's outer edge need not differ from its surroundings.
+
+Only aggregates (a few hundred lines per component) are looped over in Python, never pixels.
+"""
+from typing import List, NamedTuple, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+
+class Mosaic(NamedTuple):
+    """A located mosaic: box ``(x, y, w, h)`` in pixels, block pitch (px), score in [0, 1].
+
+    ``pitch_x``/``pitch_y`` and ``phase_x``/``phase_y`` (the first lattice line at or after the box
+    corner, in pixels) describe the grid; ``block_size`` is their mean pitch.
+    """
+    x: int
+    y: int
+    w: int
+    h: int
+    block_size: float
+    score: float
+    pitch_x: float
+    pitch_y: float
+    phase_x: float
+    phase_y: float
+
+    def to_list(self) -> list:
+        """``[x, y, w, h, block_size, score]``, the ``boxes.json`` entry."""
+        return [int(self.x), int(self.y), int(self.w), int(self.h),
+                round(float(self.block_size), 2), round(float(self.score), 3)]
+
+
+def luma(image: np.ndarray) -> np.ndarray:
+    """Float32 luma of an RGB (or grey) uint8 image."""
+    if image.ndim == 2:
+        return image.astype(np.float32)
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(f'expected an H x W x 3 image, got shape {image.shape}')
+    return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def _line_map(step: np.ndarray, along: int, min_step: float, peak_ratio: float) -> np.ndarray:
+    """Pixels of straight lines in an averaged step map (``along``: the line's axis, 0 vertical)."""
+    if along == 0:
+        before = np.pad(step[:, :-1], ((0, 0), (1, 0)))
+        after = np.pad(step[:, 1:], ((0, 0), (0, 1)))
+    else:
+        before = np.pad(step[:-1], ((1, 0), (0, 0)))
+        after = np.pad(step[1:], ((0, 1), (0, 0)))
+    return (step >= min_step) & (step >= peak_ratio * np.maximum(before, after))
+
+
+def _fit_lattice(positions: np.ndarray, weights: np.ndarray, min_pitch: float, max_pitch: float):
+    """Fit ``a + k * pitch`` to line positions; returns ``(pitch, a, ks, inliers)`` or ``None``.
+
+    A dense search over pitches (0.05 px steps; the builder's pitch ``w / ceil(w / S)`` is
+    fractional) and anchors (the strongest lines), all at once with numpy. The score rewards
+    explained lines (weighted by their step) and penalises lattice lines with no step between
+    the outer explained ones, so a multiple or a fraction of the true pitch loses. The winner is
+    refined by least squares; only the heaviest run of lines with at most one missing line in a
+    row is kept, so a stray edge on the lattice far away does not stretch it.
+    """
+    if len(positions) < 2:
+        return None
+    pitches = np.arange(min_pitch, max_pitch + 1e-9, 0.05)
+    anchors = positions[np.argsort(-weights)[:6]]
+    offsets = positions[None, None, :] - anchors[None, :, None]          # A x N
+    k = np.round(offsets / pitches[:, None, None])                        # P x A x N
+    residual = np.abs(offsets - k * pitches[:, None, None])
+    tolerance = np.where(pitches < 8, 0.75, 1.0)[:, None, None]
+    inlier = residual <= tolerance
+    kmin = np.where(inlier, k, np.inf).min(axis=2)
+    kmax = np.where(inlier, k, -np.inf).max(axis=2)
+    count = inlier.sum(axis=2)
+    explained = (inlier * weights[None, None, :]).sum(axis=2)
+    missing = np.where(count >= 2, kmax - kmin + 1 - count, np.inf)
+    score = explained - 0.5 * float(weights.mean()) * np.maximum(missing, 0)
+    score = np.where((count >= 2) & (kmax > kmin), score, -np.inf)
+    if not np.isfinite(score).any():
+        return None
+    best_p, best_a = np.unravel_index(int(np.argmax(score)), score.shape)
+    p, a = float(pitches[best_p]), float(anchors[best_a])
+    inliers = inlier[best_p, best_a]
+    ks = k[best_p, best_a]
+    fitted = np.polyfit(ks[inliers], positions[inliers], 1)
+    if min_pitch <= fitted[0] <= max_pitch:
+        p, a = float(fitted[0]), float(fitted[1])
+        ks = np.round((positions - a) / p)
+        inliers = np.abs(positions - (a + ks * p)) <= (0.75 if p < 8 else 1.0)
+    inliers &= _heaviest_run(ks, inliers, weights)
+    unique = np.unique(ks[inliers])
+    if len(unique) < 2:
+        return None
+    return p, a, unique, inliers
+
+
+def _heaviest_run(k: np.ndarray, inliers: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Inliers of the heaviest run of lattice indices with gaps of at most one missing line."""
+    ks = np.unique(k[inliers])
+    if len(ks) == 0:
+        return inliers
+    run_id = np.concatenate([[0], np.cumsum(np.diff(ks) > 2)])
+    run_of = dict(zip(ks.tolist(), run_id.tolist()))
+    runs = np.array([run_of.get(v, -1) if m else -1 for v, m in zip(k.tolist(), inliers)])
+    totals = np.bincount(runs[runs >= 0], weights=weights[runs >= 0])
+    return runs == int(np.argmax(totals))
+
+
+def _profile_peaks(profile: np.ndarray, min_step: float, peak_ratio: float):
+    """Positions (pixel-edge coordinates) and heights of the line peaks of a 1-D step profile."""
+    before = np.concatenate([[0], profile[:-1]])
+    after = np.concatenate([profile[1:], [0]])
+    floor = min_step
+    is_peak = (profile >= floor) & (profile >= peak_ratio * np.maximum(before, after))
+    index = np.flatnonzero(is_peak)
+    return index.astype(np.float64) + 1.0, profile[index]
+
+
+def _flat_extent(profile_outward: np.ndarray, flat_level: float, limit: int, pitch: float) -> int:
+    """How many steps beyond the outermost line stay flat (up to ``limit``).
+
+    With blocks of 6 px or more the step next to the line may carry compression ringing and counts
+    as flat if the ones after it are.
+    """
+    flat = profile_outward[:max(limit - 1, 0)] < flat_level
+    if pitch >= 6 and len(flat) > 2 and not flat[0] and flat[1]:
+        flat[0] = True
+        count = int(np.cumprod(flat).sum())
+        return count if count > 1 else 0
+    return int(np.cumprod(flat).sum())
+
+
+class _Axis(NamedTuple):
+    pitch: float       # nan for a single line
+    lines: np.ndarray  # lattice line positions (pixel-edge coordinates, offset added)
+    on_lattice: float  # fraction of the step energy between the outer lines that is on them
+    weight: float      # mean step of the lines
+
+
+def _axis_lattice(steps: np.ndarray, offset: int, min_step, peak_ratio, min_pitch,
+                  max_pitch) -> Optional[_Axis]:
+    """Lattice along the columns of ``steps`` (rows x positions): lines, pitch, concentration."""
+    if steps.size == 0:
+        return None
+    profile = steps.mean(axis=0)
+    positions, heights = _profile_peaks(profile, min_step, peak_ratio)
+    if len(positions) == 0:
+        return None
+    fit = _fit_lattice(positions, heights, min_pitch, max_pitch)
+    if fit is None:
+        strongest = int(np.argmax(heights))
+        pitch, lines, weight = float('nan'), positions[strongest:strongest + 1], heights[strongest]
+    else:
+        pitch, anchor, ks, inliers = fit
+        lines = anchor + np.arange(ks.min(), ks.max() + 1) * pitch
+        weight = float(heights[inliers].mean())
+        lines = _trim_to_flat_gaps(profile, lines, pitch, weight)
+        if len(lines) < 2:
+            return None
+    cols = np.clip(np.round(lines).astype(int) - 1, 0, len(profile) - 1)
+    tolerance = 1 if not pitch < 6 else 0
+    on = np.zeros(len(profile), bool)
+    for t in range(-tolerance, tolerance + 1):
+        on[np.clip(cols + t, 0, len(profile) - 1)] = True
+    inside = slice(max(cols.min() - 1, 0), cols.max() + 2)
+    energy = profile[inside].sum()
+    on_lattice = float(profile[inside][on[inside]].sum() / energy) if energy > 0 else 0.0
+    return _Axis(pitch, lines + offset, on_lattice, float(weight))
+
+
+def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float = 48.0,
+                   min_step: float = 3.0, peak_ratio: float = 1.8, line_length: int = 7,
+                   min_score: float = 0.6, min_concentration: float = 0.5,
+                   window: int = 16, max_cell_noise: float = 0.3) -> List[Mosaic]:
+    """Mosaic regions of an RGB uint8 image, as :class:`Mosaic` tuples (sorted top to bottom).
+
+    Args:
+        image: ``H x W x 3`` uint8 (or ``H x W`` grey).
+        min_block, max_block: the block pitches searched, in pixels.
+        min_step: the smallest averaged luma step that counts as a block edge.
+        peak_ratio: how much a block edge must exceed its neighbours across the line.
+        line_length: pixels along a line averaged before looking for peaks.
+        min_score: the least fraction of a region's step energy on its lattice (per axis).
+        min_concentration: the least share of a window's step energy on line pixels for the
+            window to be a candidate.
+        window: the side of the candidate windows, in pixels.
+        max_cell_noise: the largest ratio of the variation inside the lattice's cells to the
+            steps between neighbouring cells (text and drawings have strokes inside cells).
+    """
+    y = luma(image)
+    height, width = y.shape
+    if height < 2 * min_block or width < 2 * min_block:
+        return []
+    dx = np.abs(np.diff(y, axis=1))  # dx[:, c]: the step between columns c and c + 1
+    dy = np.abs(np.diff(y, axis=0))
+    step_x = cv2.blur(dx, (1, line_length), borderType=cv2.BORDER_REPLICATE)
+    step_y = cv2.blur(dy, (line_length, 1), borderType=cv2.BORDER_REPLICATE)
+    lines_x = _line_map(step_x, 0, min_step, peak_ratio)
+    lines_y = _line_map(step_y, 1, min_step, peak_ratio)
+    # the share of the window's step energy on line pixels: high in a mosaic, low in texture
+    conc_x = cv2.blur(step_x * lines_x, (window, window)) / (
+        cv2.blur(step_x, (window, window)) + 1e-3)
+    conc_y = cv2.blur(step_y * lines_y, (window, window)) / (
+        cv2.blur(step_y, (window, window)) + 1e-3)
+    density_x = cv2.blur(lines_x.astype(np.float32), (window, window))
+    density_y = cv2.blur(lines_y.astype(np.float32), (window, window))
+    need = 1.0 / window  # about one line of the window's length
+    good_x = np.pad((density_x >= need) & (conc_x >= min_concentration), ((0, 0), (0, 1)))
+    good_y = np.pad((density_y >= need) & (conc_y >= min_concentration), ((0, 1), (0, 0)))
+    candidate = (good_x & good_y).astype(np.uint8)
+    candidate = cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, np.ones((window, window), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+    found = []
+    for label in range(1, count):
+        x0, y0, w0, h0, _ = stats[label]
+        # a component may hold several mosaics side by side (different grids): fit, take the
+        # mosaic's box out of the component, fit what is left
+        for _ in range(4):
+            if w0 < min_block or h0 < min_block:
+                break
+            mosaic = _fit_component(y, dx, dy, x0, y0, w0, h0, window // 2, min_block,
+                                    max_block, min_step, peak_ratio, min_score, max_cell_noise)
+            if mosaic is None:
+                break
+            found.append(mosaic)
+            rest = labels[y0:y0 + h0, x0:x0 + w0] == label
+            mx, my = mosaic.x - x0, mosaic.y - y0
+            rest[max(my, 0):max(my + mosaic.h, 0), max(mx, 0):max(mx + mosaic.w, 0)] = False
+            if rest.sum() < window * window:
+                break
+            ys, xs = np.nonzero(rest)
+            x0, y0 = x0 + int(xs.min()), y0 + int(ys.min())
+            w0, h0 = int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
+    return sorted(_drop_contained(found), key=lambda m: (m.y, m.x))
+
+
+def _gap_means(profile: np.ndarray, lines: np.ndarray, pitch: float) -> np.ndarray:
+    """Mean step strictly between consecutive lines (a pixel off each line for JPEG ringing)."""
+    cum = np.concatenate([[0.0], np.cumsum(profile)])
+    index = np.round(lines).astype(int) - 1  # profile index of each line
+    pad = 1 if pitch >= 6 else 0
+    lo = np.clip(index[:-1] + 1 + pad, 0, len(profile))
+    hi = np.clip(index[1:] - pad, 0, len(profile))
+    hi = np.maximum(hi, lo + 1)
+    hi = np.minimum(hi, len(profile))
+    return (cum[hi] - cum[lo]) / np.maximum(hi - lo, 1)
+
+
+def _trim_to_flat_gaps(profile: np.ndarray, lines: np.ndarray, pitch: float,
+                       weight: float) -> np.ndarray:
+    """Drop end lines whose block towards the inside is not flat: texture beside the mosaic that
+    happens to have a step on the lattice."""
+    if len(lines) < 2:
+        return lines
+    flat = _gap_means(profile, lines, pitch) < max(2.0, 0.2 * weight)
+    if not flat.any():
+        return lines[:0]
+    first = int(np.argmax(flat))
+    last = len(flat) - int(np.argmax(flat[::-1]))
+    return lines[first:last + 1]
+
+
+def _fit_component(luma_image, dx, dy, x0, y0, w0, h0, margin, min_block, max_block, min_step,
+                   peak_ratio, min_score, max_cell_noise):
+    """The mosaic of one candidate component, or ``None`` if its steps are not a lattice.
+
+    First pass: profiles over the component grown by ``margin`` across the lines (the candidate
+    map shrinks at a mosaic's border, where the window sees the surroundings). Second pass: each
+    axis' profile over the other axis' lattice only, so surrounding texture does not dilute it.
+    One axis may show a single line (a mosaic two blocks across); it then takes the other axis'
+    pitch.
+    """
+    height, width = dx.shape[0], dy.shape[1]
+    args = (min_step, peak_ratio, min_block, max_block)
+    gx0, gx1 = max(x0 - margin, 0), min(x0 + w0 + margin, width)
+    gy0, gy1 = max(y0 - margin, 0), min(y0 + h0 + margin, height)
+    rows, cols = (y0, min(y0 + h0, height)), (x0, min(x0 + w0, width))
+    ax = ay = None
+    for _ in range(2):
+        ax = _axis_lattice(dx[rows[0]:rows[1], gx0:min(gx1, width - 1)], gx0, *args)
+        ay = _axis_lattice(dy[gy0:min(gy1, height - 1), cols[0]:cols[1]].T, gy0, *args)
+        if ax is None or ay is None:
+            return None
+        px = ay.pitch if np.isnan(ax.pitch) else ax.pitch
+        py = ax.pitch if np.isnan(ay.pitch) else ay.pitch
+        if np.isnan(px):  # a single line each way: blocks from the flat extents below
+            px = py = float(max_block)
+        cols = _span(ax.lines, px, width)
+        rows = _span(ay.lines, py, height)
+    if min(ax.on_lattice, ay.on_lattice) < min_score:
+        return None
+    left, right = int(round(ax.lines[0])), int(round(ax.lines[-1]))
+    top, bottom = int(round(ay.lines[0])), int(round(ay.lines[-1]))
+    col_profile = dx[slice(*rows)].mean(axis=0)
+    row_profile = dy[:, slice(*cols)].mean(axis=1)
+    flat_x = _flat_level(col_profile[left:right - 1], ax.weight)
+    flat_y = _flat_level(row_profile[top:bottom - 1], ay.weight)
+    lim_x, lim_y = int(np.ceil(px)), int(np.ceil(py))
+    grow_left = _flat_extent(col_profile[:max(left - 1, 0)][::-1], flat_x, lim_x, px)
+    grow_right = _flat_extent(col_profile[right:], flat_x, lim_x, px)
+    grow_top = _flat_extent(row_profile[:max(top - 1, 0)][::-1], flat_y, lim_y, py)
+    grow_bottom = _flat_extent(row_profile[bottom:], flat_y, lim_y, py)
+    if not np.isnan(ax.pitch):
+        level = float(_gap_means(col_profile, ax.lines, px).max())
+        grow_left = max(grow_left, _edge_beyond(col_profile, left, -px, ax.weight, level))
+        grow_right = max(grow_right, _edge_beyond(col_profile, right, px, ax.weight, level))
+    if not np.isnan(ay.pitch):
+        level = float(_gap_means(row_profile, ay.lines, py).max())
+        grow_top = max(grow_top, _edge_beyond(row_profile, top, -py, ay.weight, level))
+        grow_bottom = max(grow_bottom, _edge_beyond(row_profile, bottom, py, ay.weight, level))
+    if np.isnan(ax.pitch) and np.isnan(ay.pitch):
+        # a 2 x 2 mosaic: two equal flat blocks each way, square-ish
+        sizes = np.array([grow_left, grow_right, grow_top, grow_bottom], float) + 1
+        if sizes.min() < min_block or sizes.max() > 1.3 * sizes.min() + 1:
+            return None
+        px, py = (sizes[0] + sizes[1]) / 2, (sizes[2] + sizes[3]) / 2
+    x1 = max(left - grow_left - (grow_left > 0), 0)
+    x2 = min(right + grow_right + (grow_right > 0), width)
+    y1 = max(top - grow_top - (grow_top > 0), 0)
+    y2 = min(bottom + grow_bottom + (grow_bottom > 0), height)
+    if x2 - x1 < max(2 * min_block, 1.5 * px) or y2 - y1 < max(2 * min_block, 1.5 * py):
+        return None  # a mosaic has at least two blocks each way
+    constancy = _cell_constancy(luma_image, x1, y1, x2, y2, ax.lines, ay.lines)
+    if constancy > max_cell_noise:
+        return None
+    share, contrast = _two_tone(luma_image[y1:y2, x1:x2])
+    if share > 0.85 and contrast > 120 and constancy > 0.015:
+        # two far-apart tones and not exactly block-constant: strokes on a solid colour
+        return None
+    score = min(ax.on_lattice, ay.on_lattice)
+    return Mosaic(int(x1), int(y1), int(x2 - x1), int(y2 - y1), (px + py) / 2, score, px, py,
+                  float((ax.lines[0] - x1) % px), float((ay.lines[0] - y1) % py))
+
+
+def _edge_beyond(profile: np.ndarray, line: int, step: float, weight: float,
+                 block_level: float) -> int:
+    """The growth (as counted by :func:`_flat_extent`) reaching the next lattice line beyond
+    ``line`` if the profile has a step there and the strip before it is no busier than the
+    lattice's own blocks: the mosaic's outer edge, which compression ringing can hide from the
+    flatness test."""
+    target = int(round(line + step))
+    if target <= 0 or target >= len(profile):
+        return 0
+    lo, hi = sorted((line, target))
+    strip = profile[lo + 1:hi - 2] if step > 0 else profile[lo + 1:hi - 2]
+    if strip.size and strip.mean() > 1.25 * block_level + 1.0:
+        return 0
+    window = profile[max(target - 2, 0):target + 1]  # steps at edges target-1 .. target+1
+    if window.size == 0 or window.max() < max(0.3 * weight, 3.0):
+        return 0
+    edge = max(target - 2, 0) + int(np.argmax(window)) + 1
+    return abs(edge - line) - 1 if abs(edge - line) > 1 else 0
+
+
+def _cell_constancy(y: np.ndarray, x1: int, y1: int, x2: int, y2: int, lines_x: np.ndarray,
+                    lines_y: np.ndarray) -> float:
+    """Mean absolute deviation inside the lattice's cells over the mean step between adjacent
+    cells: about 0 for a mosaic (compression adds a little), large where cells hold strokes."""
+    region = y[y1:y2, x1:x2]
+    h, w = region.shape
+    bx = np.unique(np.clip(np.round(lines_x).astype(int) - x1, 1, w - 1))
+    by = np.unique(np.clip(np.round(lines_y).astype(int) - y1, 1, h - 1))
+    col = np.searchsorted(bx, np.arange(w), side='right')
+    row = np.searchsorted(by, np.arange(h), side='right')
+    n_cols, n_rows = len(bx) + 1, len(by) + 1
+    labels = (row[:, None] * n_cols + col[None, :]).ravel()
+    values = region.ravel().astype(np.float64)
+    counts = np.bincount(labels, minlength=n_rows * n_cols)
+    means = np.bincount(labels, weights=values, minlength=n_rows * n_cols) / np.maximum(counts, 1)
+    deviation = np.abs(values - means[labels]).mean()
+    grid = means.reshape(n_rows, n_cols)
+    steps = np.concatenate([np.abs(np.diff(grid, axis=0)).ravel(),
+                            np.abs(np.diff(grid, axis=1)).ravel()])
+    between = float(steps.mean()) if steps.size else 0.0
+    return float(deviation / between) if between > 0 else np.inf
+
+
+def _two_tone(region: np.ndarray) -> Tuple[float, int]:
+    """The share of pixels within 16 grey levels of the two commonest levels, and their distance:
+    text or drawings on a solid colour are nearly all two far-apart tones; in a mosaic every
+    block has its own level."""
+    hist = np.bincount(np.clip(region.ravel(), 0, 255).astype(np.int64), minlength=256)
+    smooth = np.convolve(hist, np.ones(33), mode='same')
+    first = int(np.argmax(smooth))
+    rest = smooth.copy()
+    rest[max(first - 32, 0):first + 33] = 0
+    second = int(np.argmax(rest))
+    share = (smooth[first] + (smooth[second] if rest[second] > 0 else 0)) / hist.sum()
+    return float(share), abs(first - second) if rest[second] > 0 else 0
+
+
+def _span(lines: np.ndarray, pitch: float, size: int) -> Tuple[int, int]:
+    """Pixels between the outer lattice lines (around a single line: half a block each side)."""
+    if len(lines) == 1:
+        lo, hi = lines[0] - pitch / 2, lines[0] + pitch / 2
+    else:
+        lo, hi = lines[0], lines[-1]
+    return max(int(round(lo)), 0), min(int(round(hi)), size)
+
+
+def _flat_level(profile_inside: np.ndarray, line_weight: float) -> float:
+    """The step level below which a column counts as inside a block: well above the noise inside
+    the lattice, well below its lines."""
+    noise = float(np.median(profile_inside)) if profile_inside.size else 0.0
+    return float(max(1.5, 3.0 * noise, min(0.25 * line_weight, 5.0)))
+
+
+def _drop_contained(found: Sequence[Mosaic]) -> List[Mosaic]:
+    """Drop boxes mostly inside a higher-scoring one."""
+    kept: List[Mosaic] = []
+    for m in sorted(found, key=lambda m: -m.score * m.w * m.h):
+        if all(_overlap_fraction(m, k) < 0.5 for k in kept):
+            kept.append(m)
+    return kept
+
+
+def _overlap_fraction(a: Mosaic, b: Mosaic) -> float:
+    iw = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    ih = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    return iw * ih / float(min(a.w * a.h, b.w * b.h))

@@ -1,0 +1,209 @@
+"""restore_input on folders, images, builder outputs and COCO jsons: pixels, metadata, counts."""
+import json
+import os
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from rdid_mm.restore import locate_mosaics
+from rdid_mm.restore.media import SYNTHETIC_TAG, TAG_KEY, read_tag
+from rdid_mm.restore.pipeline import RestoreInputError, restore_input
+from rdid_mm.restore.regions import changed_outside
+
+from .conftest import read_rgb
+
+
+def invert(crops):
+    return [255 - c for c in crops]
+
+
+@pytest.fixture
+def third_party_folder(tmp_path, deid_sample):
+    """Builder mosaics re-saved as a provider would: JPEG q95 in nested folders, no faces.json."""
+    folder = tmp_path / 'provider'
+    for i, name in enumerate(sorted(os.listdir(osp.join(deid_sample, 'mosaic', 's8')))):
+        target = folder / ('cam1' if i % 2 else 'cam2/day1') / name.replace('.png', '.jpg')
+        target.parent.mkdir(parents=True, exist_ok=True)
+        image = cv2.imread(osp.join(deid_sample, 'mosaic', 's8', name))
+        cv2.imwrite(str(target), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    return folder
+
+
+def test_folder_restore_changes_only_located_boxes(third_party_folder, tmp_path):
+    out = tmp_path / 'out'
+    summary = restore_input(invert, str(third_party_folder), str(out))
+    inputs = sorted(p for p in third_party_folder.rglob('*.jpg'))
+    assert summary['restored'] + summary['copied_unchanged'] == len(inputs) == 4
+    assert summary['failed'] == 0 and summary['boxes_source'] == 'localiser'
+    assert summary['restored'] == 3  # 000000196141 has no valid face box
+    for path in inputs:
+        rel = path.relative_to(third_party_folder).with_suffix('.png')
+        result = read_rgb(str(out / rel))
+        source = read_rgb(str(path))
+        boxes = [m.to_list()[:4] for m in locate_mosaics(source)]
+        assert changed_outside(source, result, boxes) == 0
+        for x, y, w, h in boxes:
+            np.testing.assert_array_equal(result[y:y + h, x:x + w], 255 - source[y:y + h, x:x + w])
+        assert read_tag(str(out / rel)) == SYNTHETIC_TAG
+    with open(out / 'summary.json') as f:
+        assert json.load(f)['restored'] == 3
+
+
+def _write_jpeg_with_exif_gps(path, rgb):
+    image = Image.fromarray(rgb)
+    exif = Image.Exif()
+    exif[0x010F] = 'CCTV Maker'          # Make
+    exif[0x0110] = 'Camera 7 lobby'      # Model
+    exif[0x9003] = '2024:05:01 10:11:12'  # DateTimeOriginal (in the Exif IFD below)
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = 'N', (52.0, 31.0, 12.0)
+    gps[3], gps[4] = 'E', (13.0, 24.0, 36.0)
+    image.save(path, quality=95, exif=exif.tobytes(),
+               comment=b'shot at Alexanderplatz')
+
+
+def test_exif_gps_and_input_path_do_not_reach_the_output(tmp_path, deid_sample):
+    folder = tmp_path / 'secret_location_berlin'
+    folder.mkdir()
+    source = read_rgb(osp.join(deid_sample, 'mosaic', 's16', '000000040083.png'))
+    _write_jpeg_with_exif_gps(str(folder / 'lobby.jpg'), source)
+    with Image.open(folder / 'lobby.jpg') as im:  # the input really carries them
+        assert im.getexif().get_ifd(0x8825)[1] == 'N' and im.getexif()[0x010F] == 'CCTV Maker'
+    out = tmp_path / 'out'
+    summary = restore_input(invert, str(folder), str(out))
+    assert summary['restored'] == 1
+    produced = [p for p in out.rglob('*') if p.is_file()]
+    for path in produced:
+        data = path.read_bytes()
+        for secret in (b'CCTV Maker', b'Camera 7', b'Alexanderplatz', b'secret_location',
+                       str(tmp_path).encode(), b'2024:05:01'):
+            assert secret not in data, (path, secret)
+    with Image.open(out / 'lobby.png') as im:
+        assert not im.getexif() and 'exif' not in im.info and 'xmp' not in im.info
+        assert 'icc_profile' not in im.info
+        assert im.text == {TAG_KEY: SYNTHETIC_TAG}
+
+
+def test_builder_output_uses_faces_json(deid_sample, tmp_path):
+    out = tmp_path / 'out'
+    summary = restore_input(invert, osp.join(deid_sample, 'mosaic', 's8'), str(out))
+    assert summary['boxes_source'] == 'builder'
+    with open(osp.join(deid_sample, 'faces.json')) as f:
+        faces = json.load(f)
+    for name, boxes in faces.items():
+        stem = osp.splitext(name)[0]
+        source = read_rgb(osp.join(deid_sample, 'mosaic', 's8', stem + '.png'))
+        result = read_rgb(str(out / (stem + '.png')))
+        assert changed_outside(source, result, boxes) == 0
+        assert (result != source).any() == bool(boxes)
+    with pytest.raises(RestoreInputError, match='mosaics'):
+        restore_input(invert, deid_sample, str(tmp_path / 'out2'))  # s8 and s16: which one?
+
+
+def test_boxes_file_that_does_not_match(deid_sample, tmp_path):
+    folder = osp.join(deid_sample, 'mosaic', 's8')
+    boxes = {'000000000785.png': [[350, 60, 40, 40, 8, 1.0]],
+             '000000040083.png': [[900, 900, 10, 10, 8, 1.0]],   # outside the 500x333 image
+             'not_there.png': [[0, 0, 10, 10, 8, 1.0]]}
+    boxes_file = tmp_path / 'boxes.json'
+    boxes_file.write_text(json.dumps(boxes))
+    summary = restore_input(invert, folder, str(tmp_path / 'out'), boxes_file=str(boxes_file))
+    assert summary['boxes_unmatched'] == 1
+    assert summary['restored'] == 1 and summary['copied_unchanged'] == 3
+    kinds = sorted(m['kind'] for m in summary['messages'])
+    assert kinds == ['boxes_outside', 'boxes_unmatched']
+    unchanged = read_rgb(str(tmp_path / 'out' / '000000040083.png'))
+    np.testing.assert_array_equal(unchanged, read_rgb(osp.join(folder, '000000040083.png')))
+    bad = tmp_path / 'bad.json'
+    bad.write_text('[1, 2')
+    with pytest.raises(RestoreInputError, match='bad.json'):
+        restore_input(invert, folder, str(tmp_path / 'out3'), boxes_file=str(bad))
+
+
+def test_unreadable_and_truncated_images_are_counted_and_the_run_goes_on(deid_sample, tmp_path):
+    folder = tmp_path / 'in'
+    shutil.copytree(osp.join(deid_sample, 'mosaic', 's16'), folder)
+    data = (folder / '000000000785.png').read_bytes()
+    (folder / '000000000785.png').write_bytes(data[:len(data) // 2])  # truncated
+    (folder / 'notes.jpg').write_bytes(b'this is not an image')
+    summary = restore_input(invert, str(folder), str(tmp_path / 'out'))
+    assert summary['failed'] == 2
+    assert summary['restored'] + summary['copied_unchanged'] == 3
+    failed = {m['file']: m['message'] for m in summary['messages'] if m['kind'] == 'failed'}
+    assert set(failed) == {'000000000785.png', 'notes.jpg'}
+    assert failed['000000000785.png'].startswith('truncated')
+    assert str(tmp_path) not in json.dumps(summary)
+
+
+def test_no_overwrite_without_the_flag_and_resume(deid_sample, tmp_path):
+    folder = osp.join(deid_sample, 'mosaic', 's8')
+    foreign = tmp_path / 'foreign'
+    foreign.mkdir()
+    (foreign / 'keep.txt').write_text('mine')
+    with pytest.raises(RestoreInputError, match='--overwrite'):
+        restore_input(invert, folder, str(foreign))
+    assert (foreign / 'keep.txt').read_text() == 'mine'
+
+    calls = []
+
+    def dies_on_second_batch(crops):
+        calls.append(len(crops))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return invert(crops)
+
+    out = tmp_path / 'out'
+    with pytest.raises(KeyboardInterrupt):
+        restore_input(dies_on_second_batch, folder, str(out), images_per_batch=2)
+    assert len(list(out.glob('*.png'))) == 2
+    summary = restore_input(invert, folder, str(out), images_per_batch=2)
+    assert summary['kept'] == 2 and summary['restored'] + summary['copied_unchanged'] == 2
+    reference = tmp_path / 'reference'
+    restore_input(invert, folder, str(reference), images_per_batch=2)
+    for name in os.listdir(reference):
+        if name.endswith('.png'):
+            assert (out / name).read_bytes() == (reference / name).read_bytes()
+    with pytest.raises(RestoreInputError, match='other settings'):
+        restore_input(invert, folder, str(out), whole_image=True)
+    summary = restore_input(invert, folder, str(out), whole_image=True, overwrite=True)
+    assert summary['restored'] == 4 and summary['kept'] == 0
+
+
+def test_ann_file_gives_a_dataset(deid_sample, tmp_path, sample_ann_file):
+    from pycocotools.coco import COCO
+    with open(sample_ann_file) as f:
+        coco = json.load(f)
+    # the builder's mosaics under a COCO layout: val2017/<file_name>, PNG pixels renamed .jpg
+    img_dir = tmp_path / 'coco'
+    for img in coco['images']:
+        target = img_dir / img['file_name']
+        target.parent.mkdir(parents=True, exist_ok=True)
+        stem = osp.splitext(osp.basename(img['file_name']))[0]
+        shutil.copyfile(osp.join(deid_sample, 'mosaic', 's8', stem + '.png'), target)
+    out = tmp_path / 'restored'
+    summary = restore_input(invert, str(img_dir), str(out), ann_file=sample_ann_file)
+    assert summary['restored'] + summary['copied_unchanged'] + summary['failed'] == len(
+        coco['images'])
+    assert summary['restored'] == 3 and summary['copied_unchanged'] == 1
+    copy = out / 'annotations' / osp.basename(sample_ann_file)
+    restored = COCO(str(copy))
+    assert len(restored.getAnnIds()) == len(coco['annotations'])
+    for img in restored.dataset['images']:
+        assert img['file_name'].endswith('.png')
+        pixels = read_rgb(str(out / img['file_name']))
+        assert pixels.shape[:2] == (img['height'], img['width'])
+
+
+def test_two_inputs_with_one_output_name(tmp_path, deid_sample):
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    source = osp.join(deid_sample, 'mosaic', 's8', '000000040083.png')
+    shutil.copyfile(source, folder / 'a.png')
+    cv2.imwrite(str(folder / 'a.jpg'), cv2.imread(source))
+    summary = restore_input(invert, str(folder), str(tmp_path / 'out'))
+    assert summary['failed'] == 1 and summary['restored'] == 1
+    assert [m['file'] for m in summary['messages'] if m['kind'] == 'failed'] == ['a.png']

@@ -1,0 +1,119 @@
+"""tools/locate_mosaics.py and tools/restore.py --input end to end, with a tiny model trained with
+RandomPixelate, on images pixelated by the deface CLI."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from rdid_mm.restore.media import SYNTHETIC_TAG, read_tag
+from rdid_mm.restore.regions import changed_outside
+from tests.conftest import REPO_ROOT
+
+from .conftest import read_rgb
+
+RANDPIX_TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
+                        'rdid-gan_resnet-cbam-tiny_1xb2-4i_randpix_deid-sample.py')
+
+
+def run(args, ok=True):
+    result = subprocess.run([sys.executable] + args, cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=900)
+    if ok:
+        assert result.returncode == 0, f'{args}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
+    return result
+
+
+@pytest.fixture(scope='module')
+def randpix_weights(deid_sample, tmp_path_factory):
+    """Two iterations of the tiny config with RandomPixelate, through tools/train.py."""
+    work_dir = str(tmp_path_factory.mktemp('randpix') / 'tiny')
+    run(['tools/train.py', RANDPIX_TINY, '--work-dir', work_dir, '--cfg-options',
+         f'train_dataloader.dataset.data_root={deid_sample}',
+         f'val_dataloader.dataset.data_root={deid_sample}',
+         f'test_dataloader.dataset.data_root={deid_sample}', 'train_cfg.max_iters=2',
+         'custom_hooks=[]'])
+    weights = osp.join(work_dir, 'iter_2.safetensors')
+    assert osp.isfile(weights)
+    return weights
+
+
+@pytest.fixture
+def deface_folder(deface_cases, tmp_path):
+    """The deface outputs (mosaic size 20), in nested folders, nothing else."""
+    folder = tmp_path / 'deface'
+    for i, case in enumerate(c for c in deface_cases if c['size'] == 20):
+        target = folder / f'cam{i % 2}' / f"{case['name'].split()[0]}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        import cv2
+        cv2.imwrite(str(target), cv2.cvtColor(case['image'], cv2.COLOR_RGB2BGR))
+    return folder
+
+
+def test_trained_randpix_model_restores_deface_mosaics_only_inside_located_boxes(
+        randpix_weights, deface_folder, tmp_path):
+    boxes_file = tmp_path / 'boxes.json'
+    result = run(['tools/locate_mosaics.py', str(deface_folder), '--out', str(boxes_file)])
+    assert 'mosaics in' in result.stdout
+    boxes = json.loads(boxes_file.read_text())
+    assert set(boxes) == {str(p.relative_to(deface_folder)) for p in deface_folder.rglob('*.png')}
+    assert sum(len(v) for v in boxes.values()) >= 10
+    for mode in ('localiser', 'boxes'):
+        out = tmp_path / f'out_{mode}'
+        extra = ['--boxes', str(boxes_file)] if mode == 'boxes' else []
+        result = run(['tools/restore.py', RANDPIX_TINY, randpix_weights, '--input',
+                      str(deface_folder), '--out', str(out)] + extra)
+        summary = json.loads((out / 'summary.json').read_text())
+        assert summary['failed'] == 0
+        assert summary['restored'] == sum(1 for v in boxes.values() if v)
+        for name, image_boxes in boxes.items():
+            source = read_rgb(str(deface_folder / name))
+            restored = read_rgb(str(out / name))
+            xywh = [b[:4] for b in image_boxes]
+            assert changed_outside(source, restored, xywh) == 0, name
+            assert (source != restored).any() == bool(xywh), name
+            assert read_tag(str(out / name)) == SYNTHETIC_TAG
+
+
+def test_restore_tool_whole_image_and_errors(randpix_weights, deid_sample, tmp_path):
+    out = tmp_path / 'whole'
+    folder = osp.join(deid_sample, 'mosaic', 's16')
+    run(['tools/restore.py', RANDPIX_TINY, randpix_weights, '--input', folder, '--out', str(out),
+         '--whole-image'])
+    changed = [(read_rgb(osp.join(folder, n)) != read_rgb(str(out / n))).mean()
+               for n in os.listdir(folder)]
+    assert min(changed) > 0.5  # the generator's output everywhere
+    again = run(['tools/restore.py', RANDPIX_TINY, randpix_weights, '--input', folder, '--out',
+                 str(out)], ok=False)
+    assert again.returncode != 0
+    assert again.stderr.strip().splitlines()[-1].startswith('restore.py: error: ')
+    assert '--overwrite' in again.stderr.strip().splitlines()[-1]
+    missing = run(['tools/restore.py', RANDPIX_TINY, randpix_weights, '--input',
+                   str(tmp_path / 'nope'), '--out', str(tmp_path / 'o')], ok=False)
+    assert missing.returncode != 0 and 'nope: no such file or folder' in missing.stderr
+    assert 'Traceback' not in missing.stderr
+
+
+def test_locate_tool_keys_video_frames(tmp_path, deid_sample):
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    frame = read_rgb(osp.join(deid_sample, 'mosaic', 's8', '000000040083.png'))[:332]
+    writer = imageio_ffmpeg.write_frames(str(folder / 'clip.mp4'), (500, 332), fps=5,
+                                         codec='libx264', pix_fmt_out='yuv444p',
+                                         macro_block_size=1, ffmpeg_log_level='error',
+                                         output_params=['-crf', '12'])
+    writer.send(None)
+    for _ in range(3):
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+    out = tmp_path / 'boxes.json'
+    run(['tools/locate_mosaics.py', str(folder), '--out', str(out)])
+    boxes = json.loads(out.read_text())
+    assert sorted(boxes) == ['clip.mp4#000000', 'clip.mp4#000001', 'clip.mp4#000002']
+    assert all(len(v) == 2 for v in boxes.values())  # the two pixelated faces of the photo
+    exists = run(['tools/locate_mosaics.py', str(folder), '--out', str(out)], ok=False)
+    assert exists.returncode != 0 and '--overwrite' in exists.stderr

@@ -1,0 +1,41 @@
+"""Find the pixelated (mosaic) regions of images or a video and write their boxes.
+
+    python tools/locate_mosaics.py INPUT --out boxes.json
+
+INPUT is a folder (searched recursively), an image or a video. The output maps each relative path
+(video frames as ``video.mp4#000123``) to ``[[x, y, w, h, block_size, score], ...]``.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+from rdid_mm.apis.restore_input import locate_any
+from rdid_mm.restore.media import write_atomic
+from rdid_mm.restore.pipeline import RestoreInputError
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('input', help='a folder of images (recursive), an image or a video')
+    parser.add_argument('--out', required=True, help='the boxes json to write')
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing --out')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if osp.exists(args.out) and not args.overwrite:
+        sys.exit(f'locate_mosaics.py: error: {args.out} exists; pass --overwrite to replace it')
+    try:
+        boxes = locate_any(args.input)
+    except (RestoreInputError, ValueError) as err:
+        sys.exit(f'locate_mosaics.py: error: {err}')
+    write_atomic(args.out, json.dumps(boxes, indent=0).encode())
+    found = sum(len(v) for v in boxes.values())
+    print(f'{found} mosaics in {sum(1 for v in boxes.values() if v)} of {len(boxes)} '
+          f'images/frames -> {args.out}')
+
+
+if __name__ == '__main__':
+    main()
