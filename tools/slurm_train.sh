@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Training on a Slurm cluster: bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [args...]
+# One task per GPU (NCCL); gradients are synchronised by RDIDRunner as under dist_train.sh. The global
+# batch stays the config's (32): the per-GPU batch is 32 / GPUS. PYTHON selects the interpreter.
 set -x
 PARTITION=$1
 JOB_NAME=$2
@@ -20,4 +22,4 @@ srun -p "${PARTITION}" \
     --cpus-per-task="${CPUS_PER_TASK}" \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    python -u tools/train.py "${CONFIG}" --work-dir="${WORK_DIR}" --launcher="slurm" ${PY_ARGS}
+    "${PYTHON:-python}" -u tools/train.py "${CONFIG}" --work-dir="${WORK_DIR}" --launcher="slurm" ${PY_ARGS}

@@ -5,6 +5,7 @@ import sys
 from mmengine.config import DictAction
 
 from rdid_mm.apis import USER_ERRORS, train
+from rdid_mm.engine import ScheduleError
 
 
 def parse_args():
@@ -14,9 +15,12 @@ def parse_args():
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the latest checkpoint in the work_dir, or from the given checkpoint '
-        '(which must lie in the work_dir)')
+        '(read with weights_only=True: no pickled code runs)')
     parser.add_argument('--load-from', help='initialise from a weights file (.safetensors)')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA)')
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true',
+        help='scale the learning rate by global batch / auto_scale_lr.base_batch_size')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value (e.g. train_cfg.max_iters=2)')
@@ -24,16 +28,24 @@ def parse_args():
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.resume is not None and args.load_from is not None:
+        parser.exit(2, 'train.py: error: --resume and --load-from cannot be used together: '
+                    '--resume continues a run (weights, optimisers, schedule, RNG); --load-from '
+                    'starts a new run from weights.\n')
+    return args
 
 
 def main():
     args = parse_args()
     resume = True if args.resume == 'auto' else args.resume
+    cfg_options = dict(args.cfg_options or {})
+    if args.auto_scale_lr:
+        cfg_options['auto_scale_lr.enable'] = True
     try:
         train(args.config, work_dir=args.work_dir, resume=resume or False, amp=args.amp,
-              cfg_options=args.cfg_options, launcher=args.launcher, load_from=args.load_from)
-    except USER_ERRORS as err:
+              cfg_options=cfg_options or None, launcher=args.launcher, load_from=args.load_from)
+    except USER_ERRORS + (ScheduleError, ) as err:
         sys.exit(f'train.py: error: {err}')
 
 

@@ -7,8 +7,10 @@
 # (`mmagic::...`) sets default_scope='rdid_mm' again after them.
 default_scope = 'rdid_mm'
 
-# The checkpoint policy: a .safetensors weights file beside every checkpoint; load_from reads
-# weights files only; --resume unpickles full state only from the run's own work_dir.
+# RDIDRunner: a .safetensors weights file and per-rank RNG/image-buffer files beside every
+# checkpoint; every checkpoint holds tensors and plain types and is read with weights_only=True
+# (load_from and --resume run no pickled code); GAN gradients averaged over ranks before each
+# optimiser step; cudnn_benchmark for training only (off in val and test).
 runner_type = 'RDIDRunner'
 
 randomness = dict(seed=2021, diff_rank_seed=True)
@@ -37,7 +39,10 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'))
 
-# GANs: each sub-network (generators, discriminators) gets its own DDP wrapper.
+# GANs: each sub-network (generators, discriminators) gets its own DDP wrapper (it broadcasts
+# rank 0's weights at start; mmagic calls the networks past it, so RDIDRunner averages gradients
+# before each optimiser step). BatchNorm statistics (Pix2Pix) stay per rank; sync_bn='torch'
+# synchronises them on GPUs.
 model_wrapper_cfg = dict(
     type='MMSeparateDistributedDataParallel',
     broadcast_buffers=False,

@@ -1,6 +1,7 @@
 # RDID-GAN with the paper's settings: ResNet generator and PatchGAN with CBAM, lambdas 1/10/10,
-# Adam lr 0.002 as published, batch 32 in total (8 GPUs x 4), 100 epochs (200400 iterations; the
-# formula is in the schedule). Training crops are 256x256 at native resolution around a face;
+# Adam lr 0.002 as published, a global batch of 32 on any number of GPUs (8 x 4, 4 x 8 or 1 x 32:
+# the per-GPU batch is derived), 100 epochs of the training set the Runner builds (the log gives
+# the iterations per epoch). Training crops are 256x256 at native resolution around a face;
 # validation and test restore whole images at full resolution.
 _base_ = [
     '../_base_/models/rdid_gan_resnet_cbam.py',

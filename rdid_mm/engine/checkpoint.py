@@ -3,9 +3,10 @@
 Every checkpoint the Runner saves gets a weights file beside it (``<name>.safetensors``: the model's
 state_dict as plain tensors). Anything a user points at — ``load_from``, ``tools/test.py``, the
 inference API, a detector checkpoint — is read with :func:`load_state_dict_file`, which accepts
-safetensors files and ``.pth`` files that ``torch.load(weights_only=True)`` can read. Full training
-state (optimisers, message hub) is unpickled only by ``--resume``, and only from the run's own
-work_dir (see :class:`rdid_mm.engine.RDIDRunner`).
+safetensors files and ``.pth`` files that ``torch.load(weights_only=True)`` can read. The full
+training state (optimisers, message hub, schedulers, per-rank RNG and image-buffer files) is stored
+as tensors and plain types (:mod:`rdid_mm.engine.plain_state`) and read by ``--resume`` with
+:func:`load_training_file`, also ``weights_only=True``: no checkpoint runs code when read.
 """
 import os
 import os.path as osp
@@ -26,6 +27,57 @@ def weights_path_for(checkpoint_path: str) -> str:
     """The weights file written beside a full checkpoint: ``iter_4.pth`` -> ``iter_4.safetensors``."""
     root, _ = osp.splitext(checkpoint_path)
     return root + '.safetensors'
+
+
+def rank_state_path_for(checkpoint_path: str, rank: int) -> str:
+    """A rank's RNG and image-buffer file beside a checkpoint: ``iter_4.rank0.state``."""
+    root, _ = osp.splitext(checkpoint_path)
+    return f'{root}.rank{rank}.state'
+
+
+# safetensors metadata of the weights files the Runner writes (see RDIDRunner's cleanup)
+WRITTEN_BY = 'rdid_mm.RDIDRunner'
+
+
+def load_training_file(path: str, map_location='cpu'):
+    """Read a training checkpoint or per-rank state file with ``weights_only=True``."""
+    from .plain_state import from_plain
+    if not osp.isfile(path):
+        raise CheckpointError(f'checkpoint file not found: {path}')
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f'{path}: refused to unpickle it: it holds more than tensors and plain types (a '
+            'checkpoint of another tool or of an older rdid_mm, or a file whose pickle would run '
+            'code); start from its weights with --load-from instead. Details: '
+            f'{str(err).splitlines()[0]}') from None
+    except (RuntimeError, EOFError, OSError) as err:
+        raise CheckpointError(f'{path}: not a readable checkpoint ({err})') from None
+    return from_plain(obj)
+
+
+def save_training_file(obj, path: str) -> None:
+    """Write training state (converted to tensors and plain types) atomically with torch.save."""
+    from .plain_state import to_plain
+    plain = to_plain(obj, osp.basename(path))
+    tmp = f'{path}.tmp{os.getpid()}'
+    try:
+        torch.save(plain, tmp)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def weights_file_metadata(path: str) -> dict:
+    """The metadata of a safetensors file ({} if it has none or cannot be read)."""
+    from safetensors import SafetensorError, safe_open
+    try:
+        with safe_open(path, framework='pt') as f:
+            return dict(f.metadata() or {})
+    except (SafetensorError, OSError, ValueError):
+        return {}
 
 
 def load_state_dict_file(path: str, map_location='cpu') -> 'OrderedDict[str, torch.Tensor]':
@@ -59,6 +111,39 @@ def load_state_dict_file(path: str, map_location='cpu') -> 'OrderedDict[str, tor
     except (RuntimeError, EOFError, OSError) as err:
         raise CheckpointError(f'{path}: not a readable checkpoint ({err})') from None
     return _extract_state_dict(obj, path)
+
+
+def _wrapped_children(model):
+    """Names of the model's children that MMSeparateDistributedDataParallel wrapped in a DDP."""
+    from mmengine.model import is_model_wrapper
+    return [name for name, child in model.named_children() if is_model_wrapper(child)]
+
+
+def unwrapped_state_dict(model) -> 'OrderedDict[str, torch.Tensor]':
+    """``model.state_dict()`` with the keys it has outside DDP (``generators.module.gt.x`` ->
+    ``generators.gt.x``), so weights and checkpoints are the same whatever the number of GPUs."""
+    prefixes = [(f'{name}.module.', f'{name}.') for name in _wrapped_children(model)]
+    out = OrderedDict()
+    for key, value in model.state_dict().items():
+        for wrapped, plain in prefixes:
+            if key.startswith(wrapped):
+                key = plain + key[len(wrapped):]
+                break
+        out[key] = value
+    return out
+
+
+def keys_for_model(state_dict, model) -> 'OrderedDict[str, torch.Tensor]':
+    """The inverse of :func:`unwrapped_state_dict`: keys as the (possibly wrapped) model has them."""
+    names = _wrapped_children(model)
+    out = OrderedDict()
+    for key, value in state_dict.items():
+        for name in names:
+            if key.startswith(f'{name}.') and not key.startswith(f'{name}.module.'):
+                key = f'{name}.module.' + key[len(name) + 1:]
+                break
+        out[key] = value
+    return out
 
 
 def _extract_state_dict(obj, path):

@@ -1,6 +1,5 @@
 """Every config loads; the entry has the paper's settings; baselines inherit mmagic's bases."""
 import glob
-import math
 import os.path as osp
 
 import pytest
@@ -54,9 +53,11 @@ def test_entry_has_the_paper_settings():
     for net in ('generators', 'discriminators'):
         assert cfg.optim_wrapper[net].optimizer == dict(type='Adam', lr=0.002, betas=(0.5, 0.999))
     assert cfg.param_scheduler == []
-    assert cfg.train_dataloader.batch_size * 8 == 32  # 8xb4
-    assert cfg.train_cfg.max_iters == math.ceil(64115 / 32) * 100 == 200400
-    assert not cfg.train_cfg.by_epoch
+    # 100 epochs at a global batch of 32; the per-GPU batch is derived (32 / GPUs)
+    assert cfg.train_cfg.type == 'RDIDIterBasedTrainLoop'
+    assert (cfg.train_cfg.max_epochs, cfg.train_cfg.global_batch_size) == (100, 32)
+    assert cfg.train_dataloader.get('batch_size') is None and 'max_iters' not in cfg.train_cfg
+    assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=32)
     crop = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'FaceAwareCrop']
     assert crop and tuple(crop[0]['crop_size']) == (256, 256)
     assert cfg.model.test_pad_divisor == 4
@@ -67,7 +68,8 @@ def test_recommended_variant_is_ours_with_cyclegan_schedule():
     assert 'Ours, not the paper' in open(OURS).read()
     assert cfg.optim_wrapper.generators.optimizer.lr == 2e-4
     assert cfg.param_scheduler == [dict(type='LinearLR', start_factor=1.0, end_factor=0.0,
-                                        by_epoch=False, begin=100200, end=200400)]
+                                        by_epoch=True, begin=50, end=100,
+                                        convert_to_iter_based=True)]
     assert cfg.model == Config.fromfile(ENTRY).model
 
 

@@ -15,6 +15,24 @@ from tests.helpers import free_port
 
 TINY_CONFIG = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
                        'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
+TINY_CONFIGS = {
+    'rdid_gan': TINY_CONFIG,
+    'cyclegan': osp.join(REPO_ROOT, 'configs', 'cyclegan',
+                         'cyclegan_lsgan-id0-resnet-in-tiny_1xb2-4i_deid-sample.py'),
+    'pix2pix': osp.join(REPO_ROOT, 'configs', 'pix2pix',
+                        'pix2pix_vanilla-unet-bn-tiny_1xb2-4i_deid-sample.py'),
+}
+
+
+def config_with_test_hooks(tmp_path, base, hooks):
+    """A config inheriting ``base`` that adds the test-only hooks of tests/engine/hooks_for_tests."""
+    path = tmp_path / 'with_test_hooks.py'
+    path.write_text(
+        f'_base_ = [{base!r}]\n'
+        "custom_imports = dict(imports=['tests.engine.hooks_for_tests'], "
+        'allow_failed_imports=False)\n'
+        f'custom_hooks = {hooks!r}\n')
+    return str(path)
 
 
 def data_options(deid_sample, max_iters):
@@ -60,17 +78,48 @@ def test_resume_continues_from_iteration_2_to_4(trained_two_iters, deid_sample):
     assert osp.isfile(osp.join(trained_two_iters, 'iter_4.safetensors'))
 
 
-def test_resume_refuses_a_checkpoint_outside_the_work_dir(trained_two_iters, deid_sample,
-                                                          tmp_path):
+def test_checkpoint_and_rank_state_load_with_weights_only(trained_two_iters):
+    checkpoint = torch.load(osp.join(trained_two_iters, 'iter_2.pth'), weights_only=True)
+    assert checkpoint['meta']['iter'] == 2 and checkpoint['meta']['world_size'] == 1
+    assert {'state_dict', 'message_hub', 'optimizer', 'param_schedulers'} <= checkpoint.keys()
+    state = torch.load(osp.join(trained_two_iters, 'iter_2.rank0.state'), weights_only=True)
+    assert state['world_size'] == 1
+    # the tiny config's buffers hold 4 images; 2 iterations at batch 2 filled them
+    for domain in ('gt', 'mosaic'):
+        assert state['image_buffers'][domain]['images'].shape == (4, 3, 64, 64)
+
+
+@pytest.mark.parametrize('inside_work_dir', [True, False], ids=['in-work-dir', 'elsewhere'])
+def test_resume_refuses_a_pickle_that_runs_code(deid_sample, tmp_path, inside_work_dir):
+    """--resume reads with weights_only=True wherever the file lies: no code runs."""
     marker = tmp_path / 'code_ran'
-    evil = write_malicious_checkpoint(str(tmp_path / 'evil.pth'), marker)
+    work_dir = tmp_path / 'w'
+    work_dir.mkdir()
+    folder = work_dir if inside_work_dir else tmp_path
+    evil = write_malicious_checkpoint(str(folder / 'evil.pth'), marker)
     result = subprocess.run(
-        [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', str(tmp_path / 'w'),
+        [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', str(work_dir),
          '--resume', evil, '--cfg-options', *data_options(deid_sample, 2)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode != 0
-    assert "only reads checkpoints from this run's work_dir" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        f'train.py: error: {evil}: refused to unpickle it')
+    assert 'Traceback' not in result.stderr
     assert not marker.exists()
+
+
+def test_resume_with_load_from_is_one_clear_error(tmp_path):
+    result = subprocess.run(
+        [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', str(tmp_path),
+         '--resume', '--load-from', str(tmp_path / 'w.safetensors')],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2
+    # the last stderr line (library import warnings may precede it), no traceback
+    assert result.stderr.strip().splitlines()[-1] == (
+        'train.py: error: --resume and --load-from cannot be used together: --resume continues '
+        'a run (weights, optimisers, schedule, RNG); --load-from starts a new run from weights.')
+    assert 'Traceback' not in result.stderr
+    assert not any(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize('loader', ['load_from', 'test.py'])
@@ -121,18 +170,40 @@ def test_test_tool_prints_metrics_from_a_weights_file(trained_two_iters, deid_sa
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU (gloo) path')
-def test_dist_train_runs_two_cpu_processes_with_gloo(deid_sample, tmp_path):
+@pytest.mark.parametrize('model', sorted(TINY_CONFIGS))
+def test_dist_train_keeps_every_parameter_identical_on_two_gloo_ranks(model, deid_sample,
+                                                                      tmp_path):
+    """3 iterations on 2 ranks through tools/dist_train.sh; each rank's final weights compared."""
     work_dir = str(tmp_path / 'dist')
-    result = run_tool(['bash', 'tools/dist_train.sh', TINY_CONFIG, '2', '--work-dir', work_dir,
-                       '--cfg-options', *data_options(deid_sample, 2)],
+    weights_dir = str(tmp_path / 'ranks')
+    config = config_with_test_hooks(
+        tmp_path, TINY_CONFIGS[model], [dict(type='SaveRankWeightsHook', out_dir=weights_dir)])
+    options = data_options(deid_sample, 3)[:-1] + ['train_cfg.val_interval=100']
+    result = run_tool(['bash', 'tools/dist_train.sh', config, '2', '--work-dir', work_dir,
+                       '--cfg-options', *options],
                       env={'PORT': str(free_port()), 'PYTHON': sys.executable})
     assert 'Distributed training: True' in result.stdout
     rank_logs = sorted(glob.glob(osp.join(work_dir, '*', '*_rank*.log')))
     assert [name[-9:] for name in rank_logs] == ['rank0.log', 'rank1.log'], rank_logs
     for rank_log in rank_logs:
         with open(rank_log) as f:
-            assert 'Iter(train) [2/2]' in f.read(), rank_log
-    assert osp.isfile(osp.join(work_dir, 'iter_2.safetensors'))
+            log = f.read()
+        assert 'Iter(train) [3/3]' in log, rank_log
+        assert 'Global batch 4 = 2 per GPU x 2 GPU(s)' in log, rank_log
+    rank0 = load_state_dict_file(osp.join(weights_dir, 'rank0.safetensors'))
+    rank1 = load_state_dict_file(osp.join(weights_dir, 'rank1.safetensors'))
+    assert rank0.keys() == rank1.keys()
+    # BatchNorm running statistics (Pix2Pix) are per rank by design (docs/models.md); every
+    # parameter and every other buffer must be bit-identical.
+    per_rank = ('running_mean', 'running_var', 'num_batches_tracked')
+    compared = [k for k in rank0 if not k.endswith(per_rank)]
+    assert len(compared) > 20
+    differing = [k for k in compared if not torch.equal(rank0[k], rank1[k])]
+    assert not differing, f'{len(differing)} of {len(compared)} tensors differ: {differing[:5]}'
+    # iteration 3 moved the weights, and the weights file has the keys of an unwrapped model
+    at_two = load_state_dict_file(osp.join(work_dir, 'iter_2.safetensors'))
+    assert at_two.keys() == rank0.keys() and not any('.module.' in k for k in at_two)
+    assert any(not torch.equal(at_two[k], rank0[k]) for k in compared)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the message on CPU hosts')

@@ -42,11 +42,13 @@ test_pipeline = load_pair + [
     dict(type='PackInputs', keys=pair_keys, meta_keys=meta_keys, data_keys=pair_keys),
 ]
 
+# No batch_size: the per-GPU batch is the schedule's global batch / number of GPUs (see
+# schedules/). ResumableInfiniteSampler: an endless shuffled stream that a resumed run enters at
+# the first unseen sample, each sample with its own augmentation seed.
 train_dataloader = dict(
-    batch_size=4,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=train_data_root,

@@ -1,0 +1,116 @@
+"""How many training samples per second one data-loader worker produces, split by stage.
+
+Runs a config's training pipeline in this process (one worker's work) over the samples of a
+de-identified dataset, cycled, timing each transform: ``decode`` (``LoadImageFromFile`` of the
+mosaic and the original, ``CheckPairedImages``), ``crop`` (``FaceAwareCrop``/``Resize`` and
+``Flip``) and ``pack`` (``PackInputs``: HWC uint8 to CHW tensors). Optionally it also measures the
+real training ``DataLoader`` (``ResumableInfiniteSampler`` + ``PerSampleSeedDataset``) with some
+worker counts. The rate a GPU needs is given, or derived from FLOPs:
+``peak_tflops * utilisation / tflop_per_sample``.
+"""
+import math
+import statistics
+import time
+from collections import defaultdict
+from typing import Optional, Sequence
+
+STAGE_OF = {
+    'LoadImageFromFile': 'decode', 'CheckPairedImages': 'decode',
+    'FaceAwareCrop': 'crop', 'Resize': 'crop', 'Flip': 'crop',
+    'PackInputs': 'pack',
+}
+STAGES = ('decode', 'crop', 'pack')
+
+
+def flop_derived_rate(tflop_per_sample: float, peak_tflops: float, utilisation: float) -> float:
+    """Training samples per second a GPU consumes: its useful TFLOP/s over TFLOP per sample."""
+    return peak_tflops * utilisation / tflop_per_sample
+
+
+def _train_dataset(config: str, data_root: str):
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from rdid_mm.registry import DATASETS
+    cfg = Config.fromfile(config)
+    dataset_cfg = cfg.train_dataloader.dataset
+    dataset_cfg.data_root = data_root
+    dataset_cfg.subset = 'all'  # every image of the folder, no held-out validation split
+    with DefaultScope.overwrite_default_scope('rdid_mm'):
+        dataset = DATASETS.build(dataset_cfg)
+    dataset.full_init()
+    return cfg, dataset
+
+
+def benchmark_loading(config: str, data_root: str, num_samples: int = 64, warmup: int = 4,
+                      seed: int = 0, loader_workers: Sequence[int] = (),
+                      loader_batches: int = 8) -> dict:
+    """Time the training pipeline per stage in this process; optionally the real DataLoader."""
+    import numpy as np
+    np.random.seed(seed)
+    cfg, dataset = _train_dataset(config, data_root)
+    transforms = dataset.pipeline.transforms
+    times = defaultdict(list)
+    sizes = []
+    for n in range(warmup + num_samples):
+        results = dataset.get_data_info(n % len(dataset))
+        per_stage = dict.fromkeys(STAGES, 0.0)
+        for transform in transforms:
+            start = time.perf_counter()
+            results = transform(results)
+            per_stage[STAGE_OF.get(type(transform).__name__, 'crop')] += (
+                time.perf_counter() - start)
+            if type(transform).__name__ == 'CheckPairedImages':
+                sizes.append(results['img_gt'].shape[:2])
+        if n >= warmup:
+            for stage, seconds in per_stage.items():
+                times[stage].append(seconds)
+    mean = {stage: statistics.mean(times[stage]) for stage in STAGES}
+    total = sum(mean.values())
+    result = dict(
+        samples=num_samples, dataset_length=len(dataset),
+        image_size=(statistics.mean(s[0] for s in sizes), statistics.mean(s[1] for s in sizes)),
+        stage_ms={stage: 1000 * mean[stage] for stage in STAGES}, total_ms=1000 * total,
+        per_worker_rate=1.0 / total, loader={})
+    for workers in loader_workers:
+        result['loader'][workers] = _loader_rate(cfg, dataset, workers, loader_batches, seed)
+    return result
+
+
+def _loader_rate(cfg, dataset, num_workers: int, batches: int, seed: int) -> float:
+    """Samples per second of the training DataLoader (first batch excluded: worker start-up)."""
+    from mmengine.dataset import pseudo_collate
+    from torch.utils.data import DataLoader
+
+    from rdid_mm.datasets import PerSampleSeedDataset, ResumableInfiniteSampler
+    batch_size = cfg.train_dataloader.get('batch_size') or 4
+    loader = DataLoader(PerSampleSeedDataset(dataset), batch_size=batch_size,
+                        sampler=ResumableInfiniteSampler(dataset, seed=seed),
+                        num_workers=num_workers, collate_fn=pseudo_collate)
+    iterator = iter(loader)
+    next(iterator)
+    start = time.perf_counter()
+    for _ in range(batches):
+        next(iterator)
+    rate = batches * batch_size / (time.perf_counter() - start)
+    del iterator
+    return rate
+
+
+def format_loading_benchmark(result: dict, target_rate: float,
+                             target_source: Optional[str] = None) -> str:
+    """The figures as text: per-stage ms, samples/s per worker, workers for ``target_rate``."""
+    height, width = result['image_size']
+    stage = ', '.join(f'{name} {ms:.1f} ms' for name, ms in result['stage_ms'].items())
+    workers = math.ceil(target_rate / result['per_worker_rate'])
+    lines = [
+        f'training pipeline, one worker, {result["samples"]} samples cycled over '
+        f'{result["dataset_length"]} (mean image {height:.0f} x {width:.0f}):',
+        f'  per sample: {stage}; total {result["total_ms"]:.1f} ms',
+        f'  {result["per_worker_rate"]:.1f} samples/s per worker',
+        f'  target {target_rate:.0f} samples/s{f" ({target_source})" if target_source else ""}: '
+        f'{workers} workers (one CPU core each)',
+    ]
+    for num_workers, rate in result['loader'].items():
+        lines.append(f'  DataLoader with num_workers={num_workers}: {rate:.1f} samples/s')
+    return '\n'.join(lines)
