@@ -30,7 +30,9 @@ default_hooks = dict(
         save_best='coco/kpt_AP',
         rule='greater',
         save_optimizer=True),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # stops at the first NaN/inf loss, before CheckpointHook could save the broken weights
+    non_finite_loss=dict(type='NonFiniteLossHook'))
 
 env_cfg = dict(
     cudnn_benchmark=True,

@@ -1,6 +1,7 @@
 """The Python API behind ``tools/``: train, test, restore, and the Table 1 / sweep / grid
 orchestration (which restores images by running models, so it lives here, above evaluation)."""
 from rdid_mm.engine.checkpoint import CheckpointError
+from rdid_mm.engine.hooks import NonFiniteLossError
 from rdid_mm.models.restorers import NotARestorerError
 from .inference import init_model, restore_folder, restore_image
 from .qualitative_grid import make_qualitative_grid
@@ -9,10 +10,11 @@ from .test import format_metrics_table, test
 from .train import AmpUnavailableError, build_runner, load_config, train
 
 # Errors a user's input can cause; tools print them as one line instead of a traceback.
-USER_ERRORS = (AmpUnavailableError, CheckpointError, FileNotFoundError, NotARestorerError)
+USER_ERRORS = (AmpUnavailableError, CheckpointError, FileNotFoundError, NonFiniteLossError,
+               NotARestorerError)
 
 __all__ = [
-    'AmpUnavailableError', 'CheckpointError', 'NotARestorerError', 'USER_ERRORS', 'build_runner',
+    'AmpUnavailableError', 'CheckpointError', 'NonFiniteLossError', 'NotARestorerError', 'USER_ERRORS', 'build_runner',
     'format_metrics_table', 'init_model', 'load_config', 'make_qualitative_grid',
     'make_strength_sweep', 'make_table1', 'restore_folder', 'restore_image', 'test', 'train'
 ]

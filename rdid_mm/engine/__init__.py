@@ -1,12 +1,12 @@
 """Engine: the Runner with rdid_mm's checkpoint policy, gradient sync, the training loop, hooks."""
-from . import hooks  # noqa: F401  (registers the hooks)
 from .checkpoint import (CheckpointError, load_state_dict_file, load_training_file,
                          save_state_dict_file, weights_path_for)
+from .hooks import NonFiniteLossError, NonFiniteLossHook
 from .runner import RDIDRunner
 from .train_loop import RDIDIterBasedTrainLoop, ScheduleError, batch_layout, iters_per_epoch
 
 __all__ = [
     'CheckpointError', 'load_state_dict_file', 'load_training_file', 'save_state_dict_file',
-    'weights_path_for', 'RDIDRunner', 'RDIDIterBasedTrainLoop', 'ScheduleError', 'batch_layout',
-    'iters_per_epoch'
+    'weights_path_for', 'NonFiniteLossError', 'NonFiniteLossHook', 'RDIDRunner',
+    'RDIDIterBasedTrainLoop', 'ScheduleError', 'batch_layout', 'iters_per_epoch'
 ]

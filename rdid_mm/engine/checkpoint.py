@@ -15,6 +15,8 @@ from typing import Optional
 
 import torch
 
+from .publish import check_hash_suffix
+
 
 class CheckpointError(ValueError):
     """A checkpoint file that cannot be used; the message names the file and the problem."""
@@ -83,6 +85,7 @@ def load_state_dict_file(path: str, map_location='cpu') -> 'OrderedDict[str, tor
     """
     if not osp.isfile(path):
         raise CheckpointError(f'checkpoint file not found: {path}')
+    check_hash_suffix(path)
     if path.endswith('.safetensors'):
         from safetensors import SafetensorError
         from safetensors.torch import load_file

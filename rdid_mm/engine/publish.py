@@ -1,0 +1,69 @@
+"""Publishing a trained model as OpenMMLab does: a weights file whose name carries its sha256.
+
+``tools/publish_model.py work_dirs/x/iter_200400.pth rdid_gan_coco`` writes
+``rdid_gan_coco-1a2b3c4d.safetensors``: the model's state_dict only (no optimiser, no pickled
+code), named with the first 8 hex digits of the file's sha256 (mmengine/mmdet's convention).
+Every loader checks such a suffix (:func:`check_hash_suffix`), so a truncated, corrupted or
+swapped file is refused by name before it is read.
+"""
+import hashlib
+import os
+import os.path as osp
+import re
+from typing import Optional
+
+HASH_SUFFIX = re.compile(r'-([0-9a-f]{8})\.(safetensors|pth|pt|bin)$')
+
+
+def file_sha256(path: str, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(chunk_size), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_hash_suffix(path: str) -> None:
+    """Refuse a file named ``NAME-xxxxxxxx.EXT`` whose sha256 does not start with ``xxxxxxxx``."""
+    from .checkpoint import CheckpointError
+    match = HASH_SUFFIX.search(osp.basename(path))
+    if match is None:
+        return
+    actual = file_sha256(path)
+    if not actual.startswith(match.group(1)):
+        raise CheckpointError(
+            f'{path}: its name says sha256 {match.group(1)}..., but the file hashes to '
+            f'{actual[:8]}... (corrupted, truncated or replaced); download or publish it again')
+
+
+def publish_weights(checkpoint: str, out_stem: str, overwrite: bool = False) -> str:
+    """Write ``<out_stem>-<sha256[:8]>.safetensors`` from a checkpoint or weights file; return it.
+
+    ``checkpoint`` is a training checkpoint (``.pth``: its weights file beside it is used when
+    present, else the checkpoint is read with ``weights_only=True``) or a weights file.
+    """
+    from .checkpoint import CheckpointError, load_state_dict_file, save_state_dict_file
+    from .checkpoint import weights_path_for
+    source = checkpoint
+    if not checkpoint.endswith('.safetensors') and osp.isfile(weights_path_for(checkpoint)):
+        source = weights_path_for(checkpoint)
+    state_dict = load_state_dict_file(source)
+    folder = osp.dirname(osp.abspath(out_stem))
+    os.makedirs(folder, exist_ok=True)
+    tmp = osp.join(folder, f'.{osp.basename(out_stem)}.publish{os.getpid()}.safetensors')
+    save_state_dict_file(state_dict, tmp, metadata=_metadata_of(source))
+    final = f'{out_stem}-{file_sha256(tmp)[:8]}.safetensors'
+    if osp.exists(final) and not overwrite:
+        os.remove(tmp)
+        raise CheckpointError(f'{final} exists already (use --overwrite)')
+    os.replace(tmp, final)
+    return final
+
+
+def _metadata_of(path: str) -> Optional[dict]:
+    """The safetensors metadata of ``path`` (provenance, training split), if it has any."""
+    if not path.endswith('.safetensors'):
+        return None
+    from safetensors import safe_open
+    with safe_open(path, framework='pt') as f:
+        return f.metadata()
