@@ -11,7 +11,7 @@ import os.path as osp
 import sys
 
 from rdid_mm.apis.restore_input import locate_any
-from rdid_mm.restore.media import write_atomic
+from rdid_mm.utils.io import atomic_write
 from rdid_mm.restore.pipeline import RestoreInputError
 
 
@@ -31,7 +31,7 @@ def main(argv=None):
         boxes = locate_any(args.input)
     except (RestoreInputError, ValueError) as err:
         sys.exit(f'locate_mosaics.py: error: {err}')
-    write_atomic(args.out, json.dumps(boxes, indent=0).encode())
+    atomic_write(args.out, json.dumps(boxes, indent=0).encode())
     found = sum(len(v) for v in boxes.values())
     print(f'{found} mosaics in {sum(1 for v in boxes.values() if v)} of {len(boxes)} '
           f'images/frames -> {args.out}')

@@ -95,7 +95,7 @@ class IdentityAudit:
                  ann_file: Optional[str] = None):
         if align not in ('own', 'original'):
             raise ValueError(f"align must be 'own' or 'original', got {align!r}")
-        self.layout = DeidLayout(deid_dir, gt_dir=gt_dir, ann_file=ann_file)
+        self.layout = DeidLayout.existing(deid_dir, gt_dir=gt_dir, ann_file=ann_file)
         if not osp.isdir(self.layout.gt_dir):
             raise FileNotFoundError(f'the originals are missing: {self.layout.gt_dir} (a dataset '
                                     'built with --publish cannot be audited)')

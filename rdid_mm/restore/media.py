@@ -27,13 +27,8 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (``rdid_mm.utils.io.atomic_write``: fsynced)."""
-    atomic_write(path, data)
-
-
 def write_png(path: str, rgb: np.ndarray) -> None:
-    write_atomic(path, png_bytes(rgb))
+    atomic_write(path, png_bytes(rgb))
 
 
 def read_tag(path: str) -> str:

@@ -15,10 +15,10 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from mmengine.logging import print_log
 
-from rdid_mm.utils.io import IMAGE_EXTENSIONS, ImageReadError, read_image
+from rdid_mm.utils.io import IMAGE_EXTENSIONS, ImageReadError, atomic_write, read_image
 
 from .localiser import locate_mosaics
-from .media import write_atomic, write_png
+from .media import write_png
 from .regions import box_pixels, restore_regions, restore_whole
 from .video import CODECS, is_video, restore_video
 
@@ -117,7 +117,7 @@ class _State:
                         continue  # the last line of an interrupted run
                     self.records[record['name']] = record
         os.makedirs(self.dir, exist_ok=True)
-        write_atomic(settings_file, json.dumps(settings, sort_keys=True).encode())
+        atomic_write(settings_file, json.dumps(settings, sort_keys=True).encode())
 
     def add(self, record: dict) -> None:
         with open(self.records_file, 'a', encoding='utf-8') as f:
@@ -287,9 +287,9 @@ def restore_input(restorer, input_path: str, out_dir: str, boxes_file: Optional[
     if coco is not None:
         copy = dict(coco, images=[dict(img, file_name=written[img['file_name']])
                                   for img in coco['images']])
-        write_atomic(osp.join(out_dir, 'annotations', osp.basename(ann_file)),
+        atomic_write(osp.join(out_dir, 'annotations', osp.basename(ann_file)),
                      json.dumps(copy).encode())
-    write_atomic(osp.join(out_dir, 'summary.json'), json.dumps(summary, indent=1).encode())
+    atomic_write(osp.join(out_dir, 'summary.json'), json.dumps(summary, indent=1).encode())
     print_log(f"restore: {summary['restored']} restored, {summary['copied_unchanged']} copied "
               f"unchanged (no mosaic), {summary['failed']} failed, {summary['kept']} already "
               f"there; boxes from {source}", logger='current')
