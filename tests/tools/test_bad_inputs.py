@@ -143,3 +143,11 @@ def test_bootstrap_refuses_zero_resamples():
     with pytest.raises(ValueError, match='at least 1 resample, got 0'):
         resample_weights(4, 0, seed=0)
     assert resample_weights(4, 3, seed=0).sum(axis=1).tolist() == [4, 4, 4]
+
+
+def test_readme_table_rows_match_the_cases_one_to_one():
+    import re
+    with open(osp.join(REPO_ROOT, 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    section = readme.split('## Bad input: what each tool does', 1)[1].split('\n## ', 1)[0]
+    assert re.findall(r'^\| `([^`]+)` \|', section, re.M) == list(CASES)
