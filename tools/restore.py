@@ -45,7 +45,8 @@ def device_problem(device):
         return f'--device {device}: not a device ({err})'
     if parsed.type == 'cuda':
         if not torch.cuda.is_available():
-            return f'--device {device}: no CUDA GPU on this machine (or no driver); use --device cpu'
+            return (f'--device {device}: no CUDA GPU on this machine (or no driver); '
+                    'use --device cpu')
         if parsed.index is not None and parsed.index >= torch.cuda.device_count():
             return f'--device {device}: this machine has {torch.cuda.device_count()} CUDA GPU(s)'
     return None

@@ -73,7 +73,8 @@ def _unknown_type_config(tmp, weights, sample):
     path = osp.join(tmp, 'unknown_type.py')
     with open(path, 'w') as f:
         f.write(f"_base_ = [{TINY_CONFIG!r}]\nmodel = dict(type='NoSuchRestorer', _delete_=True)\n")
-    return ['tools/train.py', path, '--work-dir', osp.join(tmp, 'w')], ['NoSuchRestorer is not in the']
+    return (['tools/train.py', path, '--work-dir', osp.join(tmp, 'w')],
+            ['NoSuchRestorer is not in the'])
 
 
 def _wrong_schema_json(tmp, weights, sample):

@@ -1,5 +1,5 @@
-"""AtomicCheckpointHook: a real SIGKILL inside a save keeps the previous checkpoint (max_keep_ckpts=1),
-``--resume`` continues from it, and a finished save leaves only the newest checkpoint."""
+"""AtomicCheckpointHook: a real SIGKILL inside a save keeps the previous checkpoint
+(max_keep_ckpts=1), ``--resume`` continues from it, and a finished save leaves only the newest checkpoint."""
 import glob
 import os.path as osp
 import signal
