@@ -32,7 +32,11 @@ def parse_args():
                         'photos in which people appear"); default: every image of the annotation '
                         'file, as COCO and torchvision do')
     add_detector_args(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.bootstrap < 1:
+        parser.error(f'--bootstrap {args.bootstrap}: the intervals need at least 1 resample '
+                     '(1000 is the default)')
+    return args
 
 
 def main():

@@ -36,10 +36,29 @@ def parse_args():
     return parser.parse_args()
 
 
+def device_problem(device):
+    """Why ``device`` cannot be used here (None if it can): checked before any model is built."""
+    import torch
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as err:
+        return f'--device {device}: not a device ({err})'
+    if parsed.type == 'cuda':
+        if not torch.cuda.is_available():
+            return (f'--device {device}: no CUDA GPU on this machine (or no driver); '
+                    'use --device cpu')
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            return f'--device {device}: this machine has {torch.cuda.device_count()} CUDA GPU(s)'
+    return None
+
+
 def main():
     args = parse_args()
     if args.input is None and (args.deid_dir is None or args.strength is None):
         sys.exit('restore.py: error: give --input, or --deid-dir and --strength')
+    problem = device_problem(args.device)
+    if problem:
+        sys.exit(f'restore.py: error: {problem}')
     try:
         model = init_model(args.config, args.checkpoint, device=args.device)
         if args.input is not None:

@@ -47,6 +47,11 @@ def main():
               cfg_options=cfg_options or None, launcher=args.launcher, load_from=args.load_from)
     except USER_ERRORS + (ScheduleError, ) as err:
         sys.exit(f'train.py: error: {err}')
+    except KeyError as err:  # MMEngine's registries: "X is not in the rdid_mm::model registry."
+        message = str(err.args[0]) if err.args else ''
+        if ' registry' not in message:
+            raise
+        sys.exit(f'train.py: error: {args.config}: {message.split(". Please")[0]}')
 
 
 if __name__ == '__main__':

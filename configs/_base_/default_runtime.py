@@ -19,8 +19,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # MMEngine's CheckpointHook, saving before it deletes the oldest checkpoint and writing
+    # last_checkpoint atomically: a kill during a save keeps the previous checkpoint
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         interval=5000,
         by_epoch=False,
         max_keep_ckpts=5,

@@ -113,6 +113,10 @@ class ImageMatches:
 
 def resample_weights(num_images: int, num_samples: int, seed: int) -> np.ndarray:
     """``num_samples`` x ``num_images`` draw counts: images resampled with replacement."""
+    if num_samples < 1:
+        raise ValueError(f'bootstrap intervals need at least 1 resample, got {num_samples}')
+    if num_images < 1:
+        raise ValueError('bootstrap intervals need at least 1 image, got none')
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, num_images, size=(num_samples, num_images))
     return np.stack([np.bincount(row, minlength=num_images) for row in draws])

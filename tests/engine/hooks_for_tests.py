@@ -1,4 +1,4 @@
-"""Hooks that only tests use: a real SIGKILL right after a checkpoint, each rank's weights, flags.
+"""Hooks that only tests use: a SIGKILL after or inside a checkpoint save, rank weights, flags.
 
 Imported by training subprocesses through ``custom_imports`` in a config the test writes.
 """
@@ -59,3 +59,19 @@ class CudnnFlagHook(Hook):
 
     def before_test_iter(self, runner, batch_idx, data_batch=None):
         self.flags.append(('test', torch.backends.cudnn.benchmark))
+
+
+@HOOKS.register_module()
+class KillInSaveHook(Hook):
+    """SIGKILL this process inside the save of the iteration-``at_iter`` checkpoint.
+
+    ``before_save_checkpoint`` runs after the rank-state file and before the ``.pth``: the kill
+    lands where MMEngine's CheckpointHook has already deleted the oldest checkpoint.
+    """
+
+    def __init__(self, at_iter: int):
+        self.at_iter = at_iter
+
+    def before_save_checkpoint(self, runner, checkpoint):
+        if checkpoint['meta']['iter'] == self.at_iter:
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,58 @@
+"""AtomicCheckpointHook: a real SIGKILL inside a save keeps the previous checkpoint
+(max_keep_ckpts=1), ``--resume`` continues from it, and a finished save leaves only the newest checkpoint."""
+import glob
+import os.path as osp
+import signal
+
+from tests.engine.test_resume import train
+from tests.tools.test_train_test_tools import TINY_CONFIG, config_with_test_hooks, data_options
+
+KEEP_ONE = 'default_hooks.checkpoint.max_keep_ckpts=1'
+
+
+def checkpoint_files(work_dir):
+    return sorted(osp.basename(p) for p in glob.glob(osp.join(work_dir, 'iter_*')))
+
+
+def last_checkpoint(work_dir):
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read()
+
+
+def test_default_runtime_uses_the_atomic_hook():
+    from mmengine.config import Config
+    cfg = Config.fromfile(TINY_CONFIG)
+    assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
+
+
+def test_sigkill_inside_a_save_keeps_the_previous_checkpoint_and_resume_works(deid_sample,
+                                                                              tmp_path):
+    work_dir = str(tmp_path / 'w')
+    options = data_options(deid_sample, 4)
+    # killed inside the save of iter_4, after its rank-state file, before its .pth
+    kill_config = config_with_test_hooks(tmp_path, TINY_CONFIG,
+                                         [dict(type='KillInSaveHook', at_iter=4)])
+    train([kill_config, '--work-dir', work_dir, '--cfg-options', *options[:-1], KEEP_ONE],
+          expect_rc=-signal.SIGKILL)
+    assert {'iter_2.pth', 'iter_2.safetensors', 'iter_2.rank0.state'} <= set(
+        checkpoint_files(work_dir))
+    assert not osp.exists(osp.join(work_dir, 'iter_4.pth'))
+    assert last_checkpoint(work_dir) == osp.join(work_dir, 'iter_2.pth')
+    assert not glob.glob(osp.join(work_dir, '.last_checkpoint*'))  # no staging file left
+
+    log = train([TINY_CONFIG, '--work-dir', work_dir, '--resume', '--cfg-options', *options,
+                 KEEP_ONE])
+    assert 'resumed epoch: 0, iter: 2' in log
+    # the save completed: only the newest checkpoint, its weights and its rank state remain
+    assert checkpoint_files(work_dir) == ['iter_4.pth', 'iter_4.rank0.state',
+                                          'iter_4.safetensors']
+    assert last_checkpoint(work_dir) == osp.join(work_dir, 'iter_4.pth')
+
+
+def test_a_normal_run_keeps_only_the_newest_checkpoint(deid_sample, tmp_path):
+    work_dir = str(tmp_path / 'w')
+    train([TINY_CONFIG, '--work-dir', work_dir, '--cfg-options', *data_options(deid_sample, 4),
+           KEEP_ONE])
+    assert checkpoint_files(work_dir) == ['iter_4.pth', 'iter_4.rank0.state',
+                                          'iter_4.safetensors']
+    assert last_checkpoint(work_dir) == osp.join(work_dir, 'iter_4.pth')
