@@ -25,11 +25,11 @@ from mmengine.logging import print_log
 from rdid_mm.engine.checkpoint import save_state_dict_file
 from rdid_mm.evaluation.bootstrap import percentile_interval, resample_weights
 from rdid_mm.evaluation.coco_scoring import load_coco
-from rdid_mm.evaluation.deid_layout import DeidLayout
 from rdid_mm.evaluation.detectors import build_detector, detector_scope
 from rdid_mm.evaluation.detectors.scoring import detect_files, score_with_bootstrap
-from rdid_mm.evaluation.files import write_json_atomic, write_text_atomic
 from rdid_mm.evaluation.keypoint_rcnn import file_digest
+from rdid_mm.layout import DeidLayout
+from rdid_mm.utils.io import atomic_write, atomic_write_json
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg')
 WEIGHTS_FILE = 'final.safetensors'
@@ -109,7 +109,7 @@ def variant_annotations(ann_file: str, image_dir: str, out_file: str) -> dict:
     kept = {im['id'] for im in images}
     out = dict(data, images=images,
                annotations=[a for a in data['annotations'] if a['image_id'] in kept])
-    write_json_atomic(out, out_file)
+    atomic_write_json(out_file, out)
     return dict(images=len(images), missing=len(missing))
 
 
@@ -199,7 +199,7 @@ def train_on_variant(model: DownstreamModel, variant: Variant, train_ann_file: s
     runner = RDIDRunner.from_cfg(cfg)
     runner.train()
     save_state_dict_file(_train_weights(runner), weights)
-    write_json_atomic(dict(key=key, images=counts['images']), done)
+    atomic_write_json(done, dict(key=key, images=counts['images']))
     return weights, counts['images']
 
 
@@ -222,7 +222,7 @@ def score_on_originals(model: DownstreamModel, weights: str, val_ann_file: str,
     detector = build_detector(cfg, ann_file=val_ann_file, device=device)
     detections = detect_files(detector, img_ids, paths)
     if detections_file:
-        write_json_atomic(detections, detections_file)
+        atomic_write_json(detections_file, detections)
     return score_with_bootstrap(coco, detections, detector.iou_types, img_ids, resamples)
 
 
@@ -268,12 +268,12 @@ def train_and_score(train_root: str, val_ann_file: str, val_img_dir: str, out_di
     paths = dict(markdown=osp.join(out_dir, 'downstream.md'),
                  csv=osp.join(out_dir, 'downstream.csv'),
                  json=osp.join(out_dir, 'downstream.json'))
-    write_text_atomic(downstream_markdown(results, footer, level), paths['markdown'])
-    write_text_atomic(downstream_csv(results, level), paths['csv'])
-    write_json_atomic([dict(model=r.model.name, config=r.model.config, variant=r.variant.name,
-                            images=r.variant.image_dir, train_images=r.num_train_images,
-                            weights=r.weights, stats=_jsonable(r.stats)) for r in results],
-                      paths['json'])
+    atomic_write(paths['markdown'], downstream_markdown(results, footer, level))
+    atomic_write(paths['csv'], downstream_csv(results, level))
+    atomic_write_json(paths['json'], [
+        dict(model=r.model.name, config=r.model.config, variant=r.variant.name,
+             images=r.variant.image_dir, train_images=r.num_train_images, weights=r.weights,
+             stats=_jsonable(r.stats)) for r in results])
     return paths
 
 

@@ -1,6 +1,6 @@
 """``--detector-config`` and friends: any mmdet / mmpose model as the tools' detector.
 
-Used beside ``rdid_mm.evaluation.cli.add_detector_args`` (whose ``--detector-weights`` then names
+Used beside ``rdid_mm.apis.cli.add_detector_args`` (whose ``--detector-weights`` then names
 the config's weights file, or ``none``); the result goes to :func:`build_detector`.
 """
 import argparse
@@ -24,7 +24,7 @@ def add_detector_config_args(parser: argparse.ArgumentParser) -> None:
 
 def detector_settings_from_args(args: argparse.Namespace, keypoint_rcnn: dict) -> dict:
     """The settings for :func:`build_detector`: ``keypoint_rcnn`` (what
-    ``rdid_mm.evaluation.cli.detector_from_args`` gives) unless ``--detector-config`` is set."""
+    ``rdid_mm.apis.cli.detector_from_args`` gives) unless ``--detector-config`` is set."""
     if not getattr(args, 'detector_config', None):
         return keypoint_rcnn
     cfg = dict(config=args.detector_config, weights=args.detector_weights)

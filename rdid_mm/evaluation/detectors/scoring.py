@@ -7,7 +7,7 @@ import numpy as np
 from ..bootstrap import ImageMatches, bootstrap_ap
 from ..coco_scoring import run_cocoeval, stats_of
 from ..detection import to_uint8_chw
-from ..files import read_rgb
+from rdid_mm.utils.io import read_rgb
 
 IOU_SHORT = {'bbox': 'bbox', 'keypoints': 'kpt'}
 

@@ -3,7 +3,7 @@ import argparse
 
 import pytest
 
-from rdid_mm.evaluation.cli import add_detector_args, detector_from_args
+from rdid_mm.apis.cli import add_detector_args, detector_from_args
 from rdid_mm.evaluation.detectors import build_detector
 from rdid_mm.evaluation.detectors.cli import add_detector_config_args, detector_settings_from_args
 

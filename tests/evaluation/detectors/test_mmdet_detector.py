@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from rdid_mm.evaluation.coco_scoring import load_coco, score_detections
-from rdid_mm.evaluation.deid_layout import DeidLayout
+from rdid_mm.layout import DeidLayout
 from rdid_mm.evaluation.detectors import build_detector
 from rdid_mm.evaluation.detectors.scoring import detect_files
-from rdid_mm.evaluation.files import read_rgb
+from rdid_mm.utils.io import read_rgb
 
 from .conftest import RTMDET_COCO, RTMDET_COCO_160, RTMDET_SMOKE
 
