@@ -6,6 +6,12 @@ Example (COCO val2017 built at strength 8, two models)::
         --model RDID-GAN configs/rdid_gan_coco.py work_dirs/rdid_gan/best.safetensors \
         --model Pix2Pix configs/pix2pix/...py work_dirs/pix2pix/best.safetensors
 
+Any mmdet detection or mmpose body-keypoint config instead of Keypoint R-CNN (the footer names it)::
+
+    python tools/eval_table.py data/deid_val2017 --strengths 8 --out-dir work_dirs/table1_rtmdet \
+        --detector-config mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py \
+        --detector-weights rtmdet_tiny_coco.pth
+
 Writes table1.md, table1.csv and ap_vs_strength.png; detections are cached under
 OUT_DIR/cache, so a rerun only rescores.
 """
@@ -14,6 +20,7 @@ import sys
 
 from rdid_mm.apis import USER_ERRORS, make_table1
 from rdid_mm.apis.cli import add_detector_args, add_split_args, detector_from_args
+from rdid_mm.evaluation.detectors.cli import add_detector_config_args, detector_settings_from_args
 
 
 def parse_args():
@@ -32,6 +39,7 @@ def parse_args():
                         'photos in which people appear"); default: every image of the annotation '
                         'file, as COCO and torchvision do')
     add_detector_args(parser)
+    add_detector_config_args(parser)
     args = parser.parse_args()
     if args.bootstrap < 1:
         parser.error(f'--bootstrap {args.bootstrap}: the intervals need at least 1 resample '
@@ -44,7 +52,8 @@ def main():
     try:
         paths = make_table1(
             args.deid_root, args.out_dir, strengths=args.strengths, models=args.model,
-            model_strengths=args.model_strengths, detector=detector_from_args(args),
+            model_strengths=args.model_strengths,
+            detector=detector_settings_from_args(args, detector_from_args(args)),
             gt_dir=args.gt_dir, ann_file=args.ann_file, cache_dir=args.cache_dir,
             device=args.device, batch_size=args.batch_size, num_bootstrap=args.bootstrap,
             seed=args.seed, paste_to_face_boxes=args.paste_to_face_boxes,

@@ -30,7 +30,8 @@ from mmengine.utils import ProgressBar
 
 from rdid_mm.evaluation.bootstrap import ImageMatches, bootstrap_ap, resample_weights
 from rdid_mm.evaluation.coco_scoring import load_coco, run_cocoeval, stats_of
-from rdid_mm.evaluation.keypoint_rcnn import build_keypoint_rcnn, detector_identity, file_digest
+from rdid_mm.evaluation import detectors
+from rdid_mm.evaluation.keypoint_rcnn import file_digest
 from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
 from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import DETECTIONS_FILE, KeypointRCNNMetric
 from rdid_mm.layout import DeidLayout
@@ -97,7 +98,8 @@ class RowEvaluator:
 
     Args:
         layout: the builder's output folder.
-        detector_cfg: keyword arguments of :func:`build_keypoint_rcnn`.
+        detector_cfg: the settings of :func:`rdid_mm.evaluation.detectors.build_detector`
+            (Keypoint R-CNN's, or an mmdet / mmpose config and weights).
         cache_dir: where rows are cached; model rows also keep their restored images there.
         device, batch_size: detector placement and images per detector call.
         person_images_only: score only the images with a person annotation.
@@ -136,12 +138,13 @@ class RowEvaluator:
 
     def _detector_module(self):
         if self._detector is None:
-            self._detector = build_keypoint_rcnn(**self.detector_cfg)
+            self._detector = detectors.build_detector(self.detector_cfg,
+                                                      ann_file=self.layout.ann_file)
         return self._detector
 
     def _detector_identity(self) -> dict:
         if self._identity is None:
-            self._identity = detector_identity(self.detector_cfg)
+            self._identity = detectors.detector_identity(self.detector_cfg, self.layout.ann_file)
         return self._identity
 
     def _cache_key(self, spec: RowSpec, samples: List[dict]) -> dict:
@@ -285,9 +288,10 @@ class RowEvaluator:
 
     def _score(self, result: RowResult, detections: List[dict], num_samples: int,
                seed: int) -> None:
-        """COCOeval stats, then AP/AP50/AP75 under the shared image resamples."""
+        """COCOeval stats, then AP/AP50/AP75 under the shared image resamples, for the iou types
+        the detector returns (an mmdet detector: boxes only; the table shows n/a for keypoints)."""
         weights = self._resample_weights(num_samples, seed)
-        for iou_type in ('bbox', 'keypoints'):
+        for iou_type in detectors.detector_iou_types(self.detector_cfg):
             coco_eval = run_cocoeval(self.coco, detections, iou_type, self.img_ids)
             result.stats.update(stats_of(coco_eval))
             for name, values in bootstrap_ap(ImageMatches(coco_eval), weights).items():

@@ -106,14 +106,20 @@ MODEL_ROWS_NOTE = (
 
 def _notes(results: Sequence[RowResult], detector: dict, num_bootstrap: int, level: float,
            seed: int, table1: bool = True, images_note: str = '') -> List[str]:
+    from rdid_mm.evaluation.detectors import describe_detector
+    from rdid_mm.evaluation.detectors.build import is_openmmlab
     images = results[0].num_images
     weights = detector.get('weights', TORCHVISION_WEIGHTS)
     if weights is None:
         weights = 'none (random: a smoke test, not a measurement)'
-    notes = [
-        f'AP in %, pycocotools COCOeval on raw Keypoint R-CNN detections ({images} images; '
-        f'detector weights: {weights}).',
-    ]
+    if is_openmmlab(detector):
+        notes = [f'AP in %, pycocotools COCOeval on the raw detections ({images} images; n/a: '
+                 'an iou type the detector does not return).', describe_detector(detector)]
+    else:
+        notes = [
+            f'AP in %, pycocotools COCOeval on raw Keypoint R-CNN detections ({images} images; '
+            f'detector weights: {weights}).',
+        ]
     if images_note:
         notes.append(images_note)
     if any(r.spec.kind == 'model' for r in results):

@@ -27,19 +27,30 @@ class TableLine:
     diffs: Optional[Dict[str, Estimate]]  # None for the Mosaic row itself
 
 
+NOT_SCORED = (math.nan, math.nan, math.nan)  # a column the detector has no output for
+
+
 def _estimate(value: float, samples: np.ndarray, level: float) -> Estimate:
     low, high = percentile_interval(samples, level)
     return float(value), low, high
 
 
+def _column(result: RowResult, column: str, level: float) -> Estimate:
+    """The row's estimate, or n/a where its detector does not return that iou type (an mmdet
+    detector has no keypoints)."""
+    if column not in result.samples:
+        return NOT_SCORED
+    return _estimate(result.stats[column], result.samples[column], level)
+
+
 def _line(block, result, mosaic, level) -> TableLine:
     own = result.samples
-    values = {c: _estimate(result.stats[c], own[c], level) for c in AP_COLUMNS}
+    values = {c: _column(result, c, level) for c in AP_COLUMNS}
     diffs = None
     if mosaic is not None and mosaic is not result:
         ref = mosaic.samples
         diffs = {c: _estimate(result.stats[c] - mosaic.stats[c], own[c] - ref[c], level)
-                 for c in AP_COLUMNS}
+                 if c in own and c in ref else NOT_SCORED for c in AP_COLUMNS}
     return TableLine(block, result, values, diffs)
 
 
@@ -132,8 +143,7 @@ def sweep_series(results: Sequence[RowResult], level: float = 0.95):
     strengths = sorted({r.spec.strength for r in results if r.spec.strength is not None})
     series: Dict[str, Dict[int, Dict[str, Estimate]]] = {}
     for result in results:
-        values = {c: _estimate(result.stats[c], result.samples[c], level)
-                  for c in AP_COLUMNS}
+        values = {c: _column(result, c, level) for c in AP_COLUMNS}
         targets = strengths if result.spec.kind == 'gt' else [result.spec.strength]
         for strength in targets:
             series.setdefault(result.spec.name, {})[strength] = values

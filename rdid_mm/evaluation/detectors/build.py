@@ -33,6 +33,16 @@ def normalise_weights(weights):
     return weights
 
 
+def openmmlab_weights(cfg: dict):
+    """The weights file of an mmdet / mmpose detector, or None (random); refuses Keypoint
+    R-CNN's ``'torchvision'`` (the tools' default of ``--detector-weights``)."""
+    weights = normalise_weights(cfg.get('weights'))
+    if weights == 'torchvision':
+        raise ValueError(f"detector weights 'torchvision' are Keypoint R-CNN's; for "
+                         f"{cfg['config']} give a weights file or 'none' (random)")
+    return weights
+
+
 def is_openmmlab(cfg: Optional[dict]) -> bool:
     return bool(cfg and cfg.get('config'))
 
@@ -43,6 +53,12 @@ def detector_scope(cfg: Optional[dict]) -> str:
         return 'torchvision'
     from .openmmlab import config_scope, load_model_config
     return config_scope(load_model_config(cfg['config'], cfg.get('cfg_options')))
+
+
+def detector_iou_types(cfg: Optional[dict]) -> tuple:
+    """The COCO iou types the detector's records carry, without building it: mmdet configs give
+    boxes only; Keypoint R-CNN and mmpose models boxes and keypoints."""
+    return ('bbox', ) if detector_scope(cfg) == 'mmdet' else ('bbox', 'keypoints')
 
 
 def _check_keys(cfg: dict, scope: str) -> None:
@@ -68,10 +84,7 @@ def build_detector(cfg: Optional[dict] = None, ann_file: Optional[str] = None,
         return build_keypoint_rcnn(**cfg).to(device)
     scope = detector_scope(cfg)
     _check_keys(cfg, scope)
-    cfg['weights'] = normalise_weights(cfg.get('weights'))
-    if cfg['weights'] == 'torchvision':
-        raise ValueError(f"detector weights 'torchvision' are Keypoint R-CNN's; for "
-                         f"{cfg['config']} give a weights file or 'none' (random)")
+    cfg['weights'] = openmmlab_weights(cfg)
     if scope == 'mmdet':
         from .mmdet_detector import MMDetDetector
         return MMDetDetector(device=device, **cfg)
@@ -93,7 +106,7 @@ def detector_identity(cfg: Optional[dict] = None, ann_file: Optional[str] = None
     from .openmmlab import load_model_config
     model_cfg = load_model_config(cfg['config'], cfg.get('cfg_options'))
     scope = model_cfg.get('default_scope')
-    weights = normalise_weights(cfg.get('weights'))
+    weights = openmmlab_weights(cfg)
     identity = dict(
         architecture=f'{scope}:{model_cfg.model.get("type")}',
         config=str(cfg['config']), config_sha256=_text_digest(model_cfg.pretty_text),

@@ -15,7 +15,7 @@ from rdid_mm.utils.io import atomic_write_json, read_rgb, write_image
 from ..coco_scoring import format_ap_table, load_coco, score_detections
 from ..detection import (predictions_to_records, resolve_device, run_detector,
                          to_detector_input, to_uint8_chw)
-from ..keypoint_rcnn import build_keypoint_rcnn
+from ..detectors import build_detector, detector_iou_types
 from ..stage_timer import StageTimer
 
 # Reference rows read the model's input (or target) image from disk at full resolution.
@@ -77,8 +77,10 @@ class KeypointRCNNMetric(BaseMetric):
         pred_key: the image to detect on: ``'fake_gt'`` (the model's restored image, RGB 0..255,
             full size) or, for reference rows, ``'img_gt'`` / ``'img_mosaic'``: the files at the
             sample's ``gt_path`` / ``mosaic_path``.
-        detector: keyword arguments of :func:`build_keypoint_rcnn` (built on first use), or a
-            ready module with torchvision's detection interface.
+        detector: the settings of :func:`rdid_mm.evaluation.detectors.build_detector` (Keypoint
+            R-CNN's keyword arguments, or an mmdet / mmpose ``config`` and ``weights``; built on
+            first use), or a ready module with torchvision's detection interface. Box-only
+            detectors (mmdet) are scored for ``bbox`` only.
         device: ``'auto'`` (this process's GPU if any, else CPU), or a torch device string.
         batch_size: images per detector call; 0 runs each dataloader batch in one call.
         out_dir: if set, ``detections.json`` (COCO results; ``detections_s{S}.json`` per
@@ -144,9 +146,16 @@ class KeypointRCNNMetric(BaseMetric):
     @property
     def detector(self) -> nn.Module:
         if self._detector is None:
-            self._detector = build_keypoint_rcnn(**self.detector_cfg)
+            self._detector = build_detector(self.detector_cfg, ann_file=self.ann_file)
         self._detector.to(self._torch_device).eval()
         return self._detector
+
+    @property
+    def iou_types(self) -> tuple:
+        """What the detector's records carry (``detector.iou_types``; Keypoint R-CNN: both)."""
+        if self._detector is not None:
+            return tuple(getattr(self._detector, 'iou_types', ('bbox', 'keypoints')))
+        return detector_iou_types(self.detector_cfg)
 
     @property
     def _torch_device(self) -> torch.device:
@@ -204,7 +213,12 @@ class KeypointRCNNMetric(BaseMetric):
         with self.timer.stage('preprocess'):
             inputs = [to_detector_input(image, self._torch_device) for image in images]
         with self.timer.stage('forward'):
-            predictions = run_detector(detector, inputs, self.batch_size)
+            if getattr(detector, 'needs_img_ids', False):  # top-down pose on the GT boxes
+                step = self.batch_size or len(inputs)
+                predictions = [p for start in range(0, len(inputs), step) for p in detector(
+                    inputs[start:start + step], img_ids[start:start + step])]
+            else:
+                predictions = run_detector(detector, inputs, self.batch_size)
         for img_id, strength, prediction in zip(img_ids, strengths, predictions):
             self.results.append(dict(img_id=img_id, strength=strength,
                                      detections=predictions_to_records(img_id, prediction)))
@@ -217,7 +231,7 @@ class KeypointRCNNMetric(BaseMetric):
         for strength, by_image in groups.items():
             detections: List[dict] = [d for r in by_image.values() for d in r['detections']]
             with self.timer.stage('scoring'):
-                stats = score_detections(self.coco, detections, ('bbox', 'keypoints'),
+                stats = score_detections(self.coco, detections, self.iou_types,
                                          set(by_image), source=f'{self.pred_key} detections')
             per_strength[strength] = stats
             key = strength_key(strengths, strength)
