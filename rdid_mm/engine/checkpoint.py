@@ -153,15 +153,19 @@ def _extract_state_dict(obj, path):
     return OrderedDict(obj)
 
 
+def state_dict_bytes(state_dict, metadata: Optional[dict] = None) -> bytes:
+    """A state_dict as the bytes of a safetensors file (tensors on the CPU, tied ones untied)."""
+    from safetensors.torch import save
+    tensors = OrderedDict(
+        (k, v.detach().to('cpu').contiguous()) for k, v in state_dict.items())
+    return save(_untie_shared_storage(tensors), metadata=metadata)
+
+
 def save_state_dict_file(state_dict, path: str, metadata: Optional[dict] = None) -> None:
     """Write a state_dict as safetensors (with string ``metadata``), atomically
     (``rdid_mm.utils.io.atomic_write``: fsynced, then renamed)."""
-    from safetensors.torch import save
-
     from rdid_mm.utils.io import atomic_write
-    tensors = OrderedDict(
-        (k, v.detach().to('cpu').contiguous()) for k, v in state_dict.items())
-    atomic_write(path, save(_untie_shared_storage(tensors), metadata=metadata))
+    atomic_write(path, state_dict_bytes(state_dict, metadata))
 
 
 def _untie_shared_storage(tensors):

@@ -7,7 +7,6 @@ Every loader checks such a suffix (:func:`check_hash_suffix`), so a truncated, c
 swapped file is refused by name before it is read.
 """
 import hashlib
-import os
 import os.path as osp
 import re
 from typing import Optional
@@ -42,21 +41,18 @@ def publish_weights(checkpoint: str, out_stem: str, overwrite: bool = False) -> 
     ``checkpoint`` is a training checkpoint (``.pth``: its weights file beside it is used when
     present, else the checkpoint is read with ``weights_only=True``) or a weights file.
     """
-    from .checkpoint import CheckpointError, load_state_dict_file, save_state_dict_file
-    from .checkpoint import weights_path_for
+    from rdid_mm.utils.io import atomic_write
+
+    from .checkpoint import (CheckpointError, load_state_dict_file, state_dict_bytes,
+                             weights_path_for)
     source = checkpoint
     if not checkpoint.endswith('.safetensors') and osp.isfile(weights_path_for(checkpoint)):
         source = weights_path_for(checkpoint)
-    state_dict = load_state_dict_file(source)
-    folder = osp.dirname(osp.abspath(out_stem))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(out_stem)}.publish{os.getpid()}.safetensors')
-    save_state_dict_file(state_dict, tmp, metadata=_metadata_of(source))
-    final = f'{out_stem}-{file_sha256(tmp)[:8]}.safetensors'
+    data = state_dict_bytes(load_state_dict_file(source), metadata=_metadata_of(source))
+    final = f'{out_stem}-{hashlib.sha256(data).hexdigest()[:8]}.safetensors'
     if osp.exists(final) and not overwrite:
-        os.remove(tmp)
         raise CheckpointError(f'{final} exists already (use --overwrite)')
-    os.replace(tmp, final)
+    atomic_write(final, data)
     return final
 
 
