@@ -14,6 +14,21 @@ import sys
 
 from rdid_mm.apis import USER_ERRORS, make_table1
 from rdid_mm.apis.cli import add_detector_args, add_split_args, detector_from_args
+from rdid_mm.engine.weights import resolve_weights_path
+from rdid_mm.layout import DeidLayout
+from rdid_mm.privacy.training_split import training_split_message
+
+
+def warn_training_split(args):
+    """One line per model row whose weights were trained on images of the scored split."""
+    if not args.model:
+        return
+    ann_file = DeidLayout.existing(args.deid_root, gt_dir=args.gt_dir,
+                                   ann_file=args.ann_file).ann_file
+    for name, _, checkpoint in args.model:
+        message = training_split_message(resolve_weights_path(checkpoint), ann_file)
+        if message:
+            print(f'eval_table.py: warning: row {name}: {message}', file=sys.stderr)
 
 
 def parse_args():
@@ -38,6 +53,7 @@ def parse_args():
 def main():
     args = parse_args()
     try:
+        warn_training_split(args)
         paths = make_table1(
             args.deid_root, args.out_dir, strengths=args.strengths, models=args.model,
             model_strengths=args.model_strengths, detector=detector_from_args(args),
