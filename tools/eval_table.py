@@ -46,6 +46,9 @@ def parse_args():
                         help='score only the images with a person annotation (the paper\'s "COCO '
                         'photos in which people appear"); default: every image of the annotation '
                         'file, as COCO and torchvision do')
+    parser.add_argument('--no-face-models', action='store_true',
+                        help='leave out the CenterFace recall, landmark error and identity top-1 '
+                        'columns (offline face models; on by default when installed)')
     add_detector_args(parser)
     return parser.parse_args()
 
@@ -60,7 +63,7 @@ def main():
             gt_dir=args.gt_dir, ann_file=args.ann_file, cache_dir=args.cache_dir,
             device=args.device, batch_size=args.batch_size, num_bootstrap=args.bootstrap,
             seed=args.seed, paste_to_face_boxes=args.paste_to_face_boxes,
-            person_images_only=args.person_images_only)
+            person_images_only=args.person_images_only, face_models=not args.no_face_models)
     except USER_ERRORS + (ValueError, ) as err:
         sys.exit(f'eval_table.py: error: {err}')
     for kind, path in paths.items():
