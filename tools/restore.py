@@ -13,6 +13,9 @@ import sys
 
 from rdid_mm.apis import USER_ERRORS, init_model, restore_folder
 from rdid_mm.apis.restore_input import restore_any
+from rdid_mm.engine.weights import resolve_weights_path
+from rdid_mm.layout import DeidLayout
+from rdid_mm.privacy.training_split import training_split_message
 
 
 def parse_args():
@@ -61,6 +64,12 @@ def main():
         sys.exit(f'restore.py: error: {problem}')
     try:
         model = init_model(args.config, args.checkpoint, device=args.device)
+        ann_file = (args.ann_file if args.input is not None else
+                    DeidLayout.existing(args.deid_dir).ann_file)
+        message = ann_file and training_split_message(resolve_weights_path(args.checkpoint),
+                                                      ann_file)
+        if message:
+            print(f'restore.py: warning: {message}', file=sys.stderr)
         if args.input is not None:
             restore_any(model, args.input, args.out, boxes_file=args.boxes,
                         whole_image=args.whole_image, ann_file=args.ann_file,

@@ -6,7 +6,7 @@ training-loss curve.
 """
 import json
 import math
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -15,6 +15,7 @@ from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb, save_figure, write_image
 from .qualitative_grid import _hstack, _label_strip, _vstack
+from .table import face_model_scores
 
 HELD_OUT_COLOUR = (220, 40, 40)
 
@@ -149,3 +150,51 @@ def format_face_table(summary: Dict[str, dict]) -> str:
         lines.append(f"| {label} | {s['faces']} | {s['mosaic_PSNR']:.2f} | "
                      f"{s['restored_PSNR']:.2f} | {s['mosaic_L1']:.2f} | {s['restored_L1']:.2f} |")
     return '\n'.join(lines)
+
+
+FACE_GROUPS = (('trained', 'trained on'), ('held_out', 'held out'))
+
+
+def face_model_table(layout: DeidLayout, strength: int, restored_dirs: Dict[str, str],
+                     held_out: Sequence[str], detections=None,
+                     audit=None) -> Tuple[List[dict], str]:
+    """Table 1's face-model columns (CenterFace recall, landmark error, identity top-1) of the
+    mosaic and the restored faces, trained-on and held-out faces apart.
+
+    Reuses :func:`rdid_mm.apis.table.face_model_scores`, one CenterFace detector and one identity
+    gallery (every original) for all rows. Returns the rows and their markdown.
+    """
+    from rdid_mm.privacy.rows import Row
+    names = sorted(name for name, boxes in layout.faces().items() if boxes)
+    rows, specs = [], []
+    for group, label in FACE_GROUPS:
+        chosen = {name for name in names if (name in held_out) == (group == 'held_out')}
+        if not chosen:
+            continue
+        for version in ('mosaic', 'restored'):
+            def path_for(name, chosen=chosen, version=version):
+                if name not in chosen:
+                    return None
+                return (layout.mosaic(name, strength) if version == 'mosaic' else
+                        restored_path(restored_dirs[name], name))
+            specs.append(Row(f'{version} s{strength}', version, path_for, strength))
+            rows.append(dict(row=version, faces=group, faces_label=label))
+    scores = face_model_scores(layout, specs, detections, audit) if specs else []
+    for row, row_scores in zip(rows, scores):
+        row.update(row_scores)
+    lines = ['| row | faces | n | CenterFace recall | landmark err | identity top-1 (chance) |',
+             '|---|---|---|---|---|---|']
+    for row in rows:
+        lines.append(
+            f"| {row['row']} s{strength} | {row['faces_label']} | {row['centerface_faces']} | "
+            f"{_pct(row['centerface_recall'])} | {_num(row['landmark_error'])} | "
+            f"{_pct(row['identity_top1'])} ({_pct(row['identity_chance'])}) |")
+    return rows, '\n'.join(lines)
+
+
+def _pct(value: float) -> str:
+    return 'n/a' if value is None or math.isnan(value) else f'{100 * value:.1f}%'
+
+
+def _num(value: float) -> str:
+    return 'n/a' if value is None or math.isnan(value) else f'{value:.3f}'

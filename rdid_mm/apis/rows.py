@@ -82,6 +82,7 @@ class RowResult:
     stats: Dict[str, float] = field(default_factory=dict)
     samples: Dict[str, np.ndarray] = field(default_factory=dict)
     from_cache: bool = False
+    face_models: Dict[str, float] = field(default_factory=dict)  # see table.face_model_scores
 
 
 def _file_identity(path: str) -> list:

@@ -90,10 +90,29 @@ def _face_cells(face: Optional[dict]) -> List[str]:
             'n/a' if ssim is None or math.isnan(ssim) else f'{ssim:.3f}']
 
 
+FACE_MODEL_COLUMNS = ('centerface_recall', 'centerface_faces', 'landmark_error',
+                      'landmark_faces', 'identity_top1', 'identity_chance', 'identity_faces')
+
+
+def _has_face_models(lines) -> bool:
+    return any(line.result.face_models for line in lines)
+
+
+def _face_model_cells(scores: dict) -> List[str]:
+    if not scores:
+        return ['', '', '']
+    error = scores['landmark_error']
+    return [_pct(scores['centerface_recall']),
+            'n/a' if math.isnan(error) else f'{error:.3f}', _pct(scores['identity_top1'])]
+
+
 def table1_markdown(lines: Sequence[TableLine], notes: Sequence[str] = ()) -> str:
     """Table 1: box and keypoint AP, AP50, AP75 (%), intervals, differences to Mosaic."""
     header = ['Row', 'bbox AP', 'AP50', 'AP75', 'kpt AP', 'AP50', 'AP75', 'Δ bbox AP vs Mosaic',
               'Δ kpt AP vs Mosaic', 'face PSNR', 'face SSIM']
+    face_models = _has_face_models(lines)
+    if face_models:
+        header += ['CenterFace recall', 'landmark err', 'identity top-1']
     out = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for line in lines:
         v = line.values
@@ -106,6 +125,8 @@ def table1_markdown(lines: Sequence[TableLine], notes: Sequence[str] = ()) -> st
         else:
             cells += ['—', '—']
         cells += _face_cells(line.result.face)
+        if face_models:
+            cells += _face_model_cells(line.result.face_models)
         out.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(out + [''] + [f'{note}  ' for note in notes]) + '\n'
 
@@ -118,6 +139,9 @@ def table1_csv(lines: Sequence[TableLine]) -> str:
     for c in AP_COLUMNS:
         columns += [f'diff_{c}', f'diff_{c}_low', f'diff_{c}_high']
     columns += ['face_PSNR', 'face_SSIM', 'faces', 'config_sha256', 'checkpoint_sha256']
+    face_models = _has_face_models(lines)
+    if face_models:
+        columns += list(FACE_MODEL_COLUMNS)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator='\n')
     writer.writerow(columns)
@@ -134,6 +158,8 @@ def table1_csv(lines: Sequence[TableLine]) -> str:
         spec = line.result.spec
         row += [config_sha256(spec.config) if spec.config else '',
                 sha256_of(spec.checkpoint) if spec.checkpoint else '']
+        if face_models:
+            row += [line.result.face_models.get(c, '') for c in FACE_MODEL_COLUMNS]
         writer.writerow(['' if v is None else v for v in row])
     return buffer.getvalue()
 

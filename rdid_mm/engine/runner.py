@@ -1,7 +1,9 @@
 """``RDIDRunner``: MMEngine's Runner with rdid_mm's checkpoint policy, gradient sync and exact resume.
 
 - every checkpoint it saves gets a weights file beside it (``iter_4.pth`` -> ``iter_4.safetensors``)
-  and one state file per rank (``iter_4.rank0.state``: RNG states and GAN image buffers);
+  and one state file per rank (``iter_4.rank0.state``: RNG states and GAN image buffers); the
+  weights file's metadata records the training split (``rdid_mm.datasets.training_split``), so
+  the restore, table and privacy tools can tell a model's own training images from held-out ones;
 - every file it writes holds tensors and plain types only and is written atomically; every file it
   reads (``load_from``, ``--resume``) is read with ``torch.load(weights_only=True)`` or safetensors,
   so no checkpoint runs code, wherever it comes from;
@@ -12,6 +14,7 @@
   images differ in size, so ``val()`` and ``test()`` run with it off.
 """
 import glob
+import json
 import os
 import os.path as osp
 import re
@@ -24,6 +27,7 @@ from mmengine.optim import OptimWrapperDict
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import weights_to_cpu
 
+from rdid_mm.datasets.training_split import METADATA_KEY, training_split_metadata
 from rdid_mm.registry import RUNNERS
 from .checkpoint import (WRITTEN_BY, CheckpointError, load_state_dict_file,
                          load_training_file, rank_state_path_for, save_state_dict_file,
@@ -166,12 +170,25 @@ class RDIDRunner(Runner):
             save_training_file(checkpoint, path)
             model = self.model.module if is_model_wrapper(self.model) else self.model
             weights_file = weights_path_for(path)
-            save_state_dict_file(unwrapped_state_dict(model), weights_file,
-                                 metadata=dict(written_by=WRITTEN_BY,
-                                               checkpoint=osp.basename(path)))
+            metadata = dict(written_by=WRITTEN_BY, checkpoint=osp.basename(path))
+            record = self._training_split_record()
+            if record is not None:
+                metadata[METADATA_KEY] = json.dumps(record, sort_keys=True)
+            save_state_dict_file(unwrapped_state_dict(model), weights_file, metadata=metadata)
             self.logger.info(f'Weights file saved to {weights_file}')
             self._remove_orphan_files(out_dir)
         barrier()
+
+    def _training_split_record(self):
+        """The training split of this run (computed once: it hashes the annotation file), or None
+        when the training dataset has no COCO annotation file (not a ``DeidPairedDataset``)."""
+        if not hasattr(self, '_split_record'):
+            loop = getattr(self, '_train_loop', None)
+            dataset = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
+            ann_file = getattr(dataset, 'ann_file', None)
+            self._split_record = (training_split_metadata(dataset)
+                                  if isinstance(ann_file, str) and osp.isfile(ann_file) else None)
+        return self._split_record
 
     def _rank_state(self):
         model = self.model.module if is_model_wrapper(self.model) else self.model

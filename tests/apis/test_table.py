@@ -142,3 +142,47 @@ def test_unknown_strength_and_missing_checkpoint_are_named(deid_sample, tmp_path
     with pytest.raises(FileNotFoundError, match='checkpoint file not found: .*none.safetensors'):
         make_table1(deid_sample, str(tmp_path), strengths=[8], detector=SMALL_DETECTOR,
                     models=[('X', TINY_RDID_GAN, str(tmp_path / 'none.safetensors'))])
+
+
+def test_face_model_columns_equal_a_direct_call_of_the_face_models(table_command, deid_sample):
+    """CenterFace recall, landmark error and identity top-1 of the GT and Mosaic rows, against
+    the functions called directly (a fresh detector and audit, not the table's)."""
+    from rdid_mm.evaluation.face_models import centerface_recall, landmark_error
+    from rdid_mm.layout import DeidLayout
+    from rdid_mm.privacy import IdentityAudit, identity_top1
+    from rdid_mm.privacy.rows import parse_row
+    out_dir, _ = table_command
+    markdown = (out_dir / 'table1.md').read_text()
+    assert '| CenterFace recall | landmark err | identity top-1 |' in markdown
+    layout = DeidLayout.existing(deid_sample)
+    faces, names = layout.faces(), [image['file_name'] for image in layout.images()]
+    originals = {name: layout.gt(name) for name in names}
+    audit = IdentityAudit(deid_sample)
+    rows = {r['row']: r for r in _csv_rows(out_dir / 'table1.csv')}
+    for label, spec in (('GT', 'original'), ('Mosaic s8', 'mosaic:s8'),
+                        ('Mosaic s16', 'mosaic:s16')):
+        row = parse_row(spec, layout)
+        paths = {name: row.path_for(name) for name in names}
+        recall = centerface_recall(paths, faces)
+        error = landmark_error(paths, originals, faces)
+        top1 = identity_top1(audit, row)
+        csv_row = rows[label]
+        assert float(csv_row['centerface_recall']) == pytest.approx(recall['centerface_recall'])
+        assert int(csv_row['centerface_faces']) == recall['centerface_faces'] > 0
+        assert float(csv_row['landmark_error']) == pytest.approx(error['landmark_error'])
+        assert int(csv_row['landmark_faces']) == error['landmark_faces']
+        assert float(csv_row['identity_top1']) == pytest.approx(top1['identity_top1'])
+        assert int(csv_row['identity_faces']) == top1['identity_faces'] > 0
+        line = next(ln for ln in markdown.splitlines() if ln.startswith(f'| {label} |'))
+        assert line.rstrip(' |').endswith(f'{100 * top1["identity_top1"]:.1f}')
+    assert float(rows['GT']['landmark_error']) == 0.0, 'the originals against themselves'
+
+
+def test_no_face_models_leaves_the_columns_out(table_command, deid_sample, cache_dir, tmp_path):
+    command = list(table_command[1][0].args)
+    command[command.index('--out-dir') + 1] = str(tmp_path)
+    result = subprocess.run(command + ['--no-face-models'], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'CenterFace' not in (tmp_path / 'table1.md').read_text()
+    assert 'centerface_recall' not in (tmp_path / 'table1.csv').read_text()
