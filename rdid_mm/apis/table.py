@@ -109,7 +109,7 @@ def face_model_scores(layout: DeidLayout, rows, detections=None, audit=None) -> 
     ``detections`` (a ``CenterFaceDetections``) and ``audit`` (an ``IdentityAudit``) are shared by
     all rows, so the originals are detected and embedded once.
     """
-    from rdid_mm.evaluation.face_models import (CenterFaceDetections, centerface_recall,
+    from rdid_mm.privacy.face_models import (CenterFaceDetections, centerface_recall,
                                                 landmark_error)
     from rdid_mm.privacy import IdentityAudit, identity_top1
     detections = detections if detections is not None else CenterFaceDetections()

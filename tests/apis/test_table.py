@@ -147,7 +147,7 @@ def test_unknown_strength_and_missing_checkpoint_are_named(deid_sample, tmp_path
 def test_face_model_columns_equal_a_direct_call_of_the_face_models(table_command, deid_sample):
     """CenterFace recall, landmark error and identity top-1 of the GT and Mosaic rows, against
     the functions called directly (a fresh detector and audit, not the table's)."""
-    from rdid_mm.evaluation.face_models import centerface_recall, landmark_error
+    from rdid_mm.privacy.face_models import centerface_recall, landmark_error
     from rdid_mm.layout import DeidLayout
     from rdid_mm.privacy import IdentityAudit, identity_top1
     from rdid_mm.privacy.rows import parse_row
