@@ -7,6 +7,10 @@ import pytest
 import rdid_mm  # noqa: F401  (the numpy shims, before any test module imports mmagic)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# Tools run as subprocesses import test-only hooks (``custom_imports = ['tests.engine...']``): a
+# script's sys.path starts at tools/, so the checkout goes on PYTHONPATH for every subprocess.
+os.environ['PYTHONPATH'] = os.pathsep.join(
+    p for p in (REPO_ROOT, os.environ.get('PYTHONPATH', '')) if p)
 SAMPLE_DIR = os.environ.get(
     'RDID_SAMPLE', osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'coco_person_sample'))
 
