@@ -1,5 +1,4 @@
 """The schedule in epochs (1, 2 and 8 ranks), the batch-size warning, cuDNN autotuning in training only."""
-import glob
 import os.path as osp
 
 import pytest
@@ -61,7 +60,11 @@ def _schedule_runner(tmp_path, **options):
 
 
 def _log(runner):
-    return ''.join(open(p).read() for p in glob.glob(osp.join(runner.log_dir, '*.log')))
+    # the files of the logger this runner logs to (two runners built in the same second share
+    # MMEngine's logger instance, and so its file, which may lie in the other's log_dir)
+    import logging
+    files = [h.baseFilename for h in runner.logger.handlers if isinstance(h, logging.FileHandler)]
+    return ''.join(open(p).read() for p in files)
 
 
 @pytest.mark.parametrize('world_size,per_gpu', [(1, 32), (2, 16), (8, 4)])

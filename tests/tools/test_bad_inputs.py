@@ -90,7 +90,7 @@ def _missing(tool, *rest):
     def case(tmp, weights, sample):
         missing = osp.join(tmp, 'no_such_folder')
         args = [f'tools/{tool}.py', missing] + [a.format(tmp=tmp) for a in rest]
-        return args, [missing, 'not found' if tool != 'privacy_audit' else 'missing']
+        return args, [missing, 'not found']
     return case
 
 
