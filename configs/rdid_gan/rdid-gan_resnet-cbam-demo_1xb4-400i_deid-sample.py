@@ -30,5 +30,4 @@ param_scheduler = []
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1, save_best=None, save_last=True))
-custom_hooks = []
 randomness = dict(seed=1)

@@ -17,7 +17,9 @@ OURS = osp.join(CONFIG_DIR, 'rdid_gan', 'rdid-gan_resnet-cbam_8xb4-lr2e-4-100e_d
 RESIZE = osp.join(CONFIG_DIR, 'rdid_gan', 'rdid-gan_resnet-cbam_8xb4-resize256-100e_deid-coco.py')
 CYCLEGAN = osp.join(CONFIG_DIR, 'cyclegan', 'cyclegan_lsgan-id0-resnet-in_8xb4-100e_deid-coco.py')
 PIX2PIX = osp.join(CONFIG_DIR, 'pix2pix', 'pix2pix_vanilla-unet-bn_8xb4-100e_deid-coco.py')
-TINY = sorted(glob.glob(osp.join(CONFIG_DIR, '*', '*tiny*.py')))
+# the translation models' tiny configs (configs/downstream/ has its own tests)
+TINY = sorted(p for d in ('rdid_gan', 'cyclegan', 'pix2pix')
+              for p in glob.glob(osp.join(CONFIG_DIR, d, '*tiny*.py')))
 ALL = [ENTRY] + sorted(p for d in ('rdid_gan', 'cyclegan', 'pix2pix')
                        for p in glob.glob(osp.join(CONFIG_DIR, d, '*.py')))
 
