@@ -81,5 +81,5 @@ def test_restore_tool_names_a_missing_dataset_folder(tiny_weights, tmp_path):
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
-        f'restore.py: error: not a de-identified dataset folder: {tmp_path}/mosaic/s8 is missing')
+        f'restore.py: error: annotation file not found: {tmp_path}/annotations/person_keypoints.json')
     assert 'Traceback' not in result.stderr
