@@ -15,6 +15,20 @@ SAMPLE_DIR = os.environ.get(
     'RDID_SAMPLE', osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'coco_person_sample'))
 
 
+@pytest.fixture(autouse=True)
+def keep_default_scope():
+    """Give each test the default scope it started with.
+
+    Tests call mmdet's and mmpose's own APIs to check our wrappers against them, and those make
+    their scope current for the rest of the process (mmengine's ``init_default_scope``): every
+    later test that builds ``type='CBAM'`` would then look in mmpose's registry.
+    """
+    from mmengine.registry import DefaultScope
+    before = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict = before
+
+
 @pytest.fixture(scope='session')
 def sample_dir():
     """``../shared/data/coco_person_sample`` (or ``$RDID_SAMPLE``): 4 COCO val2017 images."""

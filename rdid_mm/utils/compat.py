@@ -98,6 +98,17 @@ def init_cpu_distributed(launcher):
     return True
 
 
+def keeping_default_scope(scope):
+    """A context in which ``scope`` is the default scope; the caller's comes back afterwards.
+
+    mmdet's ``init_detector`` and mmpose's ``init_model`` / ``inference_topdown`` call mmengine's
+    ``init_default_scope``, which makes their scope current for the rest of the process: every
+    later ``type='RDIDRunner'`` or ``type='CBAM'`` lookup in the same process then fails.
+    """
+    from mmengine.registry import DefaultScope
+    return DefaultScope.overwrite_default_scope(scope)
+
+
 def cpu_model_wrapper_cfg(model_wrapper_cfg):
     """The DDP wrapper config for a CPU-only distributed run.
 

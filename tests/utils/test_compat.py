@@ -216,3 +216,28 @@ def test_mmpose_albumentation_fails_under_albumentations_2_and_the_shims_fix_it(
     assert fixed.returncode == 0, fixed.stderr
     assert 'holes (1, 1) (0.2, 0.4) (0.2, 0.4)' in fixed.stdout
     assert 'ignored False' in fixed.stdout
+
+
+def test_init_default_scope_leaks_mmdet_scope_and_the_context_keeps_the_callers():
+    check = run_python("""
+        import rdid_mm.models  # noqa: F401  (registers CBAM)
+        import mmdet.registry  # noqa: F401  (the mmdet scope exists)
+        from mmengine.registry import DefaultScope, init_default_scope
+        from rdid_mm.registry import MODELS
+        from rdid_mm.utils.compat import keeping_default_scope
+
+        def builds_cbam():
+            try:
+                return MODELS.build(dict(type='CBAM', channels=4)) is not None
+            except KeyError:
+                return False
+
+        DefaultScope.get_instance('caller', scope_name='rdid_mm')
+        with keeping_default_scope('mmdet'):
+            init_default_scope('mmdet')
+        print('kept:', DefaultScope.get_current_instance().scope_name, builds_cbam())
+        init_default_scope('mmdet')
+        print('leaked:', DefaultScope.get_current_instance().scope_name, builds_cbam())
+    """)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.splitlines() == ['kept: rdid_mm True', 'leaked: mmdet False']

@@ -9,6 +9,8 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
+from rdid_mm.utils.compat import keeping_default_scope
+
 from .base import PERSON_CATEGORY_ID, EvalDetector, empty_prediction
 from .openmmlab import (config_scope, load_model_config, load_weights, seeded_build,
                         without_pretrained_init)
@@ -50,7 +52,7 @@ class MMDetDetector(EvalDetector):
         # cfg_options={} keeps init_detector from editing the config: it was prepared above
         self.model = seeded_build(
             lambda: init_detector(cfg, checkpoint=None, palette='random', device='cpu',
-                                  cfg_options={}), seed)
+                                  cfg_options={}), seed, 'mmdet')
         load_weights(self.model, weights, f'the model of {config}')
         self.model.dataset_meta = dict(classes=self.classes, palette='random')
         self.person_label = self.classes.index('person')
@@ -58,10 +60,9 @@ class MMDetDetector(EvalDetector):
 
     def predict_one(self, image_bgr: np.ndarray, img_id=None) -> Dict[str, torch.Tensor]:
         from mmdet.apis import inference_detector
-        from mmengine.registry import DefaultScope
         # inference_detector builds the test pipeline in the current default scope (mmpose's
         # after a pose model ran): run it in mmdet's, as mmpose's own detector demos do
-        with DefaultScope.overwrite_default_scope('mmdet'):
+        with keeping_default_scope('mmdet'):
             result = inference_detector(self.model, image_bgr)
         pred = result.pred_instances
         keep = pred.labels == self.person_label

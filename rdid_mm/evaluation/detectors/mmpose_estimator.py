@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rdid_mm.utils.compat import keeping_default_scope
+
 from .base import PERSON_CATEGORY_ID, EvalDetector, empty_prediction
 from .openmmlab import (config_scope, load_model_config, load_weights, seeded_build,
                         without_pretrained_init)
@@ -78,7 +80,7 @@ class MMPoseEstimator(EvalDetector):
                              f'{cfg.get("default_scope")!r})')
         without_pretrained_init(cfg)
         self.model = seeded_build(
-            lambda: init_model(cfg, checkpoint=None, device='cpu', cfg_options={}), seed)
+            lambda: init_model(cfg, checkpoint=None, device='cpu', cfg_options={}), seed, 'mmpose')
         load_weights(self.model, weights, f'the model of {config}')
         num_keypoints = self.model.dataset_meta.get('num_keypoints')
         if num_keypoints != 17:
@@ -123,18 +125,17 @@ class MMPoseEstimator(EvalDetector):
         return boxes[keep].astype(np.float32), scores[keep].astype(np.float32)
 
     def predict_one(self, image_bgr: np.ndarray, img_id=None) -> Dict[str, torch.Tensor]:
-        from mmengine.registry import DefaultScope
         from mmpose.apis import inference_bottomup, inference_topdown
         if self.top_down:
             boxes, box_scores = self._person_boxes(image_bgr, img_id)
             if not len(boxes):
                 return empty_prediction(with_keypoints=True)
-            with DefaultScope.overwrite_default_scope('mmpose'):
+            with keeping_default_scope('mmpose'):
                 samples = inference_topdown(self.model, image_bgr, boxes, bbox_format='xyxy')
             keypoints = np.concatenate([s.pred_instances.keypoints for s in samples])
             kpt_scores = np.concatenate([s.pred_instances.keypoint_scores for s in samples])
         else:
-            with DefaultScope.overwrite_default_scope('mmpose'):
+            with keeping_default_scope('mmpose'):
                 (sample, ) = inference_bottomup(self.model, image_bgr)
             keypoints = np.asarray(sample.pred_instances.keypoints)
             kpt_scores = np.asarray(sample.pred_instances.keypoint_scores)

@@ -14,6 +14,8 @@ from typing import Optional, Union
 import torch
 from torch import nn
 
+from rdid_mm.utils.compat import keeping_default_scope
+
 PACKAGE_PREFIXES = ('mmdet::', 'mmpose::')
 
 
@@ -61,13 +63,14 @@ def without_pretrained_init(cfg) -> None:
     strip(cfg.model)
 
 
-def seeded_build(build, seed: int):
-    """Run ``build()`` with torch's global RNG seeded, restoring the RNG afterwards.
+def seeded_build(build, seed: int, scope: str):
+    """Run ``build()`` with torch's global RNG seeded and ``scope`` as the default scope,
+    restoring both afterwards.
 
     Random weights are the layers' own constructors' (``init_weights`` is not run: with its
     ``init_cfg`` RTMDet starts from zero-size boxes that all score 0.01, useless even for a smoke).
     """
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), keeping_default_scope(scope):
         torch.manual_seed(seed)
         return build()
 

@@ -11,13 +11,19 @@ from rdid_mm.evaluation.detectors.build import detector_scope
 from .conftest import RTMDET_SMOKE, RTMPOSE_SMOKE
 
 
-def test_importing_the_detectors_package_loads_neither_mmdet_nor_mmpose():
-    code = ('import sys, rdid_mm.evaluation.detectors, rdid_mm.apis.downstream; '
-            'print(sorted(m for m in sys.modules if m.split(".")[0] in ("mmdet", "mmpose")))')
+def _loaded_openmmlab_libraries(module):
+    code = (f'import sys, {module}; '
+            'print(sorted({m.split(".")[0] for m in sys.modules} & {"mmdet", "mmpose"}))')
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == '[]'
+    return result.stdout.strip()
+
+
+def test_importing_the_detectors_package_loads_neither_mmdet_nor_mmpose():
+    assert _loaded_openmmlab_libraries('rdid_mm.evaluation.detectors') == '[]'
+    # mmdet does come with the engine: mmagic's crop transform try_imports mmdet.apis
+    assert _loaded_openmmlab_libraries('rdid_mm.apis.downstream') == "['mmdet']"
 
 
 def test_without_a_config_it_is_keypoint_rcnn():
@@ -61,3 +67,20 @@ def test_identity_follows_the_config_text_and_the_weights_content(tmp_path):
     assert first['weights'] != second['weights']
     pose = detector_identity(dict(config=RTMPOSE_SMOKE, weights='none'))
     assert pose['boxes'] == 'gt'
+
+
+def test_building_and_running_openmmlab_models_keeps_the_callers_default_scope(sample_images):
+    """init_detector / init_model / inference_topdown make their scope current for good (mmengine's
+    init_default_scope); rdid_mm's must still be current afterwards, or CBAM no longer builds."""
+    from mmengine.registry import DefaultScope
+    import rdid_mm.models  # noqa: F401  (registers CBAM)
+    from rdid_mm.registry import MODELS
+    from rdid_mm.utils.io import read_rgb
+    img_ids, paths = sample_images
+    image = read_rgb(paths[0])
+    pose_cfg = dict(config=RTMPOSE_SMOKE, weights='none', box_score_thr=0.0, max_boxes=1,
+                    boxes=dict(config=RTMDET_SMOKE, weights='none'))
+    with DefaultScope.overwrite_default_scope('rdid_mm'):
+        build_detector(pose_cfg).detect([image], [img_ids[0]])
+        assert DefaultScope.get_current_instance().scope_name == 'rdid_mm'
+        assert type(MODELS.build(dict(type='CBAM', channels=4))).__name__ == 'CBAM'

@@ -7,6 +7,7 @@ from rdid_mm.evaluation.coco_scoring import load_coco, score_detections
 from rdid_mm.layout import DeidLayout
 from rdid_mm.evaluation.detectors import build_detector
 from rdid_mm.evaluation.detectors.scoring import detect_files
+from rdid_mm.utils.compat import keeping_default_scope
 from rdid_mm.utils.io import read_rgb
 
 from .conftest import RTMDET_COCO, RTMDET_COCO_160, RTMDET_SMOKE
@@ -31,7 +32,9 @@ def test_boxes_equal_mmdets_own_inference_on_the_file(person_detector, sample_im
     img_ids, paths = sample_images
     # first: mmdet's inference_detector on an array rewrites the model's test pipeline in place
     # (LoadImageFromFile -> LoadImageFromNDArray), after which file paths fail
-    direct = inference_detector(person_detector.model, paths[0]).pred_instances
+    # in mmdet's scope, as init_detector leaves it for mmdet's own users (ours restores ours)
+    with keeping_default_scope('mmdet'):
+        direct = inference_detector(person_detector.model, paths[0]).pred_instances
     (records, ) = person_detector.detect([read_rgb(paths[0])], [img_ids[0]])
     assert len(records) == len(direct) > 0
     xyxy = direct.bboxes.numpy()
@@ -62,7 +65,8 @@ def test_coco80_config_keeps_only_the_person_class(sample_images):
                                    cfg_options=RTMDET_COCO_160))  # seed 1: some persons
     assert detector.model.bbox_head.num_classes == 80 and detector.person_label == 0
     img_ids, paths = sample_images
-    direct = inference_detector(detector.model, paths[2]).pred_instances  # before any array
+    with keeping_default_scope('mmdet'):
+        direct = inference_detector(detector.model, paths[2]).pred_instances  # before any array
     persons = int((direct.labels == 0).sum())
     assert 0 < persons < len(direct), 'random weights should predict several classes'
     (records, ) = detector.detect([read_rgb(paths[2])], [img_ids[2]])
