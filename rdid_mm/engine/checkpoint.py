@@ -38,6 +38,16 @@ def rank_state_path_for(checkpoint_path: str, rank: int) -> str:
 WRITTEN_BY = 'rdid_mm.RDIDRunner'
 
 
+def _unpickling_detail(err: Exception) -> str:
+    """The line of torch's refusal that names what the pickle holds (``GLOBAL posix.system``);
+    not its first line, which advises ``weights_only=False``: running the pickle's code."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    for line in lines:
+        if 'GLOBAL' in line or 'Unsupported' in line:
+            return line
+    return next((line for line in lines if 'weights_only' not in line), 'no details')
+
+
 def load_training_file(path: str, map_location='cpu'):
     """Read a training checkpoint or per-rank state file with ``weights_only=True``."""
     from .plain_state import from_plain
@@ -50,7 +60,7 @@ def load_training_file(path: str, map_location='cpu'):
             f'{path}: refused to unpickle it: it holds more than tensors and plain types (a '
             'checkpoint of another tool or of an older rdid_mm, or a file whose pickle would run '
             'code); start from its weights with --load-from instead. Details: '
-            f'{str(err).splitlines()[0]}') from None
+            f'{_unpickling_detail(err)}') from None
     except (RuntimeError, EOFError, OSError) as err:
         raise CheckpointError(f'{path}: not a readable checkpoint ({err})') from None
     return from_plain(obj)
@@ -102,7 +112,7 @@ def load_state_dict_file(path: str, map_location='cpu') -> 'OrderedDict[str, tor
         raise CheckpointError(
             f'{path}: refused to unpickle it: it is not a weights-only file (a full training '
             f'checkpoint, or a file whose pickle would run code){hint}. Details: '
-            f'{str(err).splitlines()[0]}') from None
+            f'{_unpickling_detail(err)}') from None
     except (RuntimeError, EOFError, OSError) as err:
         raise CheckpointError(f'{path}: not a readable checkpoint ({err})') from None
     return _extract_state_dict(obj, path)

@@ -44,7 +44,9 @@ def compare_keys(model_state: Dict[str, torch.Tensor], file_state: Dict[str, tor
                and tuple(file_state[k].shape) != tuple(model_state[k].shape)])
 
 
-def describe_mismatch(source: str, model_name: str, problems: Dict[str, List[str]]) -> str:
+def describe_mismatch(source: str, model_name: str, problems: Dict[str, List[str]],
+                      what: Optional[str] = None) -> str:
+    """``FILE: does not fit the model (Name): ...``; ``what`` replaces "the model (Name)"."""
     parts = []
     if problems['missing']:
         parts.append(f'{len(problems["missing"])} missing key(s): {_shown(problems["missing"])}')
@@ -54,18 +56,20 @@ def describe_mismatch(source: str, model_name: str, problems: Dict[str, List[str
     if problems['shape']:
         parts.append(f'{len(problems["shape"])} key(s) with another shape: '
                      f'{_shown(problems["shape"])}')
-    return f'{source}: does not fit the model ({model_name}): ' + '; '.join(parts)
+    return f'{source}: does not fit {what or f"the model ({model_name})"}: ' + '; '.join(parts)
 
 
 def apply_weights(model: torch.nn.Module, state_dict: Dict[str, torch.Tensor], source: str,
                   prefixes: Optional[Sequence[str]] = None, strict: bool = True,
-                  revise_keys=((r'^module\.', ''), )) -> Dict[str, List[str]]:
+                  revise_keys=((r'^module\.', ''), ),
+                  what: Optional[str] = None) -> Dict[str, List[str]]:
     """Copy ``state_dict`` into ``model``; see the module docstring for ``strict``.
 
     Args:
         source: the file name, for messages.
         prefixes: the modules that must be complete (e.g. ``['generators.gt.']``); None: all.
         revise_keys: (pattern, replacement) applied to the file's keys (DDP's ``module.``).
+        what: names the model in messages (default: "the model (<class name>)").
 
     Returns the mismatches (empty lists when it fits).
     """
@@ -74,7 +78,7 @@ def apply_weights(model: torch.nn.Module, state_dict: Dict[str, torch.Tensor], s
     model_state = get_state_dict(model)  # keys without the DDP wrappers of sub-modules
     problems = compare_keys(model_state, state_dict, prefixes)
     if any(problems.values()):
-        message = describe_mismatch(source, type(model).__name__, problems)
+        message = describe_mismatch(source, type(model).__name__, problems, what)
         if strict:
             raise WeightsMismatchError(message)
         print_log(f'non-strict loading (load_from_strict=False): {message}; these keys keep '
@@ -87,10 +91,10 @@ def apply_weights(model: torch.nn.Module, state_dict: Dict[str, torch.Tensor], s
 
 
 def load_weights(model: torch.nn.Module, path: str, prefixes: Optional[Sequence[str]] = None,
-                 strict: bool = True) -> Dict[str, List[str]]:
+                 strict: bool = True, what: Optional[str] = None) -> Dict[str, List[str]]:
     """Read a weights file (no unpickling of code) and :func:`apply_weights` it."""
     return apply_weights(model, load_state_dict_file(path, map_location='cpu'), path, prefixes,
-                         strict)
+                         strict, what=what)
 
 
 def resolve_weights_path(path: str) -> str:

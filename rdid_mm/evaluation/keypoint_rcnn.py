@@ -38,28 +38,13 @@ def _frozen_bn_architecture(bn_eps: float, **kwargs) -> nn.Module:
 
 
 def _load_file(model: nn.Module, path: str) -> None:
-    from rdid_mm.engine.checkpoint import CheckpointError, load_state_dict_file
-
-    state = load_state_dict_file(path)
-    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
-    state = {k: v for k, v in state.items() if not k.endswith('num_batches_tracked')}
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    mismatched = [f'{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}'
-                  for k, v in expected.items() if k in state and state[k].shape != v.shape]
-    if missing or unexpected or mismatched:
-        problems = []
-        if missing:
-            problems.append(f'{len(missing)} of the model\'s {len(expected)} tensors are missing '
-                            f'(e.g. {missing[:3]})')
-        if unexpected:
-            problems.append(f'{len(unexpected)} unexpected tensors (e.g. {unexpected[:3]})')
-        if mismatched:
-            problems.append(f'{len(mismatched)} shape mismatches (e.g. {mismatched[:2]})')
-        raise CheckpointError(f'{path}: not a {ARCHITECTURE} checkpoint (COCO, 2 classes, 17 '
-                              f'keypoints): ' + '; '.join(problems))
-    model.load_state_dict(state, strict=True)
+    from rdid_mm.engine.checkpoint import load_state_dict_file
+    from rdid_mm.engine.weights import apply_weights
+    # torchvision's detection models use FrozenBatchNorm2d: a file trained with plain BatchNorm
+    # carries counters that no frozen layer has, and nothing else
+    state = {k: v for k, v in load_state_dict_file(path).items()
+             if not k.endswith('num_batches_tracked')}
+    apply_weights(model, state, path, what=f'{ARCHITECTURE} (COCO, 2 classes, 17 keypoints)')
 
 
 def _torchvision_coco_v1(**kwargs) -> nn.Module:

@@ -51,8 +51,8 @@ def test_wrong_architecture_is_refused(tmp_path):
     with pytest.raises(CheckpointError) as info:
         build_keypoint_rcnn(weights=str(path))
     message = str(info.value)
-    assert 'fasterrcnn.pth: not a keypointrcnn_resnet50_fpn checkpoint' in message
-    assert 'roi_heads.keypoint_head' in message and 'shape mismatches' in message
+    assert 'fasterrcnn.pth: does not fit keypointrcnn_resnet50_fpn' in message
+    assert 'roi_heads.keypoint_head' in message and 'key(s) with another shape' in message
 
 
 def test_full_training_checkpoint_is_refused(tmp_path):

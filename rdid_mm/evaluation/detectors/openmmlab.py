@@ -77,27 +77,11 @@ def seeded_build(build, seed: int, scope: str):
 
 def load_weights(model: nn.Module, weights: Union[str, None], what: str) -> None:
     """Load a weights file into ``model``, strictly; errors name the file and the keys."""
-    from rdid_mm.engine.checkpoint import CheckpointError, load_state_dict_file
+    from rdid_mm.engine.checkpoint import CheckpointError
+    from rdid_mm.engine.weights import load_weights as load_strict
     if weights is None:
         return
     weights = str(weights)
     if not osp.isfile(weights):
         raise CheckpointError(f'detector weights file not found: {weights} (expected {what})')
-    state = load_state_dict_file(weights)
-    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    mismatched = [f'{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}'
-                  for k, v in expected.items() if k in state and state[k].shape != v.shape]
-    if missing or unexpected or mismatched:
-        problems = []
-        if missing:
-            problems.append(f'{len(missing)} of the model\'s {len(expected)} tensors are missing '
-                            f'(e.g. {missing[:3]})')
-        if unexpected:
-            problems.append(f'{len(unexpected)} unexpected tensors (e.g. {unexpected[:3]})')
-        if mismatched:
-            problems.append(f'{len(mismatched)} shape mismatches (e.g. {mismatched[:2]})')
-        raise CheckpointError(f'{weights}: does not fit {what}: ' + '; '.join(problems))
-    model.load_state_dict(state, strict=True)
+    load_strict(model, weights, what=what)
