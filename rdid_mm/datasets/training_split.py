@@ -17,15 +17,9 @@ import os.path as osp
 import random
 from typing import Iterable, Optional, Set
 
+from rdid_mm.utils.provenance import file_sha256
+
 METADATA_KEY = 'rdid_mm_training_split'
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def ids_sha256(ids: Iterable[int]) -> str:

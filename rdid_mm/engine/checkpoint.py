@@ -8,6 +8,7 @@ training state (optimisers, message hub, schedulers, per-rank RNG and image-buff
 as tensors and plain types (:mod:`rdid_mm.engine.plain_state`) and read by ``--resume`` with
 :func:`load_training_file`, also ``weights_only=True``: no checkpoint runs code when read.
 """
+import json
 import os.path as osp
 import pickle
 from collections import OrderedDict
@@ -36,6 +37,8 @@ def rank_state_path_for(checkpoint_path: str, rank: int) -> str:
 
 # safetensors metadata of the weights files the Runner writes (see RDIDRunner's cleanup)
 WRITTEN_BY = 'rdid_mm.RDIDRunner'
+# ... and the key holding the JSON of what the weights were trained from (RDIDRunner.provenance)
+PROVENANCE_KEY = 'rdid_mm_provenance'
 
 
 def _unpickling_detail(err: Exception) -> str:
@@ -83,6 +86,21 @@ def weights_file_metadata(path: str) -> dict:
             return dict(f.metadata() or {})
     except (SafetensorError, OSError, ValueError):
         return {}
+
+
+def weights_provenance(path: str) -> dict:
+    """What a weights file was trained from (commit, config and annotation sha256, seed, package
+    versions), as RDIDRunner recorded it; {} for a file without the record (another tool's)."""
+    text = weights_file_metadata(path).get(PROVENANCE_KEY)
+    if text is None:
+        return {}
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError:
+        raise CheckpointError(f'{path}: unreadable {PROVENANCE_KEY} metadata') from None
+    if not isinstance(record, dict):
+        raise CheckpointError(f'{path}: {PROVENANCE_KEY} metadata is not a JSON object')
+    return record
 
 
 def load_state_dict_file(path: str, map_location='cpu') -> 'OrderedDict[str, torch.Tensor]':

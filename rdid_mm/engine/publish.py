@@ -11,15 +11,9 @@ import os.path as osp
 import re
 from typing import Optional
 
+from rdid_mm.utils.provenance import file_sha256
+
 HASH_SUFFIX = re.compile(r'-([0-9a-f]{8})\.(safetensors|pth|pt|bin)$')
-
-
-def file_sha256(path: str, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(chunk_size), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_hash_suffix(path: str) -> None:

@@ -3,7 +3,9 @@
 - every checkpoint it saves gets a weights file beside it (``iter_4.pth`` -> ``iter_4.safetensors``)
   and one state file per rank (``iter_4.rank0.state``: RNG states and GAN image buffers); the
   weights file's metadata records the training split (``rdid_mm.datasets.training_split``), so
-  the restore, table and privacy tools can tell a model's own training images from held-out ones;
+  the restore, table and privacy tools can tell a model's own training images from held-out ones,
+  and the run's provenance (commit, config and annotation sha256, seed, package versions:
+  ``checkpoint.weights_provenance`` reads it back);
 - every file it writes holds tensors and plain types only and is written atomically; every file it
   reads (``load_from``, ``--resume``) is read with ``torch.load(weights_only=True)`` or safetensors,
   so no checkpoint runs code, wherever it comes from;
@@ -29,7 +31,9 @@ from mmengine.runner.checkpoint import weights_to_cpu
 
 from rdid_mm.datasets.training_split import METADATA_KEY, training_split_metadata
 from rdid_mm.registry import RUNNERS
-from .checkpoint import (WRITTEN_BY, CheckpointError, load_state_dict_file,
+from rdid_mm.utils.provenance import code_commit, config_text_sha256, package_versions
+from rdid_mm.version import __version__
+from .checkpoint import (PROVENANCE_KEY, WRITTEN_BY, CheckpointError, load_state_dict_file,
                          load_training_file, rank_state_path_for, save_state_dict_file,
                          save_training_file, unwrapped_state_dict, weights_file_metadata,
                          weights_path_for)
@@ -174,6 +178,7 @@ class RDIDRunner(Runner):
             record = self._training_split_record()
             if record is not None:
                 metadata[METADATA_KEY] = json.dumps(record, sort_keys=True)
+            metadata[PROVENANCE_KEY] = json.dumps(self.provenance(), sort_keys=True)
             save_state_dict_file(unwrapped_state_dict(model), weights_file, metadata=metadata)
             self.logger.info(f'Weights file saved to {weights_file}')
             self._remove_orphan_files(out_dir)
@@ -189,6 +194,21 @@ class RDIDRunner(Runner):
             self._split_record = (training_split_metadata(dataset)
                                   if isinstance(ann_file, str) and osp.isfile(ann_file) else None)
         return self._split_record
+
+    def provenance(self) -> dict:
+        """What this run's weights come from, computed once (it runs git and hashes files): the
+        code's commit, the sha256 of the resolved config (``--cfg-options`` included), the training
+        annotation file's sha256 (from the training-split record), the seed, package versions."""
+        if not hasattr(self, '_provenance'):
+            record = self._training_split_record() or {}
+            randomness = self.cfg.get('randomness') or {}
+            self._provenance = dict(
+                commit=code_commit(), rdid_mm=__version__,
+                config_sha256=config_text_sha256(self.cfg),
+                ann_sha256=record.get('ann_sha256', ''), seed=self.seed,
+                diff_rank_seed=bool(randomness.get('diff_rank_seed', False)),
+                world_size=get_world_size(), packages=package_versions())
+        return self._provenance
 
     def _rank_state(self):
         model = self.model.module if is_model_wrapper(self.model) else self.model
