@@ -1,10 +1,15 @@
 """The paper's Table 1: GT, Mosaic (each strength) and model rows; box and keypoint AP.
 
-Example (COCO val2017 built at strength 8, two models)::
+Example (COCO val2017 built at strength 8; RDID-GAN trained with two seeds, one Pix2Pix; a
+work_dir stands for its best weights file)::
 
     python tools/eval_table.py data/deid_val2017 --strengths 8 --out-dir work_dirs/table1 \
-        --model RDID-GAN configs/rdid_gan_coco.py work_dirs/rdid_gan/best.safetensors \
-        --model Pix2Pix configs/pix2pix/...py work_dirs/pix2pix/best.safetensors
+        --model RDID-GAN configs/rdid_gan_coco.py work_dirs/rdid_gan_coco_seed1 \
+        --model RDID-GAN configs/rdid_gan_coco.py work_dirs/rdid_gan_coco_seed2 \
+        --model Pix2Pix configs/pix2pix/...py work_dirs/pix2pix_seed1
+
+The two RDID-GAN checkpoints are rows ``RDID-GAN run 1 s8`` and ``run 2``, then a row with their
+mean ± sample standard deviation (``rdid_mm/apis/seeds.py``).
 
 Any mmdet detection or mmpose body-keypoint config instead of Keypoint R-CNN (the footer names it)::
 
@@ -44,7 +49,8 @@ def parse_args():
     parser.add_argument('--model', nargs=3, action='append', default=[],
                         metavar=('NAME', 'CONFIG', 'CHECKPOINT'),
                         help='a model row (repeatable): display name, config, weights file or '
-                        'work_dir')
+                        'work_dir; one NAME given several times (same config) is several training '
+                        'seeds of one model: a row each, then their mean and sample sd')
     parser.add_argument('--model-strengths', choices=('trained', 'all'), default='trained',
                         help='evaluate each model at the strength it was trained for, or at all')
     parser.add_argument('--paste-to-face-boxes', action='store_true',

@@ -44,13 +44,15 @@ IOU_SHORT = {'bbox': 'bbox', 'keypoints': 'kpt'}
 
 @dataclass(frozen=True)
 class RowSpec:
-    """One row: ``kind`` 'gt', 'mosaic' (at ``strength``) or 'model' (config and checkpoint)."""
+    """One row: ``kind`` 'gt', 'mosaic' (at ``strength``) or 'model' (config and checkpoint);
+    ``run`` numbers the checkpoints of a model given several (training seeds, see seeds.py)."""
     name: str
     kind: str
     strength: Optional[int] = None
     config: Optional[str] = None
     checkpoint: Optional[str] = None
     paste_to_face_boxes: bool = False
+    run: Optional[int] = None
 
     def __post_init__(self):
         if self.kind not in ROW_KINDS:
@@ -61,12 +63,18 @@ class RowSpec:
             raise ValueError(f'row {self.name!r}: a model row needs a config and a checkpoint')
 
     @property
+    def display_name(self) -> str:
+        """The name, with the run number when the model has several checkpoints."""
+        return self.name if self.run is None else f'{self.name} run {self.run}'
+
+    @property
     def label(self) -> str:
-        return self.name if self.kind == 'gt' else f'{self.name} s{self.strength}'
+        return self.name if self.kind == 'gt' else f'{self.display_name} s{self.strength}'
 
     @property
     def slug(self) -> str:
         safe = ''.join(c if c.isalnum() or c in '-_' else '-' for c in self.name)
+        safe += '' if self.run is None else f'-run{self.run}'
         suffix = '' if self.kind == 'gt' else f'-s{self.strength}'
         paste = '-paste' if self.paste_to_face_boxes else ''
         return f'{self.kind}-{safe}{suffix}{paste}'

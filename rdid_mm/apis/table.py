@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
+from rdid_mm.engine.checkpoint import weights_provenance
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.evaluation.keypoint_rcnn import TORCHVISION_WEIGHTS
 from rdid_mm.layout import DeidLayout, restored_path
@@ -13,6 +14,7 @@ from rdid_mm.utils.io import atomic_write, atomic_write_json
 from .plots import plot_ap_vs_strength
 from .provenance import provenance_note, table_provenance
 from .rows import RowEvaluator, RowResult, RowSpec
+from .seeds import SEEDS_NOTE, number_runs
 from .tables import (sweep_csv, sweep_markdown, sweep_series, table1_csv, table1_markdown,
                      table_lines)
 
@@ -50,8 +52,9 @@ def trained_strengths(config: str) -> List[int]:
 
 def _model_specs(models: Sequence[ModelArg], strengths: Sequence[int], which: str,
                  paste: bool) -> List[RowSpec]:
+    """The rows of each model at its strengths; a name given several times is several runs."""
     specs = []
-    for name, config, checkpoint in models:
+    for name, config, checkpoint, run in number_runs(models):
         if not osp.isfile(config):
             raise FileNotFoundError(f'config file not found: {config}')
         checkpoint = resolve_weights_path(checkpoint)
@@ -62,7 +65,7 @@ def _model_specs(models: Sequence[ModelArg], strengths: Sequence[int], which: st
         if not at:
             raise ValueError(f'model {name}: trained at {trained_strengths(config)}, none of the '
                              f'evaluated strengths {list(strengths)}')
-        specs += [RowSpec(name, 'model', s, config, checkpoint, paste) for s in at]
+        specs += [RowSpec(name, 'model', s, config, checkpoint, paste, run) for s in at]
     return specs
 
 
@@ -206,6 +209,8 @@ def _notes(results: Sequence[RowResult], detector: dict, num_bootstrap: int, lev
         f'[low, high]: {100 * level:.0f}% bootstrap interval over images ({num_bootstrap} '
         f'resamples, seed {seed}).',
     ]
+    if table1 and any(r.spec.run is not None for r in results):
+        notes.append(SEEDS_NOTE)
     if table1:
         notes += [
             'Δ: difference to the Mosaic row of the same strength, with a paired interval (the '
@@ -252,7 +257,8 @@ def make_table1(deid_root: str, out_dir: str, strengths: Optional[Sequence[int]]
     atomic_write(paths['markdown'], markdown)
     atomic_write(paths['csv'], table1_csv(lines))
     atomic_write_json(paths['provenance'], dict(provenance, rows=[
-        dict(row=r.spec.label, config=r.spec.config, checkpoint=r.spec.checkpoint)
+        dict(row=r.spec.label, config=r.spec.config, checkpoint=r.spec.checkpoint,
+             weights=weights_provenance(r.spec.checkpoint) if r.spec.checkpoint else {})
         for r in results]), indent=1)
     sweep_strengths, series = sweep_series(results, level)
     plot_ap_vs_strength(sweep_strengths, series, paths['plot'], title='Table 1 rows')
