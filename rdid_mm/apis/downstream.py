@@ -29,7 +29,7 @@ from rdid_mm.layout import DeidLayout
 from rdid_mm.evaluation.detectors import build_detector, detector_scope
 from rdid_mm.evaluation.detectors.scoring import detect_files, score_with_bootstrap
 from rdid_mm.utils.io import atomic_write, atomic_write_json
-from rdid_mm.evaluation.keypoint_rcnn import file_digest
+from rdid_mm.utils.provenance import file_sha256
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg')
 WEIGHTS_FILE = 'final.safetensors'
@@ -133,7 +133,7 @@ def _training_key(model: DownstreamModel, ann_file: str, variant: Variant,
                   cfg_options: Optional[dict]) -> dict:
     from mmengine.config import Config
     return dict(config=hashlib.sha256(Config.fromfile(model.config).pretty_text.encode())
-                .hexdigest(), annotations=file_digest(ann_file),
+                .hexdigest(), annotations=file_sha256(ann_file),
                 images=osp.abspath(variant.image_dir), cfg_options=cfg_options or {})
 
 

@@ -31,7 +31,7 @@ from mmengine.utils import ProgressBar
 from rdid_mm.evaluation.bootstrap import ImageMatches, bootstrap_ap, resample_weights
 from rdid_mm.evaluation.coco_scoring import load_coco, run_cocoeval, stats_of
 from rdid_mm.evaluation import detectors
-from rdid_mm.evaluation.keypoint_rcnn import file_digest
+from rdid_mm.utils.provenance import file_sha256
 from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
 from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import DETECTIONS_FILE, KeypointRCNNMetric
 from rdid_mm.layout import DeidLayout
@@ -158,15 +158,15 @@ class RowEvaluator:
 
     def _cache_key(self, spec: RowSpec, samples: List[dict]) -> dict:
         key = dict(version=CACHE_VERSION, row=spec.slug, detector=self._detector_identity(),
-                   ann_file=file_digest(self.layout.ann_file))
+                   ann_file=file_sha256(self.layout.ann_file))
         if osp.isfile(self.layout.faces_file):
-            key['faces'] = file_digest(self.layout.faces_file)
+            key['faces'] = file_sha256(self.layout.faces_file)
         path_key = 'gt_path' if spec.kind == 'gt' else 'mosaic_path'
         key['images'] = _digest([_file_identity(s[path_key]) for s in samples])
         if spec.kind == 'model':
             from mmengine.config import Config
             key.update(config=_digest(Config.fromfile(spec.config).pretty_text),
-                       checkpoint=file_digest(spec.checkpoint),
+                       checkpoint=file_sha256(spec.checkpoint),
                        paste_to_face_boxes=spec.paste_to_face_boxes)
         return key
 

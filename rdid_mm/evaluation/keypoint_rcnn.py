@@ -8,13 +8,14 @@ Weights come from one of three places:
   with :func:`rdid_mm.engine.checkpoint.load_state_dict_file` (safetensors or weights-only .pth);
 - ``None``: random weights (seeded), for smoke tests of the evaluation path only.
 """
-import hashlib
 import inspect
 import os.path as osp
 from typing import Optional
 
 import torch
 from torch import nn
+
+from rdid_mm.utils.provenance import file_sha256
 
 TORCHVISION_WEIGHTS = 'torchvision'
 TORCHVISION_FILE = 'keypointrcnn_resnet50_fpn_coco-fc266e95.pth'
@@ -94,15 +95,6 @@ def build_keypoint_rcnn(weights: Optional[str] = TORCHVISION_WEIGHTS, min_size: 
     return model.eval()
 
 
-def file_digest(path: str) -> str:
-    """sha256 of a file (identifies detector weights in cache keys)."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def detector_cfg_with_defaults(cfg: Optional[dict] = None) -> dict:
     """``cfg`` (keyword arguments of :func:`build_keypoint_rcnn`) with every default filled in."""
     params = inspect.signature(build_keypoint_rcnn).parameters
@@ -124,6 +116,6 @@ def detector_identity(cfg: Optional[dict] = None) -> dict:
     elif weights == TORCHVISION_WEIGHTS:
         source = 'torchvision:COCO_V1'
     else:
-        source = f'file:sha256={file_digest(str(weights))}'
+        source = f'file:sha256={file_sha256(str(weights))}'
     return dict(architecture=ARCHITECTURE, weights=source, torchvision=torchvision.__version__,
                 **full)

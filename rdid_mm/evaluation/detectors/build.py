@@ -17,7 +17,9 @@ import importlib
 import os.path as osp
 from typing import Optional
 
-from ..keypoint_rcnn import (build_keypoint_rcnn, detector_cfg_with_defaults, file_digest)
+from rdid_mm.utils.provenance import file_sha256
+
+from ..keypoint_rcnn import build_keypoint_rcnn, detector_cfg_with_defaults
 from ..keypoint_rcnn import detector_identity as keypoint_rcnn_identity
 
 #: settings of the OpenMMLab wrappers (the rest of a dict goes to build_keypoint_rcnn)
@@ -110,7 +112,7 @@ def detector_identity(cfg: Optional[dict] = None, ann_file: Optional[str] = None
     identity = dict(
         architecture=f'{scope}:{model_cfg.model.get("type")}',
         config=str(cfg['config']), config_sha256=_text_digest(model_cfg.pretty_text),
-        weights='random' if weights is None else f'file:sha256={file_digest(str(weights))}',
+        weights='random' if weights is None else f'file:sha256={file_sha256(str(weights))}',
         seed=cfg.get('seed', 0))
     identity[scope] = importlib.import_module(scope).__version__
     if scope == 'mmpose':
@@ -120,7 +122,7 @@ def detector_identity(cfg: Optional[dict] = None, ann_file: Optional[str] = None
         else:
             identity['boxes'] = boxes
             if boxes == 'gt' and ann_file and osp.isfile(ann_file):
-                identity['boxes_ann_file'] = file_digest(ann_file)
+                identity['boxes_ann_file'] = file_sha256(ann_file)
         for key in ('box_score_thr', 'max_boxes', 'keypoint_score_thr'):
             if key in cfg:
                 identity[key] = cfg[key]
