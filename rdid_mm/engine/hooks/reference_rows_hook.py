@@ -21,6 +21,10 @@ class ReferenceRowsHook(Hook):
     ``val/ref_gt/kpt_AP``, ``val/ref_mosaic/kpt_AP`` etc., so the logger prints them beside the
     model's ``coco/kpt_AP``, and a line reads the model's AP against them.
 
+    The values go into every checkpoint (``meta['reference_rows']``, with what they were scored
+    on); a resumed run takes them from there instead of rescoring (minutes at COCO scale), unless
+    the validation set or the rows changed.
+
     Args:
         rows: (name, pred_key) of each reference row.
         keys: which of the metric's results to log (names without prefix).
@@ -53,6 +57,22 @@ class ReferenceRowsHook(Hook):
         results = row.evaluate(len(dataloader.dataset))
         return {key: results[f'ref_{name}/{key}'] for key in self.keys}
 
+    def _scored_on(self, runner, metric: KeypointRCNNMetric) -> dict:
+        """What the reference values depend on: annotation file, images, rows, keys."""
+        dataset = runner.val_loop.dataloader.dataset
+        img_ids = sorted(f"{info.get('img_id')}:{info.get('strength')}" for info in
+                         (dataset.get_data_info(i) for i in range(len(dataset))))
+        return dict(ann_file=str(metric.ann_file), img_ids=','.join(img_ids),
+                    rows=[list(row) for row in self.rows], keys=list(self.keys))
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.reference:
+            checkpoint.setdefault('meta', {})['reference_rows'] = dict(
+                values=self.reference, scored_on=self._scored_on_record)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._loaded = checkpoint.get('meta', {}).get('reference_rows')
+
     def before_train(self, runner) -> None:
         if runner.val_loop is None:
             print_log('ReferenceRowsHook: no validation loop; no reference rows', logger='current')
@@ -61,6 +81,16 @@ class ReferenceRowsHook(Hook):
         if metric is None:
             raise ValueError('ReferenceRowsHook needs a KeypointRCNNMetric in val_evaluator')
         self._metric_prefix = metric.prefix
+        self._scored_on_record = self._scored_on(runner, metric)
+        loaded = getattr(self, '_loaded', None)
+        if loaded and loaded.get('scored_on') == self._scored_on_record:
+            self.reference = {name: dict(values) for name, values in loaded['values'].items()}
+            print_log('ReferenceRowsHook: the reference rows from the resumed checkpoint '
+                      '(not rescored)', logger='current')
+            return
+        if loaded:
+            print_log('ReferenceRowsHook: the checkpoint\'s reference rows were scored on another '
+                      'validation set or rows; rescoring', logger='current')
         for name, pred_key in self.rows:
             print_log(f'ReferenceRowsHook: scoring the {name} row ({pred_key}) once',
                       logger='current')

@@ -51,8 +51,7 @@ def deid_double(deid_sample):
     return GroundTruthKeypointRCNN(layout.ann_file, expected)
 
 
-def test_validation_logs_reference_rows_and_keeps_the_best_checkpoint(tmp_path, deid_sample,
-                                                                      deid_double):
+def _runner(work_dir, deid_sample, deid_double, resume=False):
     register_all_modules()
     dataset = dict(
         type='DeidPairedDataset', data_root=deid_sample, strengths=[8], test_mode=True,
@@ -66,7 +65,7 @@ def test_validation_logs_reference_rows_and_keeps_the_best_checkpoint(tmp_path, 
                                 detector=deid_double)
     runner = RDIDRunner(
         model=MosaicEcho(),
-        work_dir=str(tmp_path),
+        work_dir=str(work_dir),
         train_dataloader=dict(loader, sampler=dict(type='InfiniteSampler', shuffle=False)),
         val_dataloader=dict(loader, sampler=dict(type='DefaultSampler', shuffle=False)),
         train_cfg=dict(by_epoch=False, max_iters=4, val_interval=2),
@@ -79,7 +78,14 @@ def test_validation_logs_reference_rows_and_keeps_the_best_checkpoint(tmp_path, 
                             save_best='coco/kpt_AP', rule='greater')),
         custom_hooks=[dict(type='ReferenceRowsHook')],
         log_processor=dict(by_epoch=False),
+        resume=resume,
         default_scope='rdid_mm')
+    return runner
+
+
+def test_validation_logs_reference_rows_and_keeps_the_best_checkpoint(tmp_path, deid_sample,
+                                                                      deid_double):
+    runner = _runner(tmp_path, deid_sample, deid_double)
     deid_double.seen.clear()
     runner.train()
 
@@ -98,3 +104,22 @@ def test_validation_logs_reference_rows_and_keeps_the_best_checkpoint(tmp_path, 
         log = f.read()
     assert 'ref_gt/kpt_AP' in log and 'ref_mosaic/bbox_AP' in log
     assert 'AP against the reference rows: bbox_AP ' in log
+
+
+def test_a_resumed_run_takes_the_reference_rows_from_the_checkpoint(tmp_path, deid_sample,
+                                                                     deid_double):
+    first = _runner(tmp_path, deid_sample, deid_double)
+    first.train()
+    reference = next(h for h in first.hooks if isinstance(h, ReferenceRowsHook)).reference
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
+
+    deid_double.seen.clear()
+    resumed = _runner(tmp_path, deid_sample, deid_double, resume=True)
+    resumed.train()
+    hook = next(h for h in resumed.hooks if isinstance(h, ReferenceRowsHook))
+    assert hook.reference == reference
+    # iterations 3 and 4: one validation (at 4) and no reference scoring
+    seen_ids = [img_id for img_id, _, _ in deid_double.seen]
+    assert len(seen_ids) == len(set(seen_ids)) == 4
+    assert resumed.message_hub.get_scalar('val/ref_mosaic/bbox_AP').current() == \
+        reference['mosaic']['bbox_AP']
