@@ -228,6 +228,8 @@ def read_image(path: str, expected_size: Optional[tuple] = None) -> DecodedImage
         raise RuntimeError('PIL.ImageFile.LOAD_TRUNCATED_IMAGES is set: truncated images would be '
                            'decoded silently with missing pixels')
     try:
+        if os.stat(path).st_size == 0:
+            raise ImageReadError('unreadable', path, 'empty file (0 bytes)')
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
             with Image.open(path) as image:
