@@ -14,7 +14,8 @@ from rdid_mm.models.face_paste import paste_face_regions
 from rdid_mm.models.restorers import as_restorer, restoring_generator_prefix
 from rdid_mm.registry import MODELS
 from rdid_mm.utils import register_all_modules
-from rdid_mm.utils.io import ImageReadError, read_image, read_rgb, remove_staging_files, write_image
+from rdid_mm.utils.io import (ImageReadError, read_image, read_rgb, remove_staging_files,
+                              write_image)
 
 
 def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
