@@ -52,6 +52,12 @@ def device_problem(device):
                     'use --device cpu')
         if parsed.index is not None and parsed.index >= torch.cuda.device_count():
             return f'--device {device}: this machine has {torch.cuda.device_count()} CUDA GPU(s)'
+    elif parsed.type != 'cpu':
+        backend = getattr(torch, parsed.type, None)  # torch.xpu, torch.mps, ...
+        available = getattr(backend, 'is_available', None)
+        if available is None or not available():
+            return (f'--device {device}: no {parsed.type} device on this machine (or one that '
+                    'holds no data); use --device cpu')
     return None
 
 

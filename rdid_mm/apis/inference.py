@@ -14,7 +14,8 @@ from rdid_mm.models.face_paste import paste_face_regions
 from rdid_mm.models.restorers import as_restorer, restoring_generator_prefix
 from rdid_mm.registry import MODELS
 from rdid_mm.utils import register_all_modules
-from rdid_mm.utils.io import read_rgb, write_image
+from rdid_mm.utils.io import (ImageReadError, read_image, read_rgb, remove_staging_files,
+                              write_image)
 
 
 def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
@@ -70,8 +71,9 @@ def restore_folder(model: torch.nn.Module, deid_dir: str, strength: int, out_dir
 
     The images are those of the folder's ``faces.json`` (every image the builder finished, in
     sub-folders too); each result is written atomically to ``out_dir/<stem>.png``
-    (:func:`rdid_mm.layout.restored_path`); existing results are kept (a rerun resumes).
-    Returns the counts.
+    (:func:`rdid_mm.layout.restored_path`). A rerun resumes: an existing result is kept if it
+    decodes completely at the mosaic's size, else (a torn file) it is restored again; staging files
+    of a killed run are removed. Returns the counts.
     """
     from mmengine.logging import print_log
     from mmengine.utils import ProgressBar
@@ -85,14 +87,18 @@ def restore_folder(model: torch.nn.Module, deid_dir: str, strength: int, out_dir
             osp.realpath(osp.join(deid_dir, 'mosaic')) + os.sep):
         raise ValueError(f'--out {out_dir} must not be the dataset folder or inside its mosaics')
     faces = layout.faces()
-    counts = dict(restored=0, kept=0, failed=0, without_faces=0)
+    counts = dict(restored=0, kept=0, failed=0, without_faces=0, redone=0)
+    if osp.isdir(out_dir):
+        remove_staging_files(out_dir)
     progress = ProgressBar(len(faces))
     for name, boxes in faces.items():
         boxes = [box[:4] for box in boxes]
         target = restored_path(out_dir, name)
-        if osp.exists(target):
+        exists = osp.exists(target)
+        if exists and _complete(target, layout.mosaic(name, strength)):
             counts['kept'] += 1
         else:
+            counts['redone'] += exists
             try:
                 image = read_rgb(layout.mosaic(name, strength))
             except (FileNotFoundError, ValueError) as err:
@@ -105,7 +111,26 @@ def restore_folder(model: torch.nn.Module, deid_dir: str, strength: int, out_dir
                 counts['restored'] += 1
         progress.update()
     print_log(f'\nrestored {counts["restored"]} images into {out_dir} ({counts["kept"]} already '
-              f'there, {counts["failed"]} unreadable, {counts["without_faces"]} without a face '
-              'box)',
+              f'there, {counts["redone"]} torn ones redone, {counts["failed"]} unreadable, '
+              f'{counts["without_faces"]} without a face box)',
               logger='current')
     return counts
+
+
+def _complete(target: str, mosaic: str) -> bool:
+    """Whether an existing result decodes completely at the size of its mosaic (a file torn
+    by a crash or a copy does not, and is restored again)."""
+    from mmengine.logging import print_log
+    from PIL import Image
+    try:
+        with Image.open(mosaic) as image:
+            size = image.size
+    except OSError:
+        return False  # the mosaic itself is reported (and counted) as unreadable
+    try:
+        read_image(target, expected_size=size)
+    except ImageReadError as err:
+        print_log(f'{target}: not a complete result ({err.reason}: {err.detail}); restoring it '
+                  'again', logger='current', level=30)
+        return False
+    return True

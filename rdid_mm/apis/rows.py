@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import zipfile
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -35,7 +36,7 @@ from rdid_mm.utils.provenance import file_sha256
 from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
 from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import DETECTIONS_FILE, KeypointRCNNMetric
 from rdid_mm.layout import DeidLayout
-from rdid_mm.utils.io import atomic_write, atomic_write_json
+from rdid_mm.utils.io import atomic_write, atomic_write_json, remove_staging_files
 
 ROW_KINDS = ('gt', 'mosaic', 'model')
 CACHE_VERSION = 1
@@ -126,6 +127,8 @@ class RowEvaluator:
         self._identity = None
         self._coco = None
         self._weights = {}
+        if osp.isdir(osp.join(cache_dir, 'rows')):  # what a killed run was writing
+            remove_staging_files(osp.join(cache_dir, 'rows'))
 
     @property
     def coco(self):
@@ -178,11 +181,13 @@ class RowEvaluator:
         if not osp.isfile(path):
             return None
         try:
-            with open(path) as f:
+            with open(path, encoding='utf-8') as f:
                 cached = json.load(f)
-        except (OSError, json.JSONDecodeError):
+        except (OSError, ValueError) as err:  # torn (a copy, a disk fault): detect again
+            print_log(f'{path}: unreadable ({type(err).__name__}); detecting the row again',
+                      logger='current', level=30)
             return None
-        return cached if cached.get('key') == key else None
+        return cached if isinstance(cached, dict) and cached.get('key') == key else None
 
     def _scores_file(self, spec: RowSpec, num_samples: int, seed: int) -> str:
         return osp.join(self.cache_dir, 'rows', f'{spec.slug}.scores-n{num_samples}-seed{seed}.npz')
@@ -198,7 +203,9 @@ class RowEvaluator:
                 info = json.loads(str(data['info']))
                 samples = {name[len('boot_'):]: data[name] for name in data.files
                            if name.startswith('boot_')}
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            print_log(f'{path}: unreadable ({type(err).__name__}); scoring the row again',
+                      logger='current', level=30)
             return None
         return RowResult(spec, info['face'], info['num_images'], info['stats'], samples,
                          from_cache=True)

@@ -38,6 +38,14 @@ class CocoPersonSource:
         for key in ('images', 'annotations'):
             if not isinstance(self.coco.get(key), list):
                 raise ValueError(f'{ann_file}: not a COCO annotation file (no "{key}" list)')
+        image_ids = {img.get('id') for img in self.coco['images']}
+        orphans = sorted({a.get('image_id') for a in self.coco['annotations']
+                          if a.get('image_id') not in image_ids}, key=str)
+        if orphans:
+            # their faces would be left unpixelated: refuse rather than publish them
+            raise ValueError(
+                f'{ann_file}: annotations point at image ids that are not in its "images" list '
+                f'({len(orphans)} ids, e.g. {orphans[:3]}): image and annotation ids do not match')
         self.annotations_by_image: Dict[int, List[dict]] = {}
         for ann in self.coco['annotations']:
             if ann.get('category_id', PERSON_CATEGORY_ID) == PERSON_CATEGORY_ID:
@@ -59,10 +67,15 @@ class CocoPersonSource:
         if not faces:
             raise ValueError(f'{wholebody_ann}: no COCO-WholeBody face_box annotations')
         del wholebody
+        matched = 0
         for anns in self.annotations_by_image.values():
             for ann in anns:
                 if ann['id'] in faces:
                     ann['face_box'], ann['face_valid'] = faces[ann['id']]
+                    matched += 1
+        if self.annotations_by_image and not matched:
+            raise ValueError(f'{wholebody_ann}: none of its face_box annotation ids is an '
+                             f'annotation id of {self.ann_file}: the two files do not match')
         self.has_face_boxes = True
 
     def __len__(self) -> int:

@@ -5,7 +5,7 @@ from typing import Optional, Sequence
 
 from mmengine.logging import print_log
 
-from rdid_mm.utils.io import atomic_write, atomic_write_json
+from rdid_mm.utils.io import atomic_write, atomic_write_json, remove_staging_files
 
 from .audit import DEFAULT_BUCKETS, IdentityAudit, summarize_rows
 from .report import faces_csv, plot_audit, summary_csv, summary_markdown
@@ -71,6 +71,7 @@ def privacy_audit(deid_dir: str, rows: Sequence[str], out_dir: str, embedder=Non
         'on pixelated faces, or side information).',
     ]
     os.makedirs(out_dir, exist_ok=True)
+    remove_staging_files(out_dir)  # what a run killed while writing its report left
     paths = {name: osp.join(out_dir, name) for name in (
         'privacy_audit.md', 'privacy_audit.csv', 'privacy_faces.csv', 'privacy_audit.png',
         'privacy_audit.json')}

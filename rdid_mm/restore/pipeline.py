@@ -15,7 +15,8 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from mmengine.logging import print_log
 
-from rdid_mm.utils.io import IMAGE_EXTENSIONS, ImageReadError, atomic_write, read_image
+from rdid_mm.utils.io import (IMAGE_EXTENSIONS, ImageReadError, atomic_write, read_image,
+                              remove_staging_files)
 
 from .localiser import locate_mosaics
 from .media import write_png
@@ -187,6 +188,7 @@ def restore_input(restorer, input_path: str, out_dir: str, boxes_file: Optional[
                     ann_file_sha=_sha(ann_file), codec=codec, context=context)
     os.makedirs(out_dir, exist_ok=True)
     state = _State(out_dir, settings, overwrite)
+    remove_staging_files(out_dir)  # what a killed run was writing (a video's encode, a PNG)
     summary = dict(restored=0, copied_unchanged=0, failed=0, kept=0, videos=0, boxes=0,
                    boxes_source=source, messages=[])
 
@@ -243,7 +245,8 @@ def restore_input(restorer, input_path: str, out_dir: str, boxes_file: Optional[
             summary['failed'] += 1
             continue
         record = state.records.get(name)
-        if record is not None and osp.isfile(target) and not overwrite:
+        if record is not None and osp.isfile(target) and not overwrite and (
+                is_video(name) or _decodes(target)):
             summary['kept'] += 1
             continue
         if is_video(name):
@@ -294,6 +297,17 @@ def restore_input(restorer, input_path: str, out_dir: str, boxes_file: Optional[
               f"unchanged (no mosaic), {summary['failed']} failed, {summary['kept']} already "
               f"there; boxes from {source}", logger='current')
     return summary
+
+
+def _decodes(path: str) -> bool:
+    """Whether a recorded output still decodes completely (not torn since it was written)."""
+    try:
+        read_image(path)
+    except ImageReadError as err:
+        print_log(f'{path}: not a complete output ({err.reason}); restoring it again',
+                  logger='current', level=30)
+        return False
+    return True
 
 
 def _nonempty(pixels) -> bool:

@@ -14,6 +14,7 @@ rounded, palette transparency and LA/RGBA alpha dropped after conversion).
 import json
 import os
 import os.path as osp
+import re
 import shutil
 import uuid
 import warnings
@@ -28,9 +29,33 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '
 
 
 # ---------------------------------------------------------------------------------- writing
+# ``.<target name>.<12 hex digits><suffix>``: what :func:`_staging_name` makes, nothing else
+STAGING_NAME = re.compile(r'^\..+\.[0-9a-f]{12}\.[A-Za-z0-9]+$')
+
+
 def _staging_name(target: str, staging_dir: Optional[str], suffix: str) -> str:
     folder = staging_dir or osp.dirname(osp.abspath(target))
     return osp.join(folder, f'.{osp.basename(target)[:64]}.{uuid.uuid4().hex[:12]}{suffix}')
+
+
+def remove_staging_files(folder: str) -> int:
+    """Remove the staging files a killed run left under ``folder`` (sub-folders too); returns
+    how many.
+
+    A SIGKILL (or a power cut) between the creation of a staging file and its rename leaves it
+    behind; a tool calls this on the folder it owns before writing into it again. Only names of
+    the staging pattern are touched, never a finished file.
+    """
+    removed = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            if STAGING_NAME.match(name):
+                try:
+                    os.remove(osp.join(root, name))
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+    return removed
 
 
 def _fsync_dir(folder: str) -> None:
@@ -203,6 +228,8 @@ def read_image(path: str, expected_size: Optional[tuple] = None) -> DecodedImage
         raise RuntimeError('PIL.ImageFile.LOAD_TRUNCATED_IMAGES is set: truncated images would be '
                            'decoded silently with missing pixels')
     try:
+        if os.stat(path).st_size == 0:
+            raise ImageReadError('unreadable', path, 'empty file (0 bytes)')
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
             with Image.open(path) as image:

@@ -1,16 +1,28 @@
-"""Bad input across the tools, run as the README shows them: each case one bad input, and each
-ends in a one-line ``<tool>.py: error:`` naming the file and the problem, with no traceback.
+"""Bad input across the tools, run as the README shows them, one bad input per case.
+
+``CASES`` end in a one-line ``<tool>.py: error:`` naming the file and the problem, with no
+traceback. ``HANDLED`` are images a tool must take or skip without stopping: valid but unusual
+ones (grayscale, 16-bit, CMYK, alpha) are decoded the one way :func:`rdid_mm.utils.io.read_image`
+does and processed (the test checks the pixels written), broken ones (empty, a decompression bomb,
+missing) are skipped with the file and the reason in the log and counted in ``summary.json``.
 
 The README's "Bad input: what each tool does" table has one row per test id here.
 """
 import json
+import os
 import os.path as osp
+import struct
 import subprocess
 import sys
+import zlib
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from tests.conftest import REPO_ROOT
+from rdid_mm.utils.io import read_image
+from tests.conftest import REPO_ROOT, SAMPLE_DIR
+from tests.deid.reference import pixelate_reference
 from tests.engine.test_checkpoint import write_malicious_checkpoint
 from tests.tools.test_train_test_tools import TINY_CONFIG
 
@@ -94,6 +106,35 @@ def _missing(tool, *rest):
     return case
 
 
+def _mismatched_ids_json(tmp, weights, sample):
+    wholebody = osp.join(SAMPLE_DIR, 'annotations', 'test_coco_wholebody.json')
+    with open(wholebody) as f:
+        coco = json.load(f)
+    for ann in coco['annotations']:
+        ann['image_id'] += 1  # e.g. ids renumbered in "images" only
+    path = osp.join(tmp, 'mismatched_ids.json')
+    with open(path, 'w') as f:
+        json.dump(coco, f)
+    return (['tools/build_deid_dataset.py', '--ann-file', path, '--wholebody-ann', path,
+             '--img-dir', osp.join(SAMPLE_DIR, 'val2017'), '--out', osp.join(tmp, 'out'),
+             '--face-source', 'wholebody'], [path, 'not in its "images" list',
+                                             'ids do not match'])
+
+
+def _wholebody_ids_do_not_match(tmp, weights, sample):
+    with open(osp.join(SAMPLE_DIR, 'annotations', 'test_coco_wholebody.json')) as f:
+        coco = json.load(f)
+    for ann in coco['annotations']:
+        ann['id'] += 10 ** 9  # another split's WholeBody file
+    path = osp.join(tmp, 'other_wholebody.json')
+    with open(path, 'w') as f:
+        json.dump(coco, f)
+    return (['tools/build_deid_dataset.py', '--ann-file', osp.join(SAMPLE_DIR, 'annotations',
+             'test_coco.json'), '--wholebody-ann', path, '--img-dir',
+             osp.join(SAMPLE_DIR, 'val2017'), '--out', osp.join(tmp, 'out'), '--face-source',
+             'wholebody'], [path, 'the two files do not match'])
+
+
 CASES = {
     'test-truncated-weights': _test_tool(_truncated, 'not a readable safetensors file'),
     'test-corrupted-weights': _test_tool(_corrupted, 'not a readable safetensors file'),
@@ -119,6 +160,17 @@ CASES = {
                                               '--out-dir', '{tmp}/s'),
     'qualitative_grid-missing-folder': _missing('qualitative_grid', '--strength', '8', '--out',
                                                 '{tmp}/g.png'),
+    'build_deid_dataset-mismatched-ids': _mismatched_ids_json,
+    'build_deid_dataset-wholebody-ids-do-not-match': _wholebody_ids_do_not_match,
+    'restore-device-cuda-7': lambda tmp, w, s: (
+        ['tools/restore.py', TINY_CONFIG, w, '--input', osp.join(s, 'mosaic', 's8'), '--out',
+         osp.join(tmp, 'r'), '--device', 'cuda:7'], ['--device cuda:7']),
+    'restore-device-xpu': lambda tmp, w, s: (
+        ['tools/restore.py', TINY_CONFIG, w, '--input', osp.join(s, 'mosaic', 's8'), '--out',
+         osp.join(tmp, 'r'), '--device', 'xpu'], ['--device xpu', 'no xpu device']),
+    'restore-device-not-a-device': lambda tmp, w, s: (
+        ['tools/restore.py', TINY_CONFIG, w, '--input', osp.join(s, 'mosaic', 's8'), '--out',
+         osp.join(tmp, 'r'), '--device', 'gpu0'], ['--device gpu0', 'not a device']),
 }
 
 
@@ -138,6 +190,166 @@ def test_bad_input_is_one_line_error(case, tmp_path, tiny_weights, deid_sample):
     assert not osp.exists(osp.join(tmp_path, 'code_ran'))
 
 
+# ------------------------------------------------------------ images a tool takes or skips
+SAMPLE_IMAGE = '000000000785.jpg'  # 640 x 425, one COCO-WholeBody face
+
+
+def _huge_png(path, rgb):
+    """A PNG whose header claims 100000 x 100000 pixels (a decompression bomb): 69 bytes."""
+    def chunk(kind, data):
+        return (struct.pack('>I', len(data)) + kind + data
+                + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff))
+    with open(path, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 100000, 100000, 8,
+                                                                    2, 0, 0, 0))
+                + chunk(b'IDAT', zlib.compress(b'\0' * 64)) + chunk(b'IEND', b''))
+
+
+def _save(mode, ext):
+    def make(path, rgb):
+        image = Image.fromarray(rgb)
+        if mode == 'I;16':  # 16-bit grayscale: 8-bit grey times 257
+            image = Image.fromarray(np.asarray(image.convert('L')).astype(np.uint16) * 257)
+        elif mode != 'RGB':
+            image = image.convert(mode)
+        image.save(path)
+        with Image.open(path) as saved:
+            assert saved.mode == mode, (path, saved.mode)
+    return make, ext
+
+
+VALID = {'grayscale': _save('L', '.png'), '16-bit': _save('I;16', '.png'),
+         'cmyk-jpeg': _save('CMYK', '.jpg'), 'rgba': _save('RGBA', '.png'),
+         'la': _save('LA', '.png')}
+BROKEN = {'empty-file': (lambda path, rgb: open(path, 'wb').close(), '.jpg', 'empty file'),
+          'huge-image': (_huge_png, '.png', 'decompression bomb'),
+          'missing-file': (None, '.jpg', 'file not found')}
+
+
+def _outside(boxes, shape):
+    mask = np.ones(shape[:2], bool)
+    for x, y, w, h in boxes:
+        mask[y:y + h, x:x + w] = False
+    return mask
+
+
+def _build_case(kind):
+    """The builder on one sample image written as ``kind``, listed in a COCO-WholeBody json."""
+    make, ext, *expected = VALID[kind] if kind in VALID else BROKEN[kind]
+
+    def case(tmp, weights, sample):
+        with open(osp.join(SAMPLE_DIR, 'annotations', 'test_coco_wholebody.json')) as f:
+            coco = json.load(f)
+        image = next(i for i in coco['images'] if i['file_name'] == SAMPLE_IMAGE)
+        name = f'{kind}{ext}'
+        img_dir, out = osp.join(tmp, 'images'), osp.join(tmp, 'out')
+        os.makedirs(img_dir)
+        path = osp.join(img_dir, name)
+        if make is not None:
+            make(path, read_image(osp.join(SAMPLE_DIR, 'val2017', SAMPLE_IMAGE)).rgb)
+        coco['images'] = [dict(image, file_name=name)]
+        if kind == 'huge-image':
+            coco['images'][0].update(width=100000, height=100000)
+        coco['annotations'] = [a for a in coco['annotations'] if a['image_id'] == image['id']]
+        ann_file = osp.join(tmp, 'wholebody.json')
+        with open(ann_file, 'w') as f:
+            json.dump(coco, f)
+        args = ['tools/build_deid_dataset.py', '--ann-file', ann_file, '--wholebody-ann',
+                ann_file, '--img-dir', img_dir, '--out', out, '--face-source', 'wholebody',
+                '--strengths', '8']
+
+        def check(log):
+            with open(osp.join(out, 'summary.json')) as f:
+                summary = json.load(f)
+            if expected:  # skipped: named in the log, counted, nothing written for it
+                assert f'skipped {name}: ' in log and expected[0] in log, log[-3000:]
+                assert summary['images']['skipped'] == 1 and summary['images']['done'] == 0
+                assert [s['file_name'] for s in summary['skipped']['files']] == [name]
+                assert not osp.exists(osp.join(out, 'mosaic', 's8', kind + '.png'))
+                return
+            decoded = read_image(path)
+            assert summary['images']['done'] == 1
+            assert summary['images']['converted_to_rgb'] == {decoded.mode: 1}
+            with open(osp.join(out, 'faces.json')) as f:
+                boxes = [b[:4] for b in json.load(f)[name]]
+            assert len(boxes) == 1
+            mosaic = read_image(osp.join(out, 'mosaic', 's8', kind + '.png')).rgb
+            original = decoded.rgb
+            outside = _outside(boxes, original.shape)
+            np.testing.assert_array_equal(mosaic[outside], original[outside])
+            x, y, w, h = boxes[0]
+            np.testing.assert_array_equal(mosaic[y:y + h, x:x + w],
+                                          pixelate_reference(original[y:y + h, x:x + w], 8))
+            with open(path, 'rb') as a, open(osp.join(out, 'gt', name), 'rb') as b:
+                assert a.read() == b.read(), 'gt/ holds the file as given'
+        return args, check
+    return case
+
+
+def _restore_case(kind):
+    """``tools/restore.py --input`` on the builder's mosaic of one sample image written as
+    ``kind`` (listed in a COCO json for the missing file), with its face box as --boxes."""
+    make, ext, *expected = VALID[kind] if kind in VALID else BROKEN[kind]
+
+    def case(tmp, weights, sample):
+        stem = osp.splitext(SAMPLE_IMAGE)[0]
+        with open(osp.join(sample, 'faces.json')) as f:
+            boxes = [[int(v) for v in b[:4]] for b in json.load(f)[SAMPLE_IMAGE]]
+        name = f'{kind}{ext}'
+        in_dir, out = osp.join(tmp, 'input'), osp.join(tmp, 'out')
+        os.makedirs(in_dir)
+        path = osp.join(in_dir, name)
+        if make is not None:
+            make(path, read_image(osp.join(sample, 'mosaic', 's8', stem + '.png')).rgb)
+        boxes_file = osp.join(tmp, 'boxes.json')
+        with open(boxes_file, 'w') as f:
+            json.dump({name: boxes}, f)
+        args = ['tools/restore.py', TINY_CONFIG, weights, '--input', in_dir, '--boxes',
+                boxes_file, '--out', out]
+        if make is None:
+            ann_file = osp.join(tmp, 'listed.json')
+            with open(ann_file, 'w') as f:
+                json.dump(dict(images=[dict(id=1, file_name=name, width=640, height=425)],
+                               annotations=[], categories=[]), f)
+            args += ['--ann-file', ann_file]
+
+        def check(log):
+            with open(osp.join(out, 'summary.json')) as f:
+                summary = json.load(f)
+            if expected:
+                assert f'{name}: ' in log and expected[0] in log, log[-3000:]
+                assert summary['failed'] == 1 and summary['restored'] == 0
+                assert [(m['kind'], m['file']) for m in summary['messages']] == [('failed', name)]
+                assert expected[0] in summary['messages'][0]['message']
+                assert not osp.exists(osp.join(out, kind + '.png'))
+                return
+            assert summary['restored'] == 1 and summary['boxes'] == 1
+            original = read_image(path).rgb
+            restored = read_image(osp.join(out, kind + '.png')).rgb
+            assert restored.shape == original.shape
+            outside = _outside(boxes, original.shape)
+            np.testing.assert_array_equal(restored[outside], original[outside])
+        return args, check
+    return case
+
+
+HANDLED = {f'{tool}-{kind}': make(kind)
+           for tool, make in (('build_deid_dataset', _build_case), ('restore', _restore_case))
+           for kind in list(VALID) + list(BROKEN)}
+
+
+@pytest.mark.parametrize('case', list(HANDLED), ids=list(HANDLED))
+def test_unusual_or_broken_image_is_processed_or_skipped(case, tmp_path, tiny_weights,
+                                                         deid_sample):
+    args, check = HANDLED[case](str(tmp_path), tiny_weights, deid_sample)
+    result = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    assert 'Traceback' not in log, log[-3000:]
+    check(log)
+
+
 def test_bootstrap_refuses_zero_resamples():
     """The library side of ``--bootstrap 0``: a ValueError saying why, not numpy's empty stack."""
     from rdid_mm.evaluation.bootstrap import resample_weights
@@ -151,4 +363,4 @@ def test_readme_table_rows_match_the_cases_one_to_one():
     with open(osp.join(REPO_ROOT, 'README.md'), encoding='utf-8') as f:
         readme = f.read()
     section = readme.split('## Bad input: what each tool does', 1)[1].split('\n## ', 1)[0]
-    assert re.findall(r'^\| `([^`]+)` \|', section, re.M) == list(CASES)
+    assert re.findall(r'^\| `([^`]+)` \|', section, re.M) == list(CASES) + list(HANDLED)

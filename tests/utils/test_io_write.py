@@ -74,3 +74,15 @@ def test_importing_does_not_touch_the_umask():
     assert set(seen) == {0o022}
     source = open(importlib.import_module('rdid_mm.utils.io').__file__).read()
     assert 'os.umask' not in source
+
+
+def test_remove_staging_files_takes_only_what_a_killed_write_left(tmp_path):
+    from rdid_mm.utils.io import new_staging_file, remove_staging_files
+    target = tmp_path / 'sub' / 'a.png'
+    left = [new_staging_file(str(target)), new_staging_file(str(target), suffix='.mp4')]
+    keep = [tmp_path / 'a.png', tmp_path / '.hidden', tmp_path / '.a.png.notahexname.tmp',
+            tmp_path / 'sub' / 'b.0123456789ab.tmp']
+    for path in keep:
+        path.write_bytes(b'x')
+    assert remove_staging_files(str(tmp_path)) == 2
+    assert not any(os.path.exists(p) for p in left) and all(p.exists() for p in keep)
