@@ -1,6 +1,6 @@
 """The main job in one command: de-identify -> train RDID-GAN -> restore -> evaluate -> pictures.
 
-    python tools/demo.py [--out work_dirs/demo] [--iters 400]
+    python tools/demo.py [--out work_dirs/demo] [--iters 1500]
 
 Data: ``$RDID_SAMPLE`` or ``../shared/data/coco_person_sample`` when present, otherwise the images
 that ship with rdid_mm (demo/README.md). Each step's full output goes to a log file in the output
@@ -16,7 +16,8 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIG = osp.join(REPO, 'configs', 'rdid_gan', 'rdid-gan_resnet-cbam-demo_1xb4-400i_deid-sample.py')
+CONFIG = osp.join(REPO, 'configs', 'rdid_gan',
+                  'rdid-gan_resnet-cbam-demo_1xb4-1500i_deid-sample.py')
 STRENGTH = 8
 ITER_LINE = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\]')
 
@@ -24,7 +25,8 @@ ITER_LINE = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\]')
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--out', default=osp.join(REPO, 'work_dirs', 'demo'), help='output folder')
-    parser.add_argument('--iters', type=int, default=400, help="training iterations (400)")
+    parser.add_argument('--iters', type=int, default=1500,
+                        help='training iterations (1500: fewer do not yet beat the mosaic)')
     parser.add_argument('--sample', help='a COCO sample folder (default: $RDID_SAMPLE, '
                         '../shared/data/coco_person_sample, else the shipped demo images)')
     parser.add_argument('--detector-weights', default=os.environ.get('RDID_DETECTOR_WEIGHTS'),
