@@ -11,7 +11,10 @@ import numpy as np
 from rdid_mm.utils.io import read_rgb
 from tests.conftest import REPO_ROOT
 
-DEMO_ITERS = int(os.environ.get('RDID_DEMO_TEST_ITERS', '20'))
+# The demo's own budget: fewer iterations do not yet beat the mosaic (300-400 did not, measured
+# 2026-12-01); about 5 min of training on 2 idle cores. RDID_DEMO_TEST_ITERS=20 for a quick run
+# of the steps (the verdict is then only checked against the table).
+DEMO_ITERS = int(os.environ.get('RDID_DEMO_TEST_ITERS', '1500'))
 
 
 def test_shipped_demo_data_matches_its_json(tmp_path):
@@ -46,12 +49,11 @@ def test_demo_runs_every_step_and_its_table_is_the_per_face_scores(sample_dir, t
     scores = json.load(open(out / 'face_scores.json'))
     trained, held_out = scores['summary']['trained'], scores['summary']['held_out']
     assert trained['faces'] >= 5 and held_out['faces'] >= 1
-    # Not asserted: that the restored training faces beat the mosaic. At 400 iterations (the
-    # demo's default) they did not yet on 2026-12-01 (face PSNR 14.77 against 15.66 for the
-    # mosaic); the demo prints that verdict itself.
     verdict = 'restores the faces it trained on better' in result.stdout
     assert verdict == (trained['restored_PSNR'] > trained['mosaic_PSNR']
                        and trained['restored_L1'] < trained['mosaic_L1'])
+    if DEMO_ITERS >= 1500:
+        assert verdict, scores['summary']
     # every number in the table is the mean of the per-face scores written beside it
     rows = [r for r in scores['faces'] if not r['held_out']]
     assert np.isclose(np.mean([r['restored_L1'] for r in rows]), trained['restored_L1'])
