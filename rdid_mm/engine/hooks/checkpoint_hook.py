@@ -2,7 +2,8 @@
 
 MMEngine's ``_save_checkpoint_with_step`` deletes the oldest checkpoint (``max_keep_ckpts``)
 before it saves the new one and rewrites ``last_checkpoint`` in place: with ``max_keep_ckpts=1``,
-a kill during a save leaves no checkpoint, or a ``last_checkpoint`` naming a deleted file.
+a kill during a save leaves no checkpoint, or a ``last_checkpoint`` naming a deleted file. Its
+``_save_best_checkpoint`` likewise deletes the previous ``best_*.pth`` before saving the new one.
 """
 import os.path as osp
 
@@ -11,6 +12,22 @@ from mmengine.hooks import CheckpointHook
 
 from rdid_mm.registry import HOOKS
 from rdid_mm.utils.io import atomic_write
+
+
+class _DeferredRemoval:
+    """A view of a file backend whose ``remove`` / ``rmtree`` only note the path."""
+
+    def __init__(self, backend, noted: list):
+        self._backend, self._noted = backend, noted
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    def remove(self, path):
+        self._noted.append(path)
+
+    def rmtree(self, path):
+        self._noted.append(path)
 
 
 @HOOKS.register_module()
@@ -44,8 +61,24 @@ class AtomicCheckpointHook(CheckpointHook):
         if stale is not None and stale != step:
             self._remove_checkpoint(runner, self.filename_tmpl.format(stale))
 
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        """MMEngine's, with the previous best deleted only once the new best is on disk."""
+        backend, replaced = self.file_backend, []
+        self.file_backend = _DeferredRemoval(backend, replaced)
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:
+            self.file_backend = backend
+        current = {getattr(self, 'best_ckpt_path', None),
+                   *getattr(self, 'best_ckpt_path_dict', {}).values()}
+        for path in replaced:
+            if path not in current:
+                self._remove_path(runner, path)
+
     def _remove_checkpoint(self, runner, filename):
-        path = self.file_backend.join_path(self.out_dir, filename)
+        self._remove_path(runner, self.file_backend.join_path(self.out_dir, filename))
+
+    def _remove_path(self, runner, path):
         if self.file_backend.isfile(path):
             self.file_backend.remove(path)
         elif self.file_backend.isdir(path):  # deepspeed checkpoints are folders

@@ -56,3 +56,60 @@ def test_a_normal_run_keeps_only_the_newest_checkpoint(deid_sample, tmp_path):
     assert checkpoint_files(work_dir) == ['iter_4.pth', 'iter_4.rank0.state',
                                           'iter_4.safetensors']
     assert last_checkpoint(work_dir) == osp.join(work_dir, 'iter_4.pth')
+
+
+def test_a_new_best_checkpoint_is_saved_before_the_previous_best_is_deleted(tmp_path):
+    """MMEngine deletes the previous best_*.pth first: a kill inside the save leaves no best."""
+    import torch
+    from mmengine.evaluator import BaseMetric
+    from mmengine.model import BaseModel
+    from torch.utils.data import DataLoader
+
+    from rdid_mm.engine import RDIDRunner
+    from rdid_mm.utils import register_all_modules
+
+    class Toy(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            if mode == 'loss':
+                return {'loss': (self.weight - 1).pow(2).sum()}
+            return [inputs]
+
+    class RisingScore(BaseMetric):  # every validation is a new best
+        def process(self, data_batch, data_samples):
+            self.results.append(0)
+
+        def compute_metrics(self, results):
+            self.calls = getattr(self, 'calls', 0) + 1
+            return {'score': float(self.calls)}
+
+    register_all_modules()
+    loader = DataLoader([torch.zeros(1)] * 2, batch_size=1, collate_fn=lambda batch: dict(
+        inputs=torch.stack(batch)))
+    runner = RDIDRunner(
+        model=Toy(), work_dir=str(tmp_path), train_dataloader=loader, val_dataloader=loader,
+        train_cfg=dict(by_epoch=False, max_iters=6, val_interval=2), val_cfg=dict(),
+        val_evaluator=[RisingScore()], optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        default_hooks=dict(checkpoint=dict(type='AtomicCheckpointHook', interval=100,
+                                           by_epoch=False, save_best='score', rule='greater',
+                                           save_last=False)),
+        default_scope='rdid_mm')
+    previous_best_on_disk = []
+    save = runner.save_checkpoint
+
+    def watched_save(out_dir, filename, *args, **kwargs):
+        if filename.startswith('best_'):
+            previous = glob.glob(osp.join(out_dir, 'best_score_iter_*.pth'))
+            previous_best_on_disk.append((filename, [osp.basename(p) for p in previous]))
+        return save(out_dir, filename, *args, **kwargs)
+
+    runner.save_checkpoint = watched_save
+    runner.train()
+    assert previous_best_on_disk == [('best_score_iter_2.pth', []),
+                                     ('best_score_iter_4.pth', ['best_score_iter_2.pth']),
+                                     ('best_score_iter_6.pth', ['best_score_iter_4.pth'])]
+    assert sorted(osp.basename(p) for p in glob.glob(osp.join(str(tmp_path), 'best_*'))) == [
+        'best_score_iter_6.pth', 'best_score_iter_6.rank0.state', 'best_score_iter_6.safetensors']
