@@ -2,8 +2,8 @@
 # enough to restore the faces it trains on better than the mosaic: the tiny networks (8 base
 # channels, 2 residual blocks, CBAM), 64x64 crops around the faces, batch 4, the paper's learning
 # rate (0.002), 1500 iterations. Measured on 2026-12-01 (2 cores): 300 to 400 iterations leave the
-# restored training faces worse than the mosaic (face L1 32 to 35 against 27.7); 1500 iterations
-# beat it (L1 25.8, PSNR 17.0 against 15.7 dB).
+# restored training faces worse than the mosaic (face L1 32 to 35 against 27.7); of two runs of
+# 1500 iterations one beat it (L1 25.8, PSNR 17.0 against 15.7 dB) and one did not (PSNR 15.60).
 # One image of the builder output is held out (subset='train' / 'val', seeded): the demo restores
 # it too and reports it apart, since a model trained on a handful of faces has not learnt faces.
 _base_ = ['./rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py']
