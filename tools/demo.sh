@@ -9,7 +9,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${RDID_VENV:-$REPO/.venv}"
 INSTALL_LOG="${TMPDIR:-/tmp}/rdid_mm_install_env.log"
-echo "checking the environment (a first run installs it: about 12 min on 2 cores) ..."
+echo "checking the environment (a first run installs it: about 11 min on 2 cores) ..."
 if ! bash "$REPO/tools/install_env.sh" >"$INSTALL_LOG" 2>&1; then
   tail -n 20 "$INSTALL_LOG" >&2
   echo "demo.sh: the environment could not be set up (full log: $INSTALL_LOG)" >&2
