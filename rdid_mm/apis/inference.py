@@ -14,8 +14,7 @@ from rdid_mm.models.face_paste import paste_face_regions
 from rdid_mm.models.restorers import as_restorer, restoring_generator_prefix
 from rdid_mm.registry import MODELS
 from rdid_mm.utils import register_all_modules
-from rdid_mm.utils.io import (ImageReadError, read_image, read_rgb, remove_staging_files,
-                              write_image)
+from rdid_mm.utils.io import incomplete_image, read_rgb, remove_staging_files, write_image
 
 
 def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
@@ -118,8 +117,7 @@ def restore_folder(model: torch.nn.Module, deid_dir: str, strength: int, out_dir
 
 
 def _complete(target: str, mosaic: str) -> bool:
-    """Whether an existing result decodes completely at the size of its mosaic (a file torn
-    by a crash or a copy does not, and is restored again)."""
+    """Whether an existing result decodes completely at the size of its mosaic."""
     from mmengine.logging import print_log
     from PIL import Image
     try:
@@ -127,10 +125,8 @@ def _complete(target: str, mosaic: str) -> bool:
             size = image.size
     except OSError:
         return False  # the mosaic itself is reported (and counted) as unreadable
-    try:
-        read_image(target, expected_size=size)
-    except ImageReadError as err:
-        print_log(f'{target}: not a complete result ({err.reason}: {err.detail}); restoring it '
-                  'again', logger='current', level=30)
-        return False
-    return True
+    problem = incomplete_image(target, expected_size=size)
+    if problem:
+        print_log(f'{target}: not a complete result ({problem}); restoring it again',
+                  logger='current', level=30)
+    return problem is None

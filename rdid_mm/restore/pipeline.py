@@ -15,8 +15,8 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from mmengine.logging import print_log
 
-from rdid_mm.utils.io import (IMAGE_EXTENSIONS, ImageReadError, atomic_write, read_image,
-                              remove_staging_files)
+from rdid_mm.utils.io import (IMAGE_EXTENSIONS, ImageReadError, atomic_write, incomplete_image,
+                              read_image, remove_staging_files)
 
 from .localiser import locate_mosaics
 from .media import write_png
@@ -301,13 +301,11 @@ def restore_input(restorer, input_path: str, out_dir: str, boxes_file: Optional[
 
 def _decodes(path: str) -> bool:
     """Whether a recorded output still decodes completely (not torn since it was written)."""
-    try:
-        read_image(path)
-    except ImageReadError as err:
-        print_log(f'{path}: not a complete output ({err.reason}); restoring it again',
+    problem = incomplete_image(path)
+    if problem:
+        print_log(f'{path}: not a complete output ({problem}); restoring it again',
                   logger='current', level=30)
-        return False
-    return True
+    return problem is None
 
 
 def _nonempty(pixels) -> bool:

@@ -257,6 +257,17 @@ def read_image(path: str, expected_size: Optional[tuple] = None) -> DecodedImage
     return DecodedImage(rgb=rgb, mode=mode, orientation=orientation)
 
 
+def incomplete_image(path: str, expected_size: Optional[tuple] = None) -> Optional[str]:
+    """Why an existing output cannot be kept (``'truncated: ...'``), or None when it decodes
+    completely (at ``expected_size``, when given). Reruns check kept outputs with it: a file torn
+    by a crash of another writer or a copy is redone, not taken for complete."""
+    try:
+        read_image(path, expected_size=expected_size)
+    except ImageReadError as err:
+        return f'{err.reason}: {err.detail}'
+    return None
+
+
 def read_rgb(path: str) -> np.ndarray:
     """:func:`read_image`'s pixels (``H x W x 3`` uint8 RGB); a missing file is a
     FileNotFoundError and an undecodable one a ValueError, each naming the file."""
