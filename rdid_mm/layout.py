@@ -5,6 +5,8 @@
                                               quality); <stem> is <file_name> without its extension,
                                               sub-folders kept
     ROOT/annotations/person_keypoints.json    COCO json of every image (person annotations)
+    ROOT/annotations/splits/<name>.json       a held-out split's own COCO json (the validation
+                                              images), written once by the paired dataset
     ROOT/faces.json                           {file_name: [[x, y, w, h, score, source], ...]}
     ROOT/summary.json                         counts, skips with reasons, the build settings
     ROOT/.deid_state/                         resume state: settings, a record per image, staging
@@ -109,6 +111,10 @@ class DeidLayout:
     @property
     def annotations_file(self) -> str:
         return self.ann_file
+
+    @property
+    def splits_dir(self) -> str:
+        return osp.join(self.root, 'annotations', 'splits')
 
     def gt(self, file_name: str) -> str:
         return osp.join(self.gt_dir, file_name)

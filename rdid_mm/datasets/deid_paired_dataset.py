@@ -8,6 +8,7 @@ from mmengine.logging import print_log
 
 from rdid_mm.layout import DeidLayout
 from rdid_mm.registry import DATASETS
+from .split_annotations import split_annotations
 
 
 @DATASETS.register_module()
@@ -20,7 +21,10 @@ class DeidPairedDataset(BaseDataset):
     with the same name in different sub-folders stay apart.
 
     The metainfo carries ``ann_file``, ``strengths`` and ``data_root``: a ``KeypointRCNNMetric``
-    without an ``ann_file`` follows the dataloader it evaluates.
+    without an ``ann_file`` follows the dataloader it evaluates. For ``subset='val'`` that
+    ``ann_file`` is the split's own small json (:mod:`.split_annotations`, written once under
+    ``ROOT/annotations/splits/``), so COCOeval scores exactly the held-out images without loading
+    the whole source json; ``source_ann_file`` names the file it was cut from.
 
     One sample per (image, strength). Each data info holds ``img_id``, ``img_mosaic_path`` /
     ``img_gt_path`` (read by ``LoadImageFromFile``), ``mosaic_path``, ``gt_path``, ``strength``,
@@ -76,6 +80,7 @@ class DeidPairedDataset(BaseDataset):
         self.faces_file = faces_file
         self.gt_dir = gt_dir
         self.skipped = {}
+        self.split_ann_file = None
         super().__init__(
             ann_file=ann_file,
             data_root=data_root,
@@ -85,7 +90,11 @@ class DeidPairedDataset(BaseDataset):
             indices=indices,
             lazy_init=lazy_init,
             max_refetch=max_refetch)
-        self._metainfo.update(ann_file=self.ann_file, strengths=list(self.strengths),
+        self._update_metainfo()
+
+    def _update_metainfo(self) -> None:
+        self._metainfo.update(ann_file=self.split_ann_file or self.ann_file,
+                              source_ann_file=self.ann_file, strengths=list(self.strengths),
                               data_root=self.data_root)
 
     def _root_path(self, path: str) -> str:
@@ -103,6 +112,11 @@ class DeidPairedDataset(BaseDataset):
         if not images:
             raise ValueError(f'{layout.ann_file}: no images listed')
         images = self._select_subset(images, layout.ann_file)
+        if self.subset == 'val':
+            self.split_ann_file = split_annotations(
+                layout.ann_file, [image['id'] for image in images], layout.splits_dir,
+                subset='val', split_seed=self.split_seed)
+            self._update_metainfo()
         faces = _read_faces(faces_path)
         for strength in self.strengths:
             folder = layout.mosaic_dir(strength)

@@ -126,8 +126,10 @@ class KeypointRCNNMetric(BaseMetric):
         theirs = (dataset_meta or {}).get('ann_file')
         if theirs is None:
             return
-        if self.ann_file is None:
-            self.ann_file = theirs
+        source = dataset_meta.get('source_ann_file') or theirs
+        if self.ann_file is None or osp.realpath(self.ann_file) == osp.realpath(source):
+            if self.ann_file != theirs:
+                self.ann_file, self._coco = theirs, None  # a split: its own json, cut from source
         elif osp.realpath(self.ann_file) != osp.realpath(theirs):
             raise ValueError(
                 f'{type(self).__name__}: ann_file {self.ann_file} is not the annotation file of '

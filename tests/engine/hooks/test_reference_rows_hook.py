@@ -84,10 +84,17 @@ def _runner(work_dir, deid_sample, deid_double, resume=False):
 
 
 def test_validation_logs_reference_rows_and_keeps_the_best_checkpoint(tmp_path, deid_sample,
-                                                                      deid_double):
+                                                                      deid_double, monkeypatch):
+    from rdid_mm.evaluation.metrics import keypoint_rcnn_metric
+    loads = []
+    real_load = keypoint_rcnn_metric.load_coco
+    monkeypatch.setattr(keypoint_rcnn_metric, 'load_coco',
+                        lambda path: loads.append(path) or real_load(path))
     runner = _runner(tmp_path, deid_sample, deid_double)
     deid_double.seen.clear()
     runner.train()
+    # the reference rows and the metric share one loaded annotation set (two rows, two validations)
+    assert len(loads) == 1, loads
 
     hook = next(h for h in runner.hooks if isinstance(h, ReferenceRowsHook))
     assert hook.reference['gt']['bbox_AP'] == pytest.approx(1.0)
