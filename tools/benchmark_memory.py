@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import time
@@ -120,7 +121,10 @@ def main(argv=None):
                          '--strengths', '8', '--detector-weights', 'none', '--min-size', '96',
                          '--max-size', '160', '--bootstrap', '10', '--device', 'cpu'],
         }
+        outputs = dict(build=deid, restore=osp.join(root, 'restored'),
+                       evaluate=osp.join(root, 'table'))
         for tool in args.tools:
+            shutil.rmtree(outputs[tool], ignore_errors=True)  # a rerun must redo the work
             rss, seconds = peak_rss_mib(commands[tool], osp.join(root, f'{tool}.log'))
             results[(tool, size)] = rss
             print(f'{tool:<9} {size:>5} images: peak RSS {rss:7.1f} MiB ({seconds:.0f} s)',

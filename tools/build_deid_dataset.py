@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from rdid_mm.deid import build_deid_dataset
+from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 
 def parse_args(argv=None):
@@ -59,6 +60,7 @@ def face_source_configs(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    fix_malloc_mmap_threshold()  # steady memory over many image sizes
     if args.privacy_check and args.publish:
         print('build_deid_dataset.py: error: --privacy-check needs the originals (gt/), which '
               '--publish leaves out', file=sys.stderr)

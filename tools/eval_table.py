@@ -29,6 +29,7 @@ from rdid_mm.evaluation.detectors.cli import add_detector_config_args, detector_
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.layout import DeidLayout
 from rdid_mm.privacy.training_split import training_split_message
+from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 
 def warn_training_split(args):
@@ -73,6 +74,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    fix_malloc_mmap_threshold()  # steady memory over many image sizes
     try:
         warn_training_split(args)
         paths = make_table1(

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from rdid_mm.privacy import privacy_audit
+from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 
 def parse_args(argv=None):
@@ -46,6 +47,7 @@ def embedder_config(args) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
+    fix_malloc_mmap_threshold()  # steady memory over many image sizes
     try:
         rows = args.rows
         if not rows:

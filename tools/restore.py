@@ -16,6 +16,7 @@ from rdid_mm.apis.restore_input import restore_any
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.layout import DeidLayout
 from rdid_mm.privacy.training_split import training_split_message
+from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 
 def parse_args():
@@ -63,6 +64,7 @@ def device_problem(device):
 
 def main():
     args = parse_args()
+    fix_malloc_mmap_threshold()  # steady memory over many image sizes
     if args.input is None and (args.deid_dir is None or args.strength is None):
         sys.exit('restore.py: error: give --input, or --deid-dir and --strength')
     problem = device_problem(args.device)

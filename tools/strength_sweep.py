@@ -8,6 +8,7 @@ import sys
 
 from rdid_mm.apis import USER_ERRORS, make_strength_sweep
 from rdid_mm.apis.cli import add_detector_args, add_split_args, detector_from_args
+from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 
 def parse_args():
@@ -22,6 +23,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    fix_malloc_mmap_threshold()  # steady memory over many image sizes
     try:
         paths = make_strength_sweep(
             args.deid_root, args.out_dir, strengths=args.strengths, models=args.model,

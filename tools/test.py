@@ -5,6 +5,7 @@ import sys
 from mmengine.config import DictAction
 
 from rdid_mm.apis import USER_ERRORS, format_metrics_table, test
+from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 
 def parse_args():
@@ -29,6 +30,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    fix_malloc_mmap_threshold()  # steady memory over many image sizes
     try:
         metrics = test(args.config, args.checkpoint, work_dir=args.work_dir, out=args.out,
                        paste_to_face_boxes=args.paste_to_face_boxes,

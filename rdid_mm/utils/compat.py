@@ -203,3 +203,31 @@ def albumentations_v2_args(cfg) -> int:
 
     visit(getattr(cfg, '_cfg_dict', cfg))  # an mmengine Config holds its dict, is not one
     return changed
+
+
+# glibc's mmap threshold for malloc: 256 KiB, fixed (see ``fix_malloc_mmap_threshold``).
+MALLOC_MMAP_THRESHOLD = 256 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt parameter number, <malloc.h>
+
+
+def fix_malloc_mmap_threshold(threshold: int = MALLOC_MMAP_THRESHOLD) -> bool:
+    """Fix glibc malloc's mmap threshold, so large freed buffers go back to the system.
+
+    Returns False where there is no glibc (nothing changes). Called by the tools that run a
+    network over many images of different sizes (restore, Table 1, the builder).
+    """
+    # glibc raises its mmap threshold each time an mmapped block is freed (up to 32 MiB), so
+    # PyTorch's CPU tensors for images of ever-changing sizes soon come from the heap, which
+    # fragments and is not returned: restoring 2,000 differently sized images (tools/restore.py,
+    # region paste) grew peak RSS by 26 %. A fixed threshold (mallopt(M_MMAP_THRESHOLD)) turns the
+    # dynamic adjustment off; large buffers are then mmapped and unmapped on free.
+    import ctypes
+    import ctypes.util
+    name = ctypes.util.find_library('c')
+    try:
+        libc = ctypes.CDLL(name or 'libc.so.6')
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, int(threshold)))

@@ -241,3 +241,43 @@ def test_init_default_scope_leaks_mmdet_scope_and_the_context_keeps_the_callers(
     """)
     assert check.returncode == 0, check.stderr
     assert check.stdout.splitlines() == ['kept: rdid_mm True', 'leaked: mmdet False']
+
+
+MALLOC_PROBE = r'''
+import ctypes, sys
+libc = ctypes.CDLL('libc.so.6')
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks',
+        'fordblks', 'keepcost')]
+
+libc.mallinfo2.restype = MallInfo2
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+if sys.argv[1] == 'fixed':
+    from rdid_mm.utils.compat import fix_malloc_mmap_threshold
+    assert fix_malloc_mmap_threshold()
+size = 4 << 20
+first = libc.malloc(size)
+mapped_first = libc.mallinfo2().hblkhd >= size
+libc.free(first)
+second = libc.malloc(size)
+mapped_second = libc.mallinfo2().hblkhd >= size
+libc.free(second)
+print(int(mapped_first), int(mapped_second))
+'''
+
+
+def test_glibc_raises_its_mmap_threshold_after_a_free_and_the_fixed_threshold_keeps_it():
+    """Upstream: after one 4 MiB block is freed, glibc serves the next from the heap (never given
+    back); with the shim, the second block is mmapped too."""
+    import subprocess
+    import sys
+    if not sys.platform.startswith('linux'):
+        pytest.skip('glibc only')
+    runs = {mode: subprocess.run([sys.executable, '-c', MALLOC_PROBE, mode], capture_output=True,
+                                 text=True, check=True).stdout.split()
+            for mode in ('default', 'fixed')}
+    assert runs['default'] == ['1', '0'], runs  # the dynamic threshold (upstream behaviour)
+    assert runs['fixed'] == ['1', '1'], runs
