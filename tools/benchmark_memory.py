@@ -6,8 +6,10 @@ Makes N images from the COCO sample by flips and crops (a COCO json with their p
 then runs each tool as a user would, in its own process, and reads that process's peak RSS from
 the kernel (``os.wait4``): ``tools/build_deid_dataset.py`` (CenterFace), ``tools/restore.py`` (a
 tiny RDID-GAN, random weights: memory does not depend on training) and ``tools/eval_table.py``
-(GT and Mosaic rows, Keypoint R-CNN with random weights at a small size). Prints a table of
-peak RSS per tool and size, the growth between the sizes, and the growth per image.
+(GT and Mosaic rows, Keypoint R-CNN with random weights at a small size, 1 detection per image
+since its keypoint head dominates the CPU time, no face-model columns), and ``cocoeval``: pycocotools' COCOeval alone on the GT row's detections,
+the reference for how evaluation state grows with the images. Prints a table of peak RSS per tool
+and size, the growth between the sizes, and the growth per image.
 """
 import argparse
 import json
@@ -68,6 +70,21 @@ def make_copies(sample_dir: str, count: int, out_dir: str, seed: int = 0) -> str
     return ann_file
 
 
+COCOEVAL_ONLY = '''
+import json, sys
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+gt = COCO(sys.argv[1])
+with open(sys.argv[2]) as f:
+    detections = json.load(f)['detections']
+results = gt.loadRes(detections) if detections else None
+for iou_type in ('bbox', 'keypoints'):
+    evaluation = COCOeval(gt, results, iou_type)
+    evaluation.evaluate(), evaluation.accumulate(), evaluation.summarize()
+print(len(detections), 'detections')
+'''
+
+
 def peak_rss_mib(args, log_file: str) -> tuple:
     """Run ``args``; return (peak RSS of that process in MiB, seconds). Fails on a non-zero exit."""
     start = time.time()
@@ -101,7 +118,8 @@ def main(argv=None):
     parser.add_argument('--sizes', type=int, nargs='+', default=[100, 2000])
     parser.add_argument('--work-dir', default='/tmp/rdid_memory')
     parser.add_argument('--sample', default=os.environ.get('RDID_SAMPLE', SAMPLE))
-    parser.add_argument('--tools', nargs='+', default=['build', 'restore', 'evaluate'])
+    parser.add_argument('--tools', nargs='+', default=['build', 'restore', 'evaluate', 'cocoeval'],
+                        choices=['build', 'restore', 'evaluate', 'cocoeval'])
     args = parser.parse_args(argv)
     py = sys.executable
     os.makedirs(args.work_dir, exist_ok=True)
@@ -118,13 +136,18 @@ def main(argv=None):
             'restore': [py, 'tools/restore.py', TINY, weights, '--deid-dir', deid,
                         '--strength', '8', '--out', osp.join(root, 'restored')],
             'evaluate': [py, 'tools/eval_table.py', deid, '--out-dir', osp.join(root, 'table'),
-                         '--strengths', '8', '--detector-weights', 'none', '--min-size', '96',
-                         '--max-size', '160', '--bootstrap', '10', '--device', 'cpu'],
+                         '--strengths', '8', '--detector-weights', 'none', '--min-size', '64',
+                         '--max-size', '96', '--detections-per-img', '1', '--no-face-models',
+                         '--bootstrap', '10', '--device', 'cpu'],
+            # COCOeval alone on the GT row's detections: the state that grows with the images
+            'cocoeval': [py, '-c', COCOEVAL_ONLY, ann_file,
+                         osp.join(root, 'table', 'cache', 'rows', 'gt-GT.json')],
         }
         outputs = dict(build=deid, restore=osp.join(root, 'restored'),
                        evaluate=osp.join(root, 'table'))
         for tool in args.tools:
-            shutil.rmtree(outputs[tool], ignore_errors=True)  # a rerun must redo the work
+            if tool in outputs:
+                shutil.rmtree(outputs[tool], ignore_errors=True)  # a rerun must redo the work
             rss, seconds = peak_rss_mib(commands[tool], osp.join(root, f'{tool}.log'))
             results[(tool, size)] = rss
             print(f'{tool:<9} {size:>5} images: peak RSS {rss:7.1f} MiB ({seconds:.0f} s)',

@@ -89,12 +89,15 @@ class Step:
 def held_out_names(data_dir, cfg):
     """File names of the images the demo config holds out of training."""
     from mmengine.config import Config
+    from mmengine.logging import MMLogger
 
     from rdid_mm.datasets import DeidPairedDataset
+    MMLogger.get_instance('demo', log_level='WARNING')  # the dataset's info lines: not for stdout
     held = Config.fromfile(cfg).held_out
     dataset = DeidPairedDataset(data_root=data_dir, strengths=[STRENGTH], test_mode=True, **held)
     gt_root = osp.join(data_dir, 'gt')
-    return sorted(osp.relpath(info['gt_path'], gt_root) for info in dataset.load_data_list())
+    return sorted(osp.relpath(dataset.get_data_info(i)['gt_path'], gt_root)
+                  for i in range(len(dataset)))
 
 
 def main(argv=None):
@@ -134,7 +137,9 @@ def main(argv=None):
     step.run(f'train RDID-GAN ({args.iters} iterations; held out: {", ".join(held_out)})',
              [py, 'tools/train.py', CONFIG, '--work-dir', train_dir, '--cfg-options',
               f'train_cfg.max_iters={args.iters}', f'train_cfg.val_interval={args.iters + 1}',
-              f'default_hooks.checkpoint.interval={args.iters}', *roots], 'train.log')
+              f'default_hooks.checkpoint.interval={args.iters}',
+              f'param_scheduler.0.begin={args.iters // 2}', f'param_scheduler.0.end={args.iters}',
+              *roots], 'train.log')
     weights = osp.join(train_dir, f'iter_{args.iters}.safetensors')
     if not osp.isfile(weights):
         sys.exit(f'demo: the training wrote no weights file {weights}')
