@@ -244,10 +244,11 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
     ranked = []  # (rank, mosaic): 0 exact unfiltered, 1 filtered, 2 inexact unfiltered
     regions = []  # candidate components of the earlier passes: where the strong pass looks
     margin = int(np.ceil(max_block))  # a block beyond a component's edge
+    blocky = jpeg_blockiness(y) >= min_blockiness
     for bilateral, compressed_only in _PASSES:
         if bilateral is not None and any(_zero_fraction(y, m) >= _UNCOMPRESSED for _, m in ranked):
             break  # an uncompressed mosaic: the image was not compressed after pixelation
-        if compressed_only and jpeg_blockiness(y) < min_blockiness:
+        if compressed_only and not blocky:
             continue
         if not compressed_only:
             source = y if bilateral is None else cv2.bilateralFilter(y, *bilateral)
@@ -265,7 +266,7 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
         for mosaic in found:
             exact = bilateral is None and _zero_fraction(y, mosaic) >= _EXACT
             ranked.append((1 if bilateral is not None else (0 if exact else 2), mosaic))
-    if jpeg_blockiness(y) >= min_blockiness:
+    if blocky:
         ranked = [(r, m) for r, m in ranked if not _on_jpeg_grid(m)]
     kept = []
     for rank, mosaic in sorted(ranked, key=lambda r: r[0]):
