@@ -2,10 +2,10 @@
 # enough to restore the faces it trains on better than the mosaic: the tiny networks (8 base
 # channels, 2 residual blocks, CBAM), 64x64 crops around the faces, batch 4, the paper's learning
 # rate (0.002) for the first half and a linear decay to 0 in the second (as CycleGAN and Pix2Pix
-# train), 1500 iterations. Measured on 2026-12-01 (2 cores, the COCO sample, face L1 / PSNR of the
-# 7 training faces against the mosaic's 27.7 / 15.66 dB): at a constant rate one run of two beat
-# the mosaic (PSNR 17.0) and one did not (15.60); with the decay both seeds did (L1 24.9 and 26.1,
-# PSNR 17.4 and 16.8 dB).
+# train), 1500 iterations. Measured on 2026-12-01 (one thread, the COCO sample, the 7 training
+# faces restored in region mode; face L1 / PSNR against the mosaic's 27.7 / 15.66 dB): seed 1
+# 24.9 / 17.4 dB, seed 2 26.1 / 16.8 dB; at a constant rate, seed 1 25.8 / 17.0 dB; after 600
+# iterations (with the decay) 28.2 / 16.2 dB, not yet better in L1.
 # One image of the builder output is held out (subset='train' / 'val', seeded): the demo restores
 # it too and reports it apart, since a model trained on a handful of faces has not learnt faces.
 _base_ = ['./rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py']
