@@ -135,6 +135,12 @@ def main(argv=None):
     parser.add_argument('--tools', nargs='+', default=['build', 'restore', 'evaluate', 'cocoeval'],
                         choices=['build', 'restore', 'evaluate', 'cocoeval'])
     args = parser.parse_args(argv)
+    if 'cocoeval' in args.tools and 'evaluate' not in args.tools and not all(
+            osp.isfile(osp.join(args.work_dir, f'n{size}', 'table', 'cache', 'rows', 'gt-GT.json'))
+            for size in args.sizes):
+        parser.error('cocoeval reads the GT row that evaluate writes: add evaluate to --tools')
+    order = ['build', 'restore', 'evaluate', 'cocoeval']
+    args.tools = sorted(set(args.tools), key=order.index)  # cocoeval after the evaluate it reads
     py = sys.executable
     os.makedirs(args.work_dir, exist_ok=True)
     weights = tiny_weights(args.work_dir)

@@ -93,10 +93,7 @@ class Step:
 def held_out_names(data_dir, cfg):
     """File names of the images the demo config holds out of training."""
     from mmengine.config import Config
-    from mmengine.logging import MMLogger
-
     from rdid_mm.datasets import DeidPairedDataset
-    MMLogger.get_instance('demo', log_level='WARNING')  # the dataset's info lines: not for stdout
     held = Config.fromfile(cfg).held_out
     dataset = DeidPairedDataset(data_root=data_dir, strengths=[STRENGTH], test_mode=True, **held)
     gt_root = osp.join(data_dir, 'gt')
@@ -104,10 +101,24 @@ def held_out_names(data_dir, cfg):
                   for i in range(len(dataset)))
 
 
+def log_library_messages_to(log_file):
+    """This process's MMEngine messages (the dataset, the face-model audit) go to ``log_file``;
+    the terminal gets only errors."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    os.makedirs(osp.dirname(log_file), exist_ok=True)
+    logger = MMLogger.get_instance('demo', log_file=log_file, log_level='INFO')
+    for handler in logger.handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.setLevel(logging.ERROR)
+
+
 def main(argv=None):
     args = parse_args(argv)
     out = osp.abspath(args.out)
     os.makedirs(out, exist_ok=True)
+    log_library_messages_to(osp.join(out, 'logs', 'demo.log'))
     py = sys.executable
     step = Step(out)
     sample = find_sample(args.sample)
@@ -155,7 +166,8 @@ def main(argv=None):
     from rdid_mm.layout import DeidLayout
     step.run('restore the training images (face boxes from faces.json, region mode)',
              [py, 'tools/restore.py', CONFIG, weights, '--input',
-              DeidLayout(data_dir).mosaic_dir(STRENGTH), '--out', restored_dir], 'restore.log')
+              DeidLayout(data_dir).mosaic_dir(STRENGTH), '--out', restored_dir, '--overwrite'],
+             'restore.log')
     # The held-out image goes in as third-party data would: a pixelated file and nothing else;
     # the mosaic localiser finds its pixelated regions and only those are restored.
     held_out_dir = osp.join(out, 'restored_held_out')

@@ -1,5 +1,6 @@
 """The Python API behind ``tools/``: train, test, restore, and the Table 1 / sweep / grid
 orchestration (which restores images by running models, so it lives here, above evaluation)."""
+from rdid_mm.datasets.split_annotations import SplitAnnotationsError
 from rdid_mm.engine.checkpoint import CheckpointError
 from rdid_mm.engine.hooks import NonFiniteLossError
 from rdid_mm.models.restorers import NotARestorerError
@@ -11,7 +12,7 @@ from .train import AmpUnavailableError, build_runner, load_config, train
 
 # Errors a user's input can cause; tools print them as one line instead of a traceback.
 USER_ERRORS = (AmpUnavailableError, CheckpointError, FileNotFoundError, NonFiniteLossError,
-               NotARestorerError)
+               NotARestorerError, SplitAnnotationsError)
 
 __all__ = [
     'AmpUnavailableError', 'CheckpointError', 'NonFiniteLossError', 'NotARestorerError', 'USER_ERRORS', 'build_runner',

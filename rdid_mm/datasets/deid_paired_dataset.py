@@ -97,6 +97,19 @@ class DeidPairedDataset(BaseDataset):
                               source_ann_file=self.ann_file, strengths=list(self.strengths),
                               data_root=self.data_root)
 
+    def full_init(self) -> None:
+        """Load, filter and subset as ``BaseDataset`` does; then cut the validation split's own
+        json from the images that remain (missing files and filters already applied)."""
+        if self._fully_initialized:
+            return
+        super().full_init()
+        if self.subset == 'val':
+            layout = DeidLayout(self.data_root, ann_file=self.ann_file)
+            img_ids = sorted({int(self.get_data_info(i)['img_id']) for i in range(len(self))})
+            self.split_ann_file = split_annotations(layout.ann_file, img_ids, layout.splits_dir,
+                                                    subset='val', split_seed=self.split_seed)
+            self._update_metainfo()
+
     def _root_path(self, path: str) -> str:
         return path if osp.isabs(path) else osp.join(self.data_root, path)
 
@@ -112,11 +125,6 @@ class DeidPairedDataset(BaseDataset):
         if not images:
             raise ValueError(f'{layout.ann_file}: no images listed')
         images = self._select_subset(images, layout.ann_file)
-        if self.subset == 'val':
-            self.split_ann_file = split_annotations(
-                layout.ann_file, [image['id'] for image in images], layout.splits_dir,
-                subset='val', split_seed=self.split_seed)
-            self._update_metainfo()
         faces = _read_faces(faces_path)
         for strength in self.strengths:
             folder = layout.mosaic_dir(strength)

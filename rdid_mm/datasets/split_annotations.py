@@ -19,6 +19,10 @@ from rdid_mm.utils.io import atomic_write_json
 from rdid_mm.utils.provenance import file_sha256
 
 RECORD_KEY = 'rdid_mm_split'
+
+
+class SplitAnnotationsError(OSError):
+    """The split's json can be written neither beside the dataset nor in the cache."""
 FALLBACK_DIR = osp.join('~', '.cache', 'rdid_mm', 'splits')
 
 
@@ -55,7 +59,7 @@ def _cut(ann_file: str, record: dict) -> dict:
     split = {key: value for key, value in source.items() if key not in ('images', 'annotations')}
     split['images'] = [image for image in source['images'] if int(image['id']) in ids]
     split['annotations'] = [ann for ann in source.get('annotations', [])
-                            if int(ann['image_id']) in ids]
+                            if int(ann.get('image_id', -1)) in ids]
     split[RECORD_KEY] = record
     return split
 
@@ -69,6 +73,7 @@ def split_annotations(ann_file: str, img_ids: Iterable[int], folder: str, subset
     """
     record = split_record(ann_file, img_ids, subset, split_seed)
     name = split_file_name(record)
+    problems = []
     for where in (folder, osp.expanduser(FALLBACK_DIR)):
         path = osp.join(where, name)
         if _matches(path, record):
@@ -77,11 +82,13 @@ def split_annotations(ann_file: str, img_ids: Iterable[int], folder: str, subset
             os.makedirs(where, exist_ok=True)
             atomic_write_json(path, _cut(ann_file, record))
         except OSError as err:
-            print_log(f'cannot write the {subset} split annotations to {where} ({err}); '
-                      f'trying {FALLBACK_DIR}', logger='current', level=30)
+            problems.append(f'{where}: {err.strerror or err}')
+            if where == folder:
+                print_log(f'cannot write the {subset} split annotations to {where} ({err}); '
+                          f'writing them to {FALLBACK_DIR}', logger='current', level=30)
             continue
         print_log(f'wrote the {subset} split annotations ({len(record["img_ids"])} images of '
                   f'{ann_file}) to {path}', logger='current')
         return path
-    raise OSError(f'cannot write the {subset} split annotations of {ann_file} to {folder} '
-                  f'or {FALLBACK_DIR}')
+    raise SplitAnnotationsError(f'cannot write the {subset} split annotations of {ann_file} '
+                                f'({"; ".join(problems)})')

@@ -270,8 +270,9 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
         for mosaic in found:
             exact = bilateral is None and _zero_fraction(y, mosaic) >= _EXACT
             ranked.append((1 if bilateral is not None else (0 if exact else 2), mosaic))
-    if blocky:
-        ranked = [(r, m) for r, m in ranked if not _on_jpeg_grid(m)]
+    if blocky:  # JPEG's own 8 x 8 grid; an exactly block-constant box is a real mosaic
+        ranked = [(r, m) for r, m in ranked
+                  if not _on_jpeg_grid(m) or _zero_fraction(y, m) >= _EXACT]
     kept = []
     for rank, mosaic in sorted(ranked, key=lambda r: r[0]):
         if all(_overlap_fraction(mosaic, other) == 0 for r, other in kept if r != rank):

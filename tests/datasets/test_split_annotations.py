@@ -92,3 +92,37 @@ def test_metric_on_the_val_split_scores_every_image_of_its_json(rdid_scope, deid
         evaluation.evaluate(), evaluation.accumulate(), evaluation.summarize()
         assert metrics[f'coco/{name}'] == pytest.approx(evaluation.stats[0], abs=1e-9)
     assert 0.0 < metrics['coco/bbox_AP'] < 1.0
+
+
+def test_split_json_lists_only_the_images_the_dataset_kept(rdid_scope, deid_copy):
+    """An image whose mosaic is missing is skipped by the dataset and left out of the split json,
+    so COCOeval scores exactly the images evaluated."""
+    full = DeidLayout(str(deid_copy)).ann_file
+    ids = _expected_val_ids(full, 2, 0)
+    victim = next(image for image in read_json(full)['images'] if image['id'] == ids[0])
+    os.remove(DeidLayout(str(deid_copy)).mosaic(victim['file_name'], 8))
+    val = build(deid_copy, subset='val', num_val_images=2, strengths=[8], test_mode=True)
+    assert val.skipped == {'missing_file': 1}
+    assert [image['id'] for image in read_json(val.metainfo['ann_file'])['images']] == ids[1:]
+
+
+def test_an_unrelated_explicit_ann_file_is_still_refused(rdid_scope, deid_copy, tmp_path):
+    val = build(deid_copy, subset='val', num_val_images=1, test_mode=True)
+    other = tmp_path / 'other.json'
+    other.write_text('{}')
+    metric = KeypointRCNNMetric(str(other))
+    with pytest.raises(ValueError, match='is not the annotation file of the evaluated dataset'):
+        metric.dataset_meta = val.metainfo
+
+
+def test_nowhere_to_write_is_one_error_naming_both_places(deid_copy, tmp_path, monkeypatch):
+    from rdid_mm.datasets.split_annotations import SplitAnnotationsError
+    from rdid_mm.apis import USER_ERRORS
+    blocked = tmp_path / 'blocked'
+    blocked.write_text('a file, not a folder')
+    monkeypatch.setenv('HOME', str(blocked))
+    with pytest.raises(SplitAnnotationsError) as info:
+        split_annotations(DeidLayout(str(deid_copy)).ann_file, [785], str(blocked / 'splits'))
+    assert isinstance(info.value, USER_ERRORS)
+    message = str(info.value)
+    assert '\n' not in message and str(blocked / 'splits') in message and '.cache' in message

@@ -126,3 +126,4 @@ def test_h264_video_made_by_the_builder(sample_img_dir):
     assert result['frames'] == 12 and result['targets'] >= 12
     assert result['min_frame_recall'] == 1.0 and result['precision'] >= 0.9
     assert result['block_accuracy'] >= 0.9
+

@@ -47,7 +47,7 @@ class ReferenceRowsHook(Hook):
         return None
 
     def _score_row(self, metric: KeypointRCNNMetric, dataloader, name: str, pred_key: str):
-        metric.coco, metric.detector  # build both once, so the copy shares them
+        _ = (metric.coco, metric.detector)  # load and build both once: the copy shares them
         row = copy.copy(metric)
         row.pred_key, row.out_dir, row.prefix = pred_key, None, f'ref_{name}'
         row.results, row.timer = [], StageTimer()

@@ -73,7 +73,9 @@ class KeypointRCNNMetric(BaseMetric):
     Args:
         ann_file: COCO person-keypoint json of the evaluated split (ids match ``img_id``).
             Default: the one the evaluated dataset names in its metainfo (``ann_file``), so the
-            metric follows the dataloader; a different explicit file is refused.
+            metric follows the dataloader; for a held-out split that is the split's own json, which
+            also replaces an explicit source file (``source_ann_file``, logged); any other explicit
+            file is refused.
         pred_key: the image to detect on: ``'fake_gt'`` (the model's restored image, RGB 0..255,
             full size) or, for reference rows, ``'img_gt'`` / ``'img_mosaic'``: the files at the
             sample's ``gt_path`` / ``mosaic_path``.
@@ -128,8 +130,11 @@ class KeypointRCNNMetric(BaseMetric):
             return
         source = dataset_meta.get('source_ann_file') or theirs
         if self.ann_file is None or osp.realpath(self.ann_file) == osp.realpath(source):
+            if self.ann_file is not None and self.ann_file != theirs:
+                print_log(f'{type(self).__name__}: scoring with {theirs}, the held-out split cut '
+                          f'from {self.ann_file}', logger='current')
             if self.ann_file != theirs:
-                self.ann_file, self._coco = theirs, None  # a split: its own json, cut from source
+                self.ann_file, self._coco = theirs, None
         elif osp.realpath(self.ann_file) != osp.realpath(theirs):
             raise ValueError(
                 f'{type(self).__name__}: ann_file {self.ann_file} is not the annotation file of '
