@@ -1,6 +1,5 @@
 """The paired de-identification dataset: the builder's output read as (mosaic, gt) pairs."""
 import os.path as osp
-import random
 from typing import List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
@@ -9,6 +8,7 @@ from mmengine.logging import print_log
 from rdid_mm.layout import DeidLayout
 from rdid_mm.registry import DATASETS
 from .split_annotations import split_annotations
+from .training_split import split_ids
 
 
 @DATASETS.register_module()
@@ -169,13 +169,12 @@ class DeidPairedDataset(BaseDataset):
         """The images of ``self.subset``: a seeded choice of ``num_val_images`` ids is 'val'."""
         if self.subset == 'all':
             return images
-        ids = sorted(int(image['id']) for image in images)
+        ids = [int(image['id']) for image in images]
         if self.num_val_images >= len(ids):
             raise ValueError(f'{ann_path}: cannot hold out {self.num_val_images} validation '
                              f'images from {len(ids)}')
-        val_ids = set(random.Random(self.split_seed).sample(ids, self.num_val_images))
-        keep_val = self.subset == 'val'
-        return [image for image in images if (int(image['id']) in val_ids) == keep_val]
+        kept = split_ids(ids, self.subset, self.num_val_images, self.split_seed)
+        return [image for image in images if int(image['id']) in kept]
 
     @staticmethod
     def _face_box(box, faces_path: str, file_name: str) -> List[float]:

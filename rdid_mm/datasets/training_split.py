@@ -27,8 +27,9 @@ def ids_sha256(ids: Iterable[int]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _split_ids(all_ids, subset: str, num_held_out: int, seed: int) -> Set[int]:
-    """``DeidPairedDataset._select_subset``'s rule: a seeded sample of ids is held out."""
+def split_ids(all_ids, subset: str, num_held_out: int, seed: int) -> Set[int]:
+    """The ids of ``subset`` (``DeidPairedDataset``'s rule, here and nowhere else): a seeded
+    sample of the sorted ids is held out."""
     ids = sorted(int(i) for i in all_ids)
     if subset == 'all' or num_held_out == 0:
         return set(ids)
@@ -43,7 +44,7 @@ def training_split_metadata(dataset) -> dict:
     subset = getattr(dataset, 'subset', 'all')
     num_held_out = int(getattr(dataset, 'num_val_images', 0)) if subset != 'all' else 0
     seed = int(getattr(dataset, 'split_seed', 0))
-    trained = _split_ids(all_ids, subset, num_held_out, seed)
+    trained = split_ids(all_ids, subset, num_held_out, seed)
     return dict(ann_sha256=file_sha256(dataset.ann_file), subset=subset, split_seed=seed,
                 num_held_out=num_held_out, num_train_images=len(trained),
                 train_ids_sha256=ids_sha256(trained))
@@ -76,7 +77,7 @@ def training_image_ids(record: dict, ann_file: str) -> Optional[Set[int]]:
         return None
     with open(ann_file) as f:
         all_ids = [int(image['id']) for image in json.load(f)['images']]
-    trained = _split_ids(all_ids, record.get('subset', 'train'), int(record['num_held_out']),
+    trained = split_ids(all_ids, record.get('subset', 'train'), int(record['num_held_out']),
                          int(record['split_seed']))
     if ids_sha256(trained) != record.get('train_ids_sha256'):
         raise ValueError(f'{ann_file}: matches the training annotation file, but the training '
