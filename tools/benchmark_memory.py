@@ -7,8 +7,9 @@ then runs each tool as a user would, in its own process, and reads that process'
 the kernel (``os.wait4``): ``tools/build_deid_dataset.py`` (CenterFace), ``tools/restore.py`` (a
 tiny RDID-GAN, random weights: memory does not depend on training) and ``tools/eval_table.py``
 (GT and Mosaic rows, Keypoint R-CNN with random weights at a small size, 1 detection per image
-since its keypoint head dominates the CPU time, no face-model columns), and ``cocoeval``: pycocotools' COCOeval alone on the GT row's detections,
-the reference for how evaluation state grows with the images. Prints a table of peak RSS per tool
+since its keypoint head dominates the CPU time, no face-model columns), and ``cocoeval``:
+pycocotools' COCOeval alone on the GT row's detections, the reference for how evaluation state
+grows with the images. Prints a table of peak RSS per tool
 and size, the growth between the sizes, and the growth per image.
 """
 import argparse
@@ -98,6 +99,11 @@ sys.exit(os.waitstatus_to_exitcode(status))
 '''
 
 
+def gt_row_file(root: str) -> str:
+    """Where ``tools/eval_table.py --out-dir ROOT/table`` caches the GT row's detections."""
+    return osp.join(root, 'table', 'cache', 'rows', 'gt-GT.json')
+
+
 def peak_rss_mib(args, log_file: str) -> tuple:
     """Run ``args``; return (peak RSS of that process in MiB, seconds). Fails on a non-zero exit."""
     start = time.time()
@@ -136,8 +142,7 @@ def main(argv=None):
                         choices=['build', 'restore', 'evaluate', 'cocoeval'])
     args = parser.parse_args(argv)
     if 'cocoeval' in args.tools and 'evaluate' not in args.tools and not all(
-            osp.isfile(osp.join(args.work_dir, f'n{size}', 'table', 'cache', 'rows', 'gt-GT.json'))
-            for size in args.sizes):
+            osp.isfile(gt_row_file(osp.join(args.work_dir, f'n{size}'))) for size in args.sizes):
         parser.error('cocoeval reads the GT row that evaluate writes: add evaluate to --tools')
     order = ['build', 'restore', 'evaluate', 'cocoeval']
     args.tools = sorted(set(args.tools), key=order.index)  # cocoeval after the evaluate it reads
@@ -160,8 +165,7 @@ def main(argv=None):
                          '--max-size', '96', '--detections-per-img', '1', '--no-face-models',
                          '--bootstrap', '10', '--device', 'cpu'],
             # COCOeval alone on the GT row's detections: the state that grows with the images
-            'cocoeval': [py, '-c', COCOEVAL_ONLY, ann_file,
-                         osp.join(root, 'table', 'cache', 'rows', 'gt-GT.json')],
+            'cocoeval': [py, '-c', COCOEVAL_ONLY, ann_file, gt_row_file(root)],
         }
         outputs = dict(build=deid, restore=osp.join(root, 'restored'),
                        evaluate=osp.join(root, 'table'))

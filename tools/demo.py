@@ -26,7 +26,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--out', default=osp.join(REPO, 'work_dirs', 'demo'), help='output folder')
     parser.add_argument('--iters', type=int, default=1500,
-                        help='training iterations (1500; 400 did not beat the mosaic)')
+                        help='training iterations (1500; 600 did not yet beat the mosaic in L1)')
     parser.add_argument('--sample', help='a COCO sample folder (default: $RDID_SAMPLE, '
                         '../shared/data/coco_person_sample, else the shipped demo images)')
     parser.add_argument('--detector-weights', default=os.environ.get('RDID_DETECTOR_WEIGHTS'),

@@ -240,9 +240,11 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
     height, width = y.shape
     if height < 2 * min_block or width < 2 * min_block:
         return []
-    args = (min_block, max_block, min_step, peak_ratio, line_length, min_score,
-            min_concentration, window, max_cell_noise)
-    ranked = []  # (rank, mosaic): 0 exact unfiltered, 1 filtered, 2 inexact unfiltered
+    settings = dict(min_block=min_block, max_block=max_block, min_step=min_step,
+                    peak_ratio=peak_ratio, line_length=line_length, min_score=min_score,
+                    min_concentration=min_concentration, window=window,
+                    max_cell_noise=max_cell_noise)
+    ranked = []  # (rank, zero fraction, mosaic): rank 0 exact unfiltered, 1 filtered, 2 inexact
     regions = []  # candidate components of the earlier passes: where the strong pass looks
     margin = int(np.ceil(max_block))  # a block beyond a component's edge
     blockiness = jpeg_blockiness(y)
@@ -250,31 +252,31 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
     for bilateral, compressed_only in _PASSES:
         if bilateral is None and blockiness >= _NO_EXACT_BLOCKINESS:
             continue  # no exact mosaic after strong JPEG; the filtered passes find the rest
-        if bilateral is not None and any(_zero_fraction(y, m) >= _UNCOMPRESSED for _, m in ranked):
+        if bilateral is not None and any(zeros >= _UNCOMPRESSED for _, zeros, _ in ranked):
             break  # an uncompressed mosaic: the image was not compressed after pixelation
         if compressed_only and not blocky:
             continue
         if not compressed_only:
             source = y if bilateral is None else cv2.bilateralFilter(y, *bilateral)
-            found, components = _locate_pass(source, *args)
+            found, components = _locate_pass(source, **settings)
             regions += components
         else:
             found = []
-            relaxed = args[:5] + (min_score_compressed, ) + args[6:]
+            relaxed = dict(settings, min_score=min_score_compressed)
             for x0, y0, x1, y1 in _merge_rects(regions, margin, width, height):
                 crop = cv2.bilateralFilter(np.ascontiguousarray(y[y0:y1, x0:x1]), *bilateral)
                 found += [m._replace(x=m.x + x0, y=m.y + y0)
-                          for m in _locate_pass(crop, *relaxed)[0]]
+                          for m in _locate_pass(crop, **relaxed)[0]]
         if bilateral is not None:  # filtering can flatten small patches of natural texture
             found = [m for m in found if min(m.w, m.h) >= window]
         for mosaic in found:
-            exact = bilateral is None and _zero_fraction(y, mosaic) >= _EXACT
-            ranked.append((1 if bilateral is not None else (0 if exact else 2), mosaic))
+            zeros = _zero_fraction(y, mosaic)
+            rank = 1 if bilateral is not None else (0 if zeros >= _EXACT else 2)
+            ranked.append((rank, zeros, mosaic))
     if blocky:  # JPEG's own 8 x 8 grid; an exactly block-constant box is a real mosaic
-        ranked = [(r, m) for r, m in ranked
-                  if not _on_jpeg_grid(m) or _zero_fraction(y, m) >= _EXACT]
+        ranked = [r for r in ranked if not _on_jpeg_grid(r[2]) or r[1] >= _EXACT]
     kept = []
-    for rank, mosaic in sorted(ranked, key=lambda r: r[0]):
+    for rank, _, mosaic in sorted(ranked, key=lambda r: r[0]):
         if all(_overlap_fraction(mosaic, other) == 0 for r, other in kept if r != rank):
             kept.append((rank, mosaic))
     return sorted(_drop_contained([m for _, m in kept]), key=lambda m: (m.y, m.x))
@@ -346,8 +348,10 @@ def _zero_fraction(y: np.ndarray, m: Mosaic) -> float:
 
 
 def _locate_pass(y, min_block, max_block, min_step, peak_ratio, line_length, min_score,
-                 min_concentration, window, max_cell_noise) -> List[Mosaic]:
-    """Steps 1-5 of the module docstring on one (possibly filtered) luma image."""
+                 min_concentration, window, max_cell_noise
+                 ) -> Tuple[List[Mosaic], List[Tuple[int, int, int, int]]]:
+    """Steps 1-5 of the module docstring on one (possibly filtered) luma image: the mosaics
+    found, and the candidate components ``(x0, y0, x1, y1)`` (where the strong pass looks)."""
     height, width = y.shape
     dx = np.abs(np.diff(y, axis=1))  # dx[:, c]: the step between columns c and c + 1
     dy = np.abs(np.diff(y, axis=0))

@@ -130,7 +130,7 @@ class KeypointRCNNMetric(BaseMetric):
             return
         source = dataset_meta.get('source_ann_file') or theirs
         if self.ann_file is None or osp.realpath(self.ann_file) == osp.realpath(source):
-            if self.ann_file is not None and self.ann_file != theirs:
+            if self.ann_file not in (None, theirs):
                 print_log(f'{type(self).__name__}: scoring with {theirs}, the held-out split cut '
                           f'from {self.ann_file}', logger='current')
             if self.ann_file != theirs:
