@@ -30,6 +30,11 @@ def apply_import_time_shims():
     warnings.filterwarnings(
         'ignore', message=r'`torch\.utils\._pytree\._register_pytree_node` is deprecated',
         category=FutureWarning, module=r'diffusers(\.|$)')
+    # mmcv 2.1.0's ConvModule warns "Unnecessary conv bias before batch/instance norm" for every
+    # such layer it builds; mmagic's CycleGAN and Pix2Pix generators (and RDID-GAN's, after
+    # junyanz's code) use that bias on purpose, so every tool printed it. Silenced for mmcv only.
+    warnings.filterwarnings('ignore', message=r'Unnecessary conv bias before batch/instance norm',
+                            category=UserWarning, module=r'mmcv\.cnn\.bricks\.conv_module')
 
 
 def generation_init_weights(module, init_type='normal', init_gain=0.02):

@@ -142,6 +142,36 @@ def test_diffusers_pytree_future_warning_is_filtered_where_mmagic_is_imported():
     assert '_register_pytree_node` is deprecated' not in fixed.stderr
     assert 'other FutureWarnings still show' in fixed.stderr
 
+
+def test_mmcv_conv_bias_warning_is_filtered_where_rdid_mm_is_imported():
+    build = """
+        from mmagic.registry import MODELS
+        MODELS.build(dict(type='ResnetGenerator', in_channels=3, out_channels=3,
+                          base_channels=8, num_blocks=1))
+    """
+    upstream = run_python("""
+        import warnings
+        warnings.simplefilter('default')
+        import numpy as np
+        np.bool8 = np.bool_
+        import mmagic.models
+    """ + build)
+    assert upstream.returncode == 0, upstream.stderr
+    assert 'Unnecessary conv bias before batch/instance norm' in upstream.stderr, \
+        'mmcv no longer warns: the filter can go'
+    fixed = run_python("""
+        import warnings
+        warnings.simplefilter('default')
+        import rdid_mm
+        import rdid_mm.models
+    """ + build + """
+        warnings.warn('other UserWarnings still show', UserWarning)
+    """)
+    assert fixed.returncode == 0, fixed.stderr
+    assert 'Unnecessary conv bias' not in fixed.stderr
+    assert 'other UserWarnings still show' in fixed.stderr
+
+
 def test_mmcv_image_loading_applies_exif_orientation_and_the_config_shim_keeps_stored_pixels(
         tmp_path):
     """COCO's boxes follow the stored pixels; mmdet's and mmpose's loaders rotate by EXIF."""
