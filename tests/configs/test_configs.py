@@ -135,3 +135,35 @@ def test_full_configs_select_models_by_keypoint_ap_on_a_held_out_training_split(
     assert cfg.default_hooks.checkpoint.save_best == 'coco/kpt_AP'
     assert cfg.default_hooks.checkpoint.rule == 'greater'
     assert any(h['type'] == 'ReferenceRowsHook' for h in cfg.custom_hooks)
+
+
+VANILLA_GAN = osp.join(CONFIG_DIR, 'rdid_gan',
+                       'rdid-gan_resnet-cbam-vanilla-gan_8xb4-100e_deid-coco.py')
+
+
+def _built_gan_loss(path):
+    cfg = Config.fromfile(path)
+    with DefaultScope.overwrite_default_scope('rdid_mm'):
+        return cfg, MODELS.build(cfg.model).gan_loss
+
+
+def test_vanilla_gan_variant_uses_the_papers_log_likelihood_loss():
+    """The paper's equation 1 on fixed logits x: real -mean(log sigmoid(x)), fake
+    -mean(log(1 - sigmoid(x))), computed here without torch's BCE; the entry keeps LSGAN."""
+    import torch
+    logits = torch.tensor([[-3.0, -0.5, 0.0], [0.25, 1.5, 4.0]])
+    probability = 1 / (1 + torch.exp(-logits.double()))
+    cfg, loss = _built_gan_loss(VANILLA_GAN)
+    entry = Config.fromfile(ENTRY)
+    assert cfg.model.gan_loss.gan_type == 'vanilla' and cfg.model.gan_loss.loss_weight == 1.0
+    assert {k: v for k, v in cfg.model.items() if k != 'gan_loss'} == {
+        k: v for k, v in entry.model.items() if k != 'gan_loss'}
+    assert cfg.optim_wrapper == entry.optim_wrapper and cfg.train_cfg == entry.train_cfg
+    for is_disc in (False, True):
+        real = loss(logits, True, is_disc=is_disc).item()
+        fake = loss(logits, False, is_disc=is_disc).item()
+        assert real == pytest.approx(-torch.log(probability).mean().item(), rel=1e-6)
+        assert fake == pytest.approx(-torch.log(1 - probability).mean().item(), rel=1e-6)
+    _, lsgan = _built_gan_loss(ENTRY)
+    assert lsgan(logits, True).item() == pytest.approx(((logits - 1)**2).mean().item(), rel=1e-6)
+    assert lsgan(logits, True).item() != pytest.approx(loss(logits, True).item(), rel=1e-3)

@@ -1,5 +1,8 @@
 # RDID-GAN (paper, Sections 3.2-3.3): CycleGAN's ResNet generator and 70x70 PatchGAN with CBAM,
-# LSGAN adversarial loss, paired "dist" L1 and cycle L1 with weights 1 / 10 / 10, no identity loss.
+# paired "dist" L1 and cycle L1 with weights 1 / 10 / 10, no identity loss.
+# Adversarial loss: LSGAN (least squares), CycleGAN's choice, kept here for training stability;
+# a deliberate departure from the paper, whose equation 1 writes the log-likelihood (vanilla GAN)
+# loss. The paper's loss: configs/rdid_gan/rdid-gan_resnet-cbam-vanilla-gan_8xb4-100e_deid-coco.py.
 model = dict(
     type='RDIDGAN',
     data_preprocessor=dict(type='DataPreprocessor', mean=127.5, std=127.5, data_keys=None),
