@@ -11,6 +11,7 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
+from rdid_mm.evaluation.face_quality import mean_psnr
 from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb, save_figure, write_image
@@ -52,14 +53,16 @@ def face_scores(layout: DeidLayout, strength: int, restored_dirs: Dict[str, str]
 
 
 def summarize_face_scores(rows: Sequence[dict]) -> Dict[str, dict]:
-    """Mean PSNR and L1 of each version, for the trained-on faces and for the held-out ones."""
+    """Mean PSNR (capped at ``PSNR_CAP_DB``: identical faces count) and L1 of each version, for
+    the trained-on faces and for the held-out ones."""
     summary = {}
     for group, held in (('trained', False), ('held_out', True)):
         chosen = [r for r in rows if r['held_out'] == held]
         entry = dict(faces=len(chosen))
-        for key in ('mosaic_PSNR', 'restored_PSNR', 'mosaic_L1', 'restored_L1'):
-            values = [r[key] for r in chosen if math.isfinite(r[key])]
-            entry[key] = float(np.mean(values)) if values else math.nan
+        for key in ('mosaic_PSNR', 'restored_PSNR'):
+            entry[key] = mean_psnr([r[key] for r in chosen])
+        for key in ('mosaic_L1', 'restored_L1'):
+            entry[key] = float(np.mean([r[key] for r in chosen])) if chosen else math.nan
         summary[group] = entry
     return summary
 

@@ -57,3 +57,41 @@ def test_missing_face_boxes_are_named(samples_s8):
     sample = {k: v for k, v in samples_s8[0].items() if k != 'face_boxes'}
     with pytest.raises(KeyError, match='has no face_boxes'):
         FaceRegionQualityMetric(pred_key='img_mosaic').process(None, [sample])
+
+
+def _numpy_psnr(image, reference):
+    mse = np.mean((image.astype(np.float64) - reference.astype(np.float64))**2)
+    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def test_an_identical_face_counts_in_the_mean_at_the_100_db_cap(samples_s8):
+    """A "restoration" equal to the mosaic except one face pasted from the original: that face's
+    PSNR is infinite, and the mean counts it as 100 dB (it used to be dropped)."""
+    from rdid_mm.evaluation.face_quality import PSNR_CAP_DB
+    assert PSNR_CAP_DB == 100.0
+    outputs, expected = [], []
+    for index, sample in enumerate(samples_s8):
+        gt, restored = read_rgb(sample['gt_path']), read_rgb(sample['mosaic_path']).copy()
+        for number, box in enumerate(sample['face_boxes']):
+            rows, cols = box_to_slices(box, *gt.shape[:2])
+            if index == 0 and number == 0:
+                restored[rows, cols] = gt[rows, cols]
+            expected.append(min(_numpy_psnr(restored[rows, cols], gt[rows, cols]), 100.0))
+        outputs.append(dict(sample, fake_gt=torch.from_numpy(restored).permute(2, 0, 1)))
+    assert expected.count(100.0) == 1 and len(expected) > 1
+    metric = FaceRegionQualityMetric(pred_key='fake_gt', compare_mosaic=False)
+    metric.process(None, outputs)
+    result = metric.evaluate(len(outputs))
+    assert result['face/faces'] == len(expected)
+    assert result['face/PSNR'] == pytest.approx(float(np.mean(expected)), rel=1e-6)
+
+
+def test_the_demo_summary_counts_identical_faces_at_the_cap():
+    from rdid_mm.apis.demo import summarize_face_scores
+    rows = [dict(held_out=False, mosaic_PSNR=20.0, restored_PSNR=math.inf, mosaic_L1=9.0,
+                 restored_L1=0.0),
+            dict(held_out=False, mosaic_PSNR=22.0, restored_PSNR=30.0, mosaic_L1=7.0,
+                 restored_L1=3.0)]
+    trained = summarize_face_scores(rows)['trained']
+    assert trained['restored_PSNR'] == pytest.approx((100.0 + 30.0) / 2)
+    assert trained['mosaic_PSNR'] == pytest.approx(21.0) and trained['restored_L1'] == 1.5
