@@ -41,10 +41,11 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'))
 
-# GANs: each sub-network (generators, discriminators) gets its own DDP wrapper (it broadcasts
-# rank 0's weights at start; mmagic calls the networks past it, so RDIDRunner averages gradients
-# before each optimiser step). BatchNorm statistics (Pix2Pix) stay per rank; sync_bn='torch'
-# synchronises them on GPUs.
+# GANs: each sub-network (generators, discriminators) gets its own DDP wrapper; mmagic calls the
+# networks past it, so RDIDRunner averages gradients before each optimiser step. The ranks start
+# equal because MMEngine's Runner._init_model_weights broadcasts rank 0's state_dict after
+# init_weights (rdid_mm/engine/distributed.py). BatchNorm statistics (Pix2Pix) stay per rank;
+# sync_bn='torch' synchronises them on GPUs.
 model_wrapper_cfg = dict(
     type='MMSeparateDistributedDataParallel',
     broadcast_buffers=False,

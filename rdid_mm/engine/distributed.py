@@ -9,7 +9,15 @@ in many places), each optimiser wrapper averages the gradients of its own parame
 ranks right before it steps. That is one code path for gloo and NCCL (``torch.distributed
 .all_reduce``), independent of how many forwards a network ran in the iteration (G(x) and G(F(y))
 just accumulate into ``.grad``), and it comes before gradient clipping and AMP's unscale, which
-therefore see the global gradient. The DDP wrappers stay: they broadcast rank 0's weights at start.
+therefore see the global gradient.
+
+The ranks start from the same weights because of MMEngine, not the DDP wrappers: torch's DDP
+broadcasts rank 0's parameters when a wrapper is built, but ``Runner.train`` then calls
+``Runner._init_model_weights``, which runs ``init_weights()`` on every rank (drawing new weights
+from each rank's RNG) and then ``mmengine.dist.broadcast``s every entry of the model's
+``state_dict()`` from rank 0; ``load_from`` and ``--resume`` load the same file on every rank after
+that. The wrappers stay because MMEngine builds them (``model_wrapper_cfg``); their ``forward``
+never runs.
 """
 import torch
 import torch.distributed as dist
