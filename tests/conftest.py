@@ -15,6 +15,10 @@ SAMPLE_DIR = os.environ.get(
     'RDID_SAMPLE', osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'coco_person_sample'))
 
 
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'slow: takes more than about 5 s on 2 cores')
+
+
 @pytest.fixture(autouse=True)
 def keep_default_scope():
     """Give each test the default scope it started with.

@@ -27,7 +27,9 @@ def add_detector_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--detections-per-img', type=int, default=100,
                         help="detector's box_detections_per_img (torchvision: 100)")
     parser.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda', 'cuda:1'")
-    parser.add_argument('--batch-size', type=int, default=1, help='images per detector call')
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='images per detector call (torchvision pads a batch to its largest '
+                        'image, which changes detections slightly; the cache keys on it)')
 
 
 def detector_from_args(args: argparse.Namespace) -> dict:

@@ -10,7 +10,9 @@ GT and Mosaic rows directly on the builder's files, model rows inside MMEngine's
 row and the bootstrap resamples its images.
 
 Two caches under ``cache_dir/rows/``, both keyed by everything a row depends on (detector
-weights and settings, images, annotation and faces files, config and checkpoint):
+weights and settings, images, annotation and faces files, config and checkpoint, and the images
+per detector call and the device type: torchvision pads each batch to its largest image, and GPU
+and CPU arithmetic differ, so both change detections slightly):
 ``<row>.json`` holds the detections and the face-region quality; ``<row>.scores-*.npz`` the
 COCOeval stats and bootstrap samples for one resample count and seed. A rerun with nothing
 changed reads only the scores; with another resample count, only the detections.
@@ -31,6 +33,7 @@ from mmengine.utils import ProgressBar
 
 from rdid_mm.evaluation.bootstrap import ImageMatches, bootstrap_ap, resample_weights
 from rdid_mm.evaluation.coco_scoring import load_coco, run_cocoeval, stats_of
+from rdid_mm.evaluation.detection import resolve_device
 from rdid_mm.evaluation import detectors
 from rdid_mm.utils.provenance import file_sha256
 from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
@@ -161,7 +164,8 @@ class RowEvaluator:
 
     def _cache_key(self, spec: RowSpec, samples: List[dict]) -> dict:
         key = dict(version=CACHE_VERSION, row=spec.slug, detector=self._detector_identity(),
-                   ann_file=file_sha256(self.layout.ann_file))
+                   ann_file=file_sha256(self.layout.ann_file), batch_size=self.batch_size,
+                   device=resolve_device(self.device).type)
         if osp.isfile(self.layout.faces_file):
             key['faces'] = file_sha256(self.layout.faces_file)
         path_key = 'gt_path' if spec.kind == 'gt' else 'mosaic_path'
