@@ -26,6 +26,10 @@ def add_detector_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--max-size', type=int, default=1333, help="detector's max side (1333)")
     parser.add_argument('--detections-per-img', type=int, default=100,
                         help="detector's box_detections_per_img (torchvision: 100)")
+    parser.add_argument(
+        '--detector-bn-eps', type=float,
+        help="FrozenBatchNorm eps of a detector weights file (default: what the file is: the eps "
+        "it records, 0 for torchvision's COCO_V1 file, else torchvision's 1e-5)")
     parser.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda', 'cuda:1'")
     parser.add_argument('--batch-size', type=int, default=1,
                         help='images per detector call (torchvision pads a batch to its largest '
@@ -34,5 +38,8 @@ def add_detector_args(parser: argparse.ArgumentParser) -> None:
 
 def detector_from_args(args: argparse.Namespace) -> dict:
     weights = None if args.detector_weights.lower() == 'none' else args.detector_weights
-    return dict(weights=weights, min_size=args.min_size, max_size=args.max_size,
-                box_detections_per_img=args.detections_per_img)
+    cfg = dict(weights=weights, min_size=args.min_size, max_size=args.max_size,
+               box_detections_per_img=args.detections_per_img)
+    if getattr(args, 'detector_bn_eps', None) is not None:
+        cfg['bn_eps'] = args.detector_bn_eps
+    return cfg

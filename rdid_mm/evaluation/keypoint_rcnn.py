@@ -7,12 +7,18 @@ Weights come from one of three places:
 - a file path: any compatible state_dict (e.g. that same file copied to an offline machine), read
   with :func:`rdid_mm.engine.checkpoint.load_state_dict_file` (safetensors or weights-only .pth);
 - ``None``: random weights (seeded), for smoke tests of the evaluation path only.
+
+A weights file does not say which FrozenBatchNorm eps it was trained with, and the detections
+depend on it: torchvision's COCO_V1 file needs 0.0 (torchvision sets it with ``overwrite_eps``:
+it predates pytorch/vision#2933), a Keypoint R-CNN trained with current torchvision needs 1e-5
+(``FrozenBatchNorm2d``'s default). :func:`weights_file_bn_eps` decides from what the file is.
 """
 import inspect
 import os.path as osp
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
+from mmengine.logging import print_log
 from torch import nn
 
 from rdid_mm.utils.provenance import file_sha256
@@ -20,6 +26,53 @@ from rdid_mm.utils.provenance import file_sha256
 TORCHVISION_WEIGHTS = 'torchvision'
 TORCHVISION_FILE = 'keypointrcnn_resnet50_fpn_coco-fc266e95.pth'
 ARCHITECTURE = 'keypointrcnn_resnet50_fpn'
+#: the first hex digits of the COCO_V1 file's sha256 (its name carries them; torch.hub checks them)
+COCO_V1_SHA256_PREFIX = 'fc266e95'
+COCO_V1_BN_EPS = 0.0
+#: torchvision's ``FrozenBatchNorm2d`` default, that of any Keypoint R-CNN it trains today
+TORCHVISION_BN_EPS = 1e-5
+#: safetensors metadata of a weights file: the FrozenBatchNorm eps it was trained with
+BN_EPS_METADATA_KEY = 'frozen_bn_eps'
+
+
+def weights_file_bn_eps(path: str, sha256: Optional[str] = None) -> Tuple[float, str]:
+    """The FrozenBatchNorm eps the Keypoint R-CNN weights file ``path`` needs, and why.
+
+    In order: the eps recorded in the file's metadata (:func:`save_keypoint_rcnn`); 0.0 for
+    torchvision's COCO_V1 file, recognised by content (any name); else torchvision's default 1e-5.
+    """
+    from rdid_mm.engine.checkpoint import weights_file_metadata
+    recorded = weights_file_metadata(path).get(BN_EPS_METADATA_KEY) if path.endswith(
+        '.safetensors') else None
+    if recorded is not None:
+        return float(recorded), f'recorded in the file ({BN_EPS_METADATA_KEY})'
+    if (sha256 or file_sha256(path)).startswith(COCO_V1_SHA256_PREFIX):
+        return COCO_V1_BN_EPS, "torchvision's COCO_V1 file (by its sha256)"
+    return TORCHVISION_BN_EPS, ("torchvision's FrozenBatchNorm2d default: the file records no eps "
+                                'and is not the COCO_V1 file')
+
+
+def resolved_bn_eps(weights: Optional[str], bn_eps: Optional[float],
+                    sha256: Optional[str] = None) -> Tuple[Optional[float], str]:
+    """``bn_eps`` if given (explicit), else what the weights file needs; None for
+    ``'torchvision'`` (torchvision sets it) and random weights (plain BatchNorm)."""
+    if bn_eps is not None:
+        return float(bn_eps), 'explicit (bn_eps)'
+    if weights is None or weights == TORCHVISION_WEIGHTS:
+        return None, ''
+    return weights_file_bn_eps(str(weights), sha256)
+
+
+def save_keypoint_rcnn(model: nn.Module, path: str) -> None:
+    """Write a Keypoint R-CNN's weights as safetensors, recording its FrozenBatchNorm eps."""
+    from torchvision.ops import misc as misc_nn_ops
+
+    from rdid_mm.engine.checkpoint import save_state_dict_file
+    eps = {float(m.eps) for m in model.modules() if isinstance(m, misc_nn_ops.FrozenBatchNorm2d)}
+    if len(eps) > 1:
+        raise ValueError(f'{path}: the model mixes FrozenBatchNorm eps values {sorted(eps)}')
+    metadata = {BN_EPS_METADATA_KEY: repr(eps.pop())} if eps else None
+    save_state_dict_file(model.state_dict(), path, metadata=metadata)
 
 
 def _frozen_bn_architecture(bn_eps: float, **kwargs) -> nn.Module:
@@ -64,7 +117,7 @@ def _torchvision_coco_v1(**kwargs) -> nn.Module:
 
 def build_keypoint_rcnn(weights: Optional[str] = TORCHVISION_WEIGHTS, min_size: int = 800,
                         max_size: int = 1333, box_score_thresh: float = 0.05,
-                        box_detections_per_img: int = 100, bn_eps: float = 0.0,
+                        box_detections_per_img: int = 100, bn_eps: Optional[float] = None,
                         seed: int = 0) -> nn.Module:
     """Build the detector in eval mode.
 
@@ -72,7 +125,8 @@ def build_keypoint_rcnn(weights: Optional[str] = TORCHVISION_WEIGHTS, min_size: 
         weights: ``'torchvision'``, a state_dict file, or None (random, seeded by ``seed``).
         min_size, max_size: the detector's own resize (torchvision's defaults: 800, 1333).
         box_score_thresh, box_detections_per_img: torchvision's defaults (0.05, 100).
-        bn_eps: FrozenBatchNorm eps for weights files; torchvision's COCO_V1 weights use 0.0.
+        bn_eps: FrozenBatchNorm eps for a weights file; None: what the file needs
+            (:func:`weights_file_bn_eps`: recorded, 0.0 for COCO_V1, else 1e-5).
     """
     kwargs = dict(min_size=min_size, max_size=max_size, box_score_thresh=box_score_thresh,
                   box_detections_per_img=box_detections_per_img)
@@ -90,7 +144,9 @@ def build_keypoint_rcnn(weights: Optional[str] = TORCHVISION_WEIGHTS, min_size: 
             raise CheckpointError(
                 f'detector checkpoint file not found: {weights} (expected a {ARCHITECTURE} '
                 f"state_dict, e.g. torchvision's {TORCHVISION_FILE})")
-        model = _frozen_bn_architecture(bn_eps, **kwargs)
+        eps, why = resolved_bn_eps(weights, bn_eps)
+        print_log(f'{weights}: FrozenBatchNorm eps {eps:g} ({why})', logger='current')
+        model = _frozen_bn_architecture(eps, **kwargs)
         _load_file(model, weights)
     return model.eval()
 
@@ -116,6 +172,8 @@ def detector_identity(cfg: Optional[dict] = None) -> dict:
     elif weights == TORCHVISION_WEIGHTS:
         source = 'torchvision:COCO_V1'
     else:
-        source = f'file:sha256={file_sha256(str(weights))}'
+        sha256 = file_sha256(str(weights))
+        source = f'file:sha256={sha256}'
+        full['bn_eps'] = resolved_bn_eps(weights, full['bn_eps'], sha256)[0]
     return dict(architecture=ARCHITECTURE, weights=source, torchvision=torchvision.__version__,
                 **full)

@@ -81,3 +81,83 @@ def test_identity_names_weights_by_content(tmp_path):
     assert identity['max_size'] == 1333 and identity['box_score_thresh'] == 0.05
     with pytest.raises(TypeError, match='unknown detector settings'):
         detector_cfg_with_defaults(dict(min_sise=3))
+
+
+@pytest.fixture(scope='module')
+def trained_with_current_torchvision(tmp_path_factory):
+    """A Keypoint R-CNN as torchvision builds one for training today (FrozenBatchNorm2d with its
+    default eps), with running variances near 1e-5 so that the eps changes every layer, saved
+    with ``torch.save(model.state_dict())``; returns (model, path)."""
+    from torchvision.models.detection import KeypointRCNN
+    from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
+    from torchvision.models.resnet import resnet50
+    from torchvision.ops.misc import FrozenBatchNorm2d
+    generator = torch.Generator().manual_seed(0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        backbone = _resnet_fpn_extractor(resnet50(weights=None, norm_layer=FrozenBatchNorm2d), 3)
+        model = KeypointRCNN(backbone, num_classes=2, num_keypoints=17, min_size=128,
+                             max_size=160).eval()
+    for module in model.modules():
+        if isinstance(module, FrozenBatchNorm2d):
+            assert module.eps == 1e-5  # torchvision's default
+            var = 10**(torch.rand(module.running_var.shape, generator=generator) * 2 - 6)
+            module.running_var.copy_(var)
+            module.weight.copy_(var.sqrt())  # scale 1 with eps 0, 0.3 to 0.95 with eps 1e-5
+    path = tmp_path_factory.mktemp('kprcnn') / 'keypointrcnn_trained.pth'
+    torch.save(model.state_dict(), path)
+    return model, str(path)
+
+
+def _backbone(model):
+    image = torch.rand(3, 120, 150, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        return model.backbone(image[None])
+
+
+def test_a_file_from_current_torchvision_loads_with_its_eps(trained_with_current_torchvision):
+    model, path = trained_with_current_torchvision
+    expected = _backbone(model)
+    got = _backbone(build_keypoint_rcnn(weights=path, min_size=128, max_size=160))
+    for key in expected:
+        torch.testing.assert_close(got[key], expected[key], rtol=1e-4, atol=1e-5)
+    # the eps matters: COCO_V1's eps 0 (the old default for every file) gives other features
+    wrong = _backbone(build_keypoint_rcnn(weights=path, min_size=128, max_size=160, bn_eps=0.0))
+    for key in expected:
+        assert (wrong[key] - expected[key]).abs().max() > 0.1 * expected[key].abs().max()
+    from rdid_mm.evaluation.keypoint_rcnn import weights_file_bn_eps
+    assert weights_file_bn_eps(path) == (1e-5, "torchvision's FrozenBatchNorm2d default: the "
+                                         'file records no eps and is not the COCO_V1 file')
+
+
+def test_the_eps_follows_the_record_then_coco_v1_by_content(trained_with_current_torchvision,
+                                                            tmp_path, monkeypatch):
+    from rdid_mm.evaluation import keypoint_rcnn
+    from rdid_mm.utils.provenance import file_sha256
+    model, path = trained_with_current_torchvision
+    # recorded by save_keypoint_rcnn (safetensors metadata), whatever the file's content
+    for eps in (0.0, 1e-5, 1e-3):
+        for module in model.modules():
+            if hasattr(module, 'eps'):
+                module.eps = eps
+        recorded = str(tmp_path / f'eps{eps}.safetensors')
+        keypoint_rcnn.save_keypoint_rcnn(model, recorded)
+        assert keypoint_rcnn.weights_file_bn_eps(recorded) == (
+            eps, 'recorded in the file (frozen_bn_eps)')
+        assert detector_identity(dict(weights=recorded))['bn_eps'] == eps
+    # torchvision's COCO_V1 file is recognised by its sha256, not its name: pretend this one is
+    monkeypatch.setattr(keypoint_rcnn, 'COCO_V1_SHA256_PREFIX', file_sha256(path)[:8])
+    assert keypoint_rcnn.weights_file_bn_eps(path)[0] == 0.0
+    # an explicit eps wins, and enters the identity (the row cache key)
+    assert detector_identity(dict(weights=path))['bn_eps'] == 0.0
+    assert detector_identity(dict(weights=path, bn_eps=1e-5))['bn_eps'] == 1e-5
+
+
+def test_detector_bn_eps_option_reaches_the_settings():
+    import argparse
+
+    from rdid_mm.apis.cli import add_detector_args, detector_from_args
+    parser = argparse.ArgumentParser()
+    add_detector_args(parser)
+    assert 'bn_eps' not in detector_from_args(parser.parse_args([]))
+    assert detector_from_args(parser.parse_args(['--detector-bn-eps', '0']))['bn_eps'] == 0.0

@@ -19,7 +19,7 @@ from typing import Optional
 
 from rdid_mm.utils.provenance import file_sha256
 
-from ..keypoint_rcnn import build_keypoint_rcnn, detector_cfg_with_defaults
+from ..keypoint_rcnn import build_keypoint_rcnn, detector_cfg_with_defaults, resolved_bn_eps
 from ..keypoint_rcnn import detector_identity as keypoint_rcnn_identity
 
 #: settings of the OpenMMLab wrappers (the rest of a dict goes to build_keypoint_rcnn)
@@ -136,8 +136,15 @@ def describe_detector(cfg: Optional[dict] = None) -> str:
         full = detector_cfg_with_defaults(
             dict(cfg, weights=normalise_weights(cfg.get('weights', 'torchvision'))))
         weights = full['weights']
-        source = ("torchvision's COCO_V1 weights" if weights == 'torchvision' else
-                  'random weights (smoke test)' if weights is None else f'weights {weights}')
+        if weights == 'torchvision':
+            source = "torchvision's COCO_V1 weights"
+        elif weights is None:
+            source = 'random weights (smoke test)'
+        elif osp.isfile(str(weights)):
+            eps, why = resolved_bn_eps(weights, full['bn_eps'])
+            source = f'weights {weights} (FrozenBatchNorm eps {eps:g}: {why})'
+        else:
+            source = f'weights {weights}'
         return f"Detector: torchvision keypointrcnn_resnet50_fpn, {source}."
     weights = normalise_weights(cfg.get('weights'))
     source = 'random weights (smoke test)' if weights is None else f'weights {weights}'
