@@ -16,6 +16,10 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the latest checkpoint in the work_dir, or from the given checkpoint '
         '(read with weights_only=True: no pickled code runs)')
+    parser.add_argument(
+        '--resume-allow-changes', action='store_true',
+        help='resume even if the global batch, the training set length or the seed differs from '
+        "the checkpoint's (logged; the sample stream then repeats or skips samples)")
     parser.add_argument('--load-from', help='initialise from a weights file (.safetensors)')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA)')
     parser.add_argument(
@@ -44,7 +48,8 @@ def main():
         cfg_options['auto_scale_lr.enable'] = True
     try:
         train(args.config, work_dir=args.work_dir, resume=resume or False, amp=args.amp,
-              cfg_options=cfg_options or None, launcher=args.launcher, load_from=args.load_from)
+              cfg_options=cfg_options or None, launcher=args.launcher, load_from=args.load_from,
+              resume_allow_changes=args.resume_allow_changes)
     except USER_ERRORS + (ScheduleError, ) as err:
         sys.exit(f'train.py: error: {err}')
     except KeyError as err:  # MMEngine's registries: "X is not in the rdid_mm::model registry."

@@ -3,6 +3,7 @@ orchestration (which restores images by running models, so it lives here, above 
 from rdid_mm.datasets.split_annotations import SplitAnnotationsError
 from rdid_mm.engine.checkpoint import CheckpointError
 from rdid_mm.engine.hooks import NonFiniteLossError
+from rdid_mm.engine.train_loop import ResumeMismatchError
 from rdid_mm.models.restorers import NotARestorerError
 from .inference import init_model, restore_folder, restore_image
 from .qualitative_grid import make_qualitative_grid
@@ -12,10 +13,10 @@ from .train import AmpUnavailableError, build_runner, load_config, train
 
 # Errors a user's input can cause; tools print them as one line instead of a traceback.
 USER_ERRORS = (AmpUnavailableError, CheckpointError, FileNotFoundError, NonFiniteLossError,
-               NotARestorerError, SplitAnnotationsError)
+               NotARestorerError, ResumeMismatchError, SplitAnnotationsError)
 
 __all__ = [
-    'AmpUnavailableError', 'CheckpointError', 'NonFiniteLossError', 'NotARestorerError', 'USER_ERRORS', 'build_runner',
+    'AmpUnavailableError', 'CheckpointError', 'NonFiniteLossError', 'NotARestorerError', 'ResumeMismatchError', 'USER_ERRORS', 'build_runner',
     'format_metrics_table', 'init_model', 'load_config', 'make_qualitative_grid',
     'make_strength_sweep', 'make_table1', 'restore_folder', 'restore_image', 'test', 'train'
 ]

@@ -65,17 +65,20 @@ def build_runner(cfg: Config) -> Runner:
 
 def train(config: str, work_dir: Optional[str] = None, resume: bool = False, amp: bool = False,
           cfg_options: Optional[dict] = None, launcher: str = 'none',
-          load_from: Optional[str] = None) -> Runner:
+          load_from: Optional[str] = None, resume_allow_changes: bool = False) -> Runner:
     """Train the model of ``config`` through MMEngine's Runner and return the runner.
 
     ``resume=True`` continues from the latest checkpoint of the work_dir; a path resumes from
-    that checkpoint (which must lie in the work_dir: full training state is unpickled).
+    that checkpoint (read weights-only). A checkpoint saved under another global batch, training
+    set length or seed is refused unless ``resume_allow_changes`` (then a warning is logged).
     """
     cfg = load_config(config, work_dir, cfg_options, launcher)
     if amp:
         enable_amp(cfg)
     if load_from is not None:
         cfg.load_from = load_from
+    if resume_allow_changes:
+        cfg.resume_allow_changes = True
     if resume is True:
         cfg.resume = True
     elif resume:

@@ -3,10 +3,11 @@ from .checkpoint import (CheckpointError, load_state_dict_file, load_training_fi
                          save_state_dict_file, weights_path_for)
 from .hooks import NonFiniteLossError, NonFiniteLossHook
 from .runner import RDIDRunner
-from .train_loop import RDIDIterBasedTrainLoop, ScheduleError, batch_layout, iters_per_epoch
+from .train_loop import (RDIDIterBasedTrainLoop, ResumeMismatchError, ScheduleError, batch_layout,
+                         iters_per_epoch)
 
 __all__ = [
     'CheckpointError', 'load_state_dict_file', 'load_training_file', 'save_state_dict_file',
     'weights_path_for', 'NonFiniteLossError', 'NonFiniteLossHook', 'RDIDRunner',
-    'RDIDIterBasedTrainLoop', 'ScheduleError', 'batch_layout', 'iters_per_epoch'
+    'RDIDIterBasedTrainLoop', 'ResumeMismatchError', 'ScheduleError', 'batch_layout', 'iters_per_epoch'
 ]

@@ -11,6 +11,8 @@
   so no checkpoint runs code, wherever it comes from;
 - GAN sub-networks wrapped separately (mmagic calls them past their DDP wrappers) get their
   gradients averaged over ranks before each optimiser step (:mod:`rdid_mm.engine.distributed`);
+- ``--resume`` refuses a checkpoint saved under another global batch, training set length or
+  seed (they place every sample in the stream), unless ``resume_allow_changes`` is set;
 - the learning rate scales with the real global batch when ``auto_scale_lr.enable`` is set;
 - cuDNN autotuning (``env_cfg.cudnn_benchmark``) applies to training only: validation and test
   images differ in size, so ``val()`` and ``test()`` run with it off.
@@ -41,6 +43,7 @@ from .console import keep_dumps_off_console
 from .cudnn import cudnn_benchmark_off
 from .distributed import needs_gradient_sync, sync_gradients_before_step
 from .resume_state import capture_image_buffers, capture_rng_state
+from .train_loop import ALLOW_RESUME_CHANGES, check_resume_matches
 from .weights import apply_weights
 
 _RANK_STATE = re.compile(r'^(?P<root>.+)\.rank\d+\.state$')
@@ -132,6 +135,17 @@ class RDIDRunner(Runner):
             return None
         return state
 
+    def _check_resume_matches(self, filename, meta):
+        """Refuse a checkpoint saved under another global batch, training set length or seed
+        (``resume_allow_changes=True``, ``--resume-allow-changes``: a logged warning instead)."""
+        loop = self.train_loop
+        current = dict(seed=self._randomness_cfg.get('seed'))
+        for key in ('global_batch_size', 'num_samples'):
+            if getattr(loop, key, None) is not None:
+                current[key] = getattr(loop, key)
+        check_resume_matches(filename, meta, current,
+                             allow=bool(self.cfg.get(ALLOW_RESUME_CHANGES, False)))
+
     def pop_resume_rank_state(self):
         """This rank's saved RNG/buffer state of the resumed checkpoint, once (None if none)."""
         state, self._resume_rank_state = self._resume_rank_state, None
@@ -142,6 +156,7 @@ class RDIDRunner(Runner):
         """Load weights (any weights file), or the full training state for ``resume``."""
         if self._resuming == osp.realpath(filename):
             checkpoint = load_training_file(filename, map_location=map_location)
+            self._check_resume_matches(filename, checkpoint.get('meta') or {})
         else:
             checkpoint = {'state_dict': load_state_dict_file(filename, map_location='cpu')}
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
@@ -227,7 +242,8 @@ class RDIDRunner(Runner):
             cfg=self.cfg.pretty_text, seed=self.seed, experiment_name=self.experiment_name,
             time=time.strftime('%Y%m%d_%H%M%S', time.localtime()),
             mmengine_version=mmengine.__version__, world_size=get_world_size(),
-            global_batch_size=getattr(self.train_loop, 'global_batch_size', None))
+            global_batch_size=getattr(self.train_loop, 'global_batch_size', None),
+            num_samples=getattr(self.train_loop, 'num_samples', None))
         if hasattr(self.train_dataloader.dataset, 'metainfo'):
             meta.update(dataset_meta=self.train_dataloader.dataset.metainfo)
         model = self.model.module if is_model_wrapper(self.model) else self.model

@@ -4,7 +4,7 @@ import logging
 import math
 from typing import Optional
 
-from mmengine.dist import get_world_size
+from mmengine.dist import get_rank, get_world_size
 from mmengine.logging import print_log
 from mmengine.runner.loops import IterBasedTrainLoop, _InfiniteDataloaderIterator
 
@@ -15,6 +15,54 @@ from .resume_state import forked_rng, restore_image_buffers, restore_rng_state
 
 class ScheduleError(ValueError):
     """A batch layout that cannot be run; the message says what to set."""
+
+
+class ResumeMismatchError(ValueError):
+    """``--resume`` with a batch layout, training set or seed other than the checkpoint's."""
+
+
+#: what places a sample in the training stream, as a checkpoint's ``meta`` records it
+STREAM_SETTINGS = (
+    ('global_batch_size', 'global batch', 'train_cfg.global_batch_size or '
+     'train_dataloader.batch_size x GPUs'),
+    ('num_samples', 'training set length', 'the training data and its filters'),
+    ('seed', 'seed', 'randomness.seed; None draws a new one'),
+)
+ALLOW_RESUME_CHANGES = 'resume_allow_changes'  # the config key of tools/train.py's option
+
+
+def resume_changes(saved: dict, current: dict) -> list:
+    """The stream settings (global batch, training set length, seed) that differ between a
+    checkpoint's ``meta`` and this run, as ``'global batch: checkpoint 4, this run 8'``.
+
+    A value the checkpoint does not record (written before it was) is not compared; a seed of None
+    in this run differs from any recorded seed (it draws a new one).
+    """
+    changes = []
+    for key, name, where in STREAM_SETTINGS:
+        if saved.get(key) is None or key not in current:
+            continue
+        if saved[key] != current[key]:
+            changes.append(f'{name}: checkpoint {saved[key]}, this run {current[key]} ({where})')
+    return changes
+
+
+def check_resume_matches(path: str, saved: dict, current: dict, allow: bool = False):
+    """Refuse to resume ``path`` when :func:`resume_changes` finds any: continuing a sample stream
+    under another batch layout, training set or seed repeats or skips samples. With ``allow``
+    (``--resume-allow-changes``) log a warning naming them instead, and return it."""
+    changes = resume_changes(saved, current)
+    if not changes:
+        return None
+    listed = '; '.join(changes)
+    if not allow:
+        raise ResumeMismatchError(
+            f'{path}: cannot resume: {listed}. Continuing would repeat or skip training samples; '
+            'set the checkpoint\'s values, or pass --resume-allow-changes to continue anyway')
+    warning = (f'{path}: resuming despite {listed} (--resume-allow-changes): the sample stream '
+               'does not continue the checkpoint\'s, samples may repeat or be skipped.')
+    print_log(warning, logger='current', level=logging.WARNING)
+    return warning
 
 
 def batch_layout(global_batch_size: Optional[int], per_gpu_batch_size: Optional[int],
@@ -34,6 +82,16 @@ def batch_layout(global_batch_size: Optional[int], per_gpu_batch_size: Optional[
             f'over {world_size} GPUs; use a multiple of {world_size}, or set the per-GPU batch '
             'with train_dataloader.batch_size')
     return global_batch_size // world_size, int(global_batch_size)
+
+
+def stream_seed(runner) -> int:
+    """The seed of the training sample stream: ``randomness.seed``, or with None the random seed
+    MMEngine drew for this run (the same on every rank), which checkpoints record as ``seed``."""
+    randomness = runner._randomness_cfg
+    if randomness.get('seed') is not None:
+        return int(randomness['seed'])
+    rank_offset = get_rank() if randomness.get('diff_rank_seed', False) else 0
+    return int(runner.seed) - rank_offset
 
 
 def iters_per_epoch(num_samples: int, global_batch_size: int) -> int:
@@ -126,9 +184,7 @@ class RDIDIterBasedTrainLoop(IterBasedTrainLoop):
             sampler = dict(sampler)
             sampler.setdefault('samples_per_epoch',
                                iters_per_epoch(num_samples, global_batch) * per_gpu)
-            seed = runner._randomness_cfg.get('seed')
-            if seed is not None:
-                sampler.setdefault('seed', seed)
+            sampler.setdefault('seed', stream_seed(runner))
             cfg['sampler'] = sampler
         cfg['dataset'] = dataset
         return cfg, num_samples

@@ -118,3 +118,79 @@ def test_cudnn_benchmark_is_on_in_training_and_off_in_val_and_test(deid_sample, 
     assert all(flag == (phase == 'train') for phase, flag in CudnnFlagHook.flags)
     assert torch.backends.cudnn.benchmark  # back on for whatever trains next
     torch.backends.cudnn.benchmark = False
+
+
+SAVED = dict(global_batch_size=32, num_samples=1000, seed=2021, iter=64)
+
+
+@pytest.mark.parametrize('change,expected', [
+    (dict(global_batch_size=16), 'global batch: checkpoint 32, this run 16'),
+    (dict(num_samples=999), 'training set length: checkpoint 1000, this run 999'),
+    (dict(seed=7), 'seed: checkpoint 2021, this run 7'),
+    (dict(seed=None), 'seed: checkpoint 2021, this run None (randomness.seed; None draws a new one)'),
+])
+def test_resume_refuses_a_changed_stream_setting_in_one_line(change, expected):
+    from rdid_mm.engine.train_loop import ResumeMismatchError, check_resume_matches
+    current = {**dict(global_batch_size=32, num_samples=1000, seed=2021), **change}
+    with pytest.raises(ResumeMismatchError) as err:
+        check_resume_matches('work/iter_64.pth', SAVED, current)
+    message = str(err.value)
+    assert len(message.splitlines()) == 1
+    assert message.startswith(f'work/iter_64.pth: cannot resume: {expected}')
+    assert message.endswith('or pass --resume-allow-changes to continue anyway')
+
+
+def test_resume_with_the_same_settings_or_an_older_checkpoint_passes():
+    from rdid_mm.engine.train_loop import check_resume_matches
+    current = dict(global_batch_size=32, num_samples=1000, seed=2021)
+    assert check_resume_matches('a.pth', SAVED, current) is None
+    # a checkpoint written before the training set length was recorded: not compared
+    assert check_resume_matches('a.pth', dict(SAVED, num_samples=None),
+                                dict(current, num_samples=5)) is None
+
+
+def test_resume_allow_changes_logs_every_change_instead():
+    from rdid_mm.engine.train_loop import check_resume_matches
+    warning = check_resume_matches('a.pth', SAVED, dict(global_batch_size=8, num_samples=1000,
+                                                        seed=1), allow=True)
+    assert 'global batch: checkpoint 32, this run 8' in warning
+    assert 'seed: checkpoint 2021, this run 1' in warning and '--resume-allow-changes' in warning
+
+
+def test_with_seed_none_the_stream_takes_the_seed_checkpoints_record(tmp_path, monkeypatch):
+    """``randomness.seed=None``: the sampler is seeded with the run's drawn seed (what the
+    checkpoint records as ``seed``), so setting ``randomness.seed`` to it continues the stream."""
+    monkeypatch.setattr('rdid_mm.engine.train_loop.get_world_size', lambda: 1)
+    cfg = Config.fromfile(OURS)
+    cfg.train_dataloader.dataset = dict(type='KnownLengthDataset')
+    cfg.train_dataloader.sampler = dict(type='ResumableInfiniteSampler', shuffle=True)
+    cfg.merge_from_dict({
+        'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
+        'val_dataloader': None, 'val_cfg': None, 'val_evaluator': None,
+        'test_dataloader': None, 'test_cfg': None, 'test_evaluator': None,
+        'custom_hooks': [], 'default_hooks.checkpoint.save_best': None,
+        'randomness': dict(seed=None, diff_rank_seed=True)})
+    cfg.work_dir = str(tmp_path)
+    cfg.launcher = 'none'
+    runner = apis.build_runner(cfg)
+    sampler = runner.train_loop.dataloader.sampler
+    assert runner.seed is not None and sampler.seed == runner.seed  # rank 0: no rank offset
+
+
+def test_the_runner_compares_its_own_batch_training_set_and_seed(tmp_path, monkeypatch):
+    """RDIDRunner checks a resumed checkpoint's meta against the loop it built (1000 samples,
+    global batch 32) and the configured seed (the default runtime's 2021)."""
+    from rdid_mm.engine.train_loop import ResumeMismatchError
+    monkeypatch.setattr('rdid_mm.engine.train_loop.get_world_size', lambda: 1)
+    runner, _, _ = _schedule_runner(tmp_path)
+    same = dict(global_batch_size=32, num_samples=KNOWN_LENGTH, seed=2021)
+    runner._check_resume_matches('iter_9.pth', same)
+    for key, value, named in (('global_batch_size', 64, 'global batch: checkpoint 64, this run 32'),
+                              ('num_samples', 999, 'training set length: checkpoint 999, this '
+                               'run 1000'),
+                              ('seed', 5, 'seed: checkpoint 5, this run 2021')):
+        with pytest.raises(ResumeMismatchError, match=f'^iter_9.pth: cannot resume: {named} '):
+            runner._check_resume_matches('iter_9.pth', dict(same, **{key: value}))
+    runner.cfg.resume_allow_changes = True
+    runner._check_resume_matches('iter_9.pth', dict(same, seed=5))
+    assert 'resuming despite seed: checkpoint 5, this run 2021' in _log(runner)

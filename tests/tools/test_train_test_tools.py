@@ -2,6 +2,7 @@
 import glob
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -76,6 +77,24 @@ def test_resume_continues_from_iteration_2_to_4(trained_two_iters, deid_sample):
     assert 'resumed epoch: 0, iter: 2' in log
     assert 'Iter(train) [3/4]' in log and 'Iter(train) [1/4]' not in log
     assert osp.isfile(osp.join(trained_two_iters, 'iter_4.safetensors'))
+
+
+@pytest.mark.slow
+def test_resume_refuses_a_changed_global_batch_in_one_line(trained_two_iters, deid_sample):
+    """The tiny config's checkpoint was trained at a global batch of 2; batch 1 would replay the
+    stream from another sample. Refused before anything trains, naming both values."""
+    result = subprocess.run(
+        [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', trained_two_iters,
+         '--resume', '--cfg-options', *data_options(deid_sample, 6),
+         'train_dataloader.batch_size=1'],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(rf'train\.py: error: {re.escape(trained_two_iters)}/iter_\d\.pth: cannot '
+                        r'resume: global batch: checkpoint 2, this run 1 \(.*\)\. Continuing '
+                        r'would repeat or skip training samples; .* --resume-allow-changes to '
+                        r'continue anyway', last), last
+    assert 'Traceback' not in result.stderr and 'Iter(train)' not in result.stdout
 
 
 def test_checkpoint_and_rank_state_load_with_weights_only(trained_two_iters):
