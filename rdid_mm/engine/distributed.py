@@ -38,8 +38,22 @@ def needs_gradient_sync(model) -> bool:
 def all_reduce_gradients(params, bucket_bytes: int = BUCKET_BYTES) -> int:
     """Replace each parameter's ``.grad`` with its mean over all ranks; return how many.
 
-    Parameters without a gradient are skipped (every rank runs the same graph, so they agree).
+    Every rank reduces the same parameters in the same order, whatever its own graph used: one
+    all-reduce of a has-gradient flag per parameter first, then a parameter with a gradient on
+    some rank gets zeros on the ranks without one (DDP's rule for unused parameters: the mean
+    over all ranks, a missing gradient counting as zero). Otherwise the flattened buckets would
+    differ between ranks, and the all-reduce would hang or add unrelated gradients. A parameter
+    without a gradient on every rank keeps ``grad=None`` (its optimiser skips it).
     """
+    params = list(params)
+    if not params:
+        return 0
+    has_grad = torch.tensor([float(p.grad is not None) for p in params],
+                            device=params[0].device)
+    dist.all_reduce(has_grad, op=dist.ReduceOp.MAX)
+    for param, needed in zip(params, has_grad.tolist()):
+        if needed and param.grad is None:
+            param.grad = torch.zeros_like(param)
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0

@@ -126,3 +126,50 @@ def test_synchronised_step_on_two_ranks_equals_single_process_step(name, deid_sa
     assert update_single.abs().max() > 1e-3  # the step moved the weights
     assert relative < 1e-3
     assert (update_dist - update_single).abs().max() < 1e-3
+
+
+def _step_with_a_parameter_only_rank_0_uses(rank, world_size, port, out_dir):
+    """One SGD step (lr 1) through a synchronised MMEngine OptimWrapper: ``shared`` has a gradient
+    on both ranks, ``rank0_only`` on rank 0 only, ``unused`` on none."""
+    from datetime import timedelta
+
+    from mmengine.optim import OptimWrapper
+
+    from rdid_mm.engine.distributed import sync_gradients_before_step
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=world_size, timeout=timedelta(seconds=20))
+    try:
+        shared = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+        rank0_only = torch.nn.Parameter(torch.tensor([3.0]))
+        unused = torch.nn.Parameter(torch.tensor([4.0]))
+        optim = OptimWrapper(torch.optim.SGD([shared, rank0_only, unused], lr=1.0))
+        sync_gradients_before_step(optim)
+        x = torch.tensor([1.0, 2.0]) * (rank + 1)
+        loss = (shared * x).sum() + (5 * rank0_only.sum() if rank == 0 else 0)
+        loss.backward()
+        optim.step()
+        result = dict(shared=shared.detach().clone(), rank0_only=rank0_only.detach().clone(),
+                      unused=unused.detach().clone(), unused_grad=unused.grad is None)
+    except Exception as err:  # written for the test to show (a size mismatch, a closed peer)
+        result = dict(error=f'{type(err).__name__}: {err}')
+    finally:
+        dist.destroy_process_group()
+    torch.save(result, osp.join(out_dir, f'rank{rank}.pth'))
+
+
+@pytest.mark.slow
+def test_a_parameter_used_on_one_rank_only_is_averaged_as_zero_elsewhere(tmp_path):
+    """DDP's rule: mean over all ranks, a rank without a gradient contributing zero. Rank 0's
+    gradient of ``rank0_only`` is 5, rank 1 has none: both step by 5 / 2; ``shared`` steps by the
+    mean of (1, 2) and (2, 4); ``unused`` has no gradient anywhere and does not move."""
+    from tests.helpers import run_ranks
+    codes, seconds = run_ranks(_step_with_a_parameter_only_rank_0_uses, 2,
+                               (free_port(), str(tmp_path)), timeout=90)
+    assert codes == [0, 0], f'exit codes {codes} after {seconds:.0f} s (None: hung)'
+    results = [torch.load(tmp_path / f'rank{r}.pth', weights_only=True) for r in range(2)]
+    for result in results:
+        assert 'error' not in result, result['error']
+        assert torch.equal(result['shared'], torch.tensor([1.0 - 1.5, 2.0 - 3.0]))
+        assert torch.equal(result['rank0_only'], torch.tensor([3.0 - 2.5]))
+        assert torch.equal(result['unused'], torch.tensor([4.0])) and result['unused_grad']
