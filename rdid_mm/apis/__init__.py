@@ -16,7 +16,8 @@ USER_ERRORS = (AmpUnavailableError, CheckpointError, FileNotFoundError, NonFinit
                NotARestorerError, ResumeMismatchError, SplitAnnotationsError)
 
 __all__ = [
-    'AmpUnavailableError', 'CheckpointError', 'NonFiniteLossError', 'NotARestorerError', 'ResumeMismatchError', 'USER_ERRORS', 'build_runner',
+    'AmpUnavailableError', 'CheckpointError', 'NonFiniteLossError', 'NotARestorerError',
+    'ResumeMismatchError', 'USER_ERRORS', 'build_runner',
     'format_metrics_table', 'init_model', 'load_config', 'make_qualitative_grid',
     'make_strength_sweep', 'make_table1', 'restore_folder', 'restore_image', 'test', 'train'
 ]

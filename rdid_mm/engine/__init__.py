@@ -9,5 +9,6 @@ from .train_loop import (RDIDIterBasedTrainLoop, ResumeMismatchError, ScheduleEr
 __all__ = [
     'CheckpointError', 'load_state_dict_file', 'load_training_file', 'save_state_dict_file',
     'weights_path_for', 'NonFiniteLossError', 'NonFiniteLossHook', 'RDIDRunner',
-    'RDIDIterBasedTrainLoop', 'ResumeMismatchError', 'ScheduleError', 'batch_layout', 'iters_per_epoch'
+    'RDIDIterBasedTrainLoop', 'ResumeMismatchError', 'ScheduleError', 'batch_layout',
+    'iters_per_epoch'
 ]

@@ -127,7 +127,8 @@ SAVED = dict(global_batch_size=32, num_samples=1000, seed=2021, iter=64)
     (dict(global_batch_size=16), 'global batch: checkpoint 32, this run 16'),
     (dict(num_samples=999), 'training set length: checkpoint 1000, this run 999'),
     (dict(seed=7), 'seed: checkpoint 2021, this run 7'),
-    (dict(seed=None), 'seed: checkpoint 2021, this run None (randomness.seed; None draws a new one)'),
+    (dict(seed=None),
+     'seed: checkpoint 2021, this run None (randomness.seed; None draws a new one)'),
 ])
 def test_resume_refuses_a_changed_stream_setting_in_one_line(change, expected):
     from rdid_mm.engine.train_loop import ResumeMismatchError, check_resume_matches
