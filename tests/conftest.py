@@ -19,6 +19,13 @@ def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: takes more than about 5 s on 2 cores')
 
 
+def _restoring_default_scope():
+    from mmengine.registry import DefaultScope
+    before = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict = before
+
+
 @pytest.fixture(autouse=True)
 def keep_default_scope():
     """Give each test the default scope it started with.
@@ -27,10 +34,14 @@ def keep_default_scope():
     their scope current for the rest of the process (mmengine's ``init_default_scope``): every
     later test that builds ``type='CBAM'`` would then look in mmpose's registry.
     """
-    from mmengine.registry import DefaultScope
-    before = DefaultScope._instance_dict.copy()
-    yield
-    DefaultScope._instance_dict = before
+    yield from _restoring_default_scope()
+
+
+@pytest.fixture(autouse=True, scope='module')
+def keep_default_scope_per_module():
+    """The same for module-scoped fixtures, which set up before (and outlive) the one above:
+    without it a module fixture's mmpose scope reaches the next test file run by the same worker."""
+    yield from _restoring_default_scope()
 
 
 @pytest.fixture(scope='session')

@@ -1,5 +1,6 @@
 """The house rules that code structure can break: evaluation imports nothing above it, the
 registering import is light, one atomic write and one box helper."""
+import pytest
 import ast
 import glob
 import os.path as osp
@@ -64,6 +65,7 @@ def _modules_after(code: str):
     return set(eval(result.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow
 def test_register_all_modules_imports_only_registering_modules():
     loaded = _modules_after('from rdid_mm.utils import register_all_modules\n'
                             'register_all_modules()')
@@ -76,6 +78,7 @@ def test_register_all_modules_imports_only_registering_modules():
             'rdid_mm.deid.face_sources', 'rdid_mm.deid.pixelate'} <= loaded
 
 
+@pytest.mark.slow
 def test_models_do_not_import_the_table_orchestration():
     loaded = _modules_after('import rdid_mm.models')
     assert not {m for m in loaded if m.startswith('rdid_mm.apis')}

@@ -11,7 +11,7 @@ Both reuse ``rdid_mm.deid.face_sources.centerface.CenterFaceSource``; detections
 computed once per path (``CenterFaceDetections``), so the originals serve every row.
 """
 import math
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Mapping, Sequence, Tuple
 
 import numpy as np
 

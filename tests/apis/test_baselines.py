@@ -3,7 +3,6 @@ through tools/test.py (with and without --paste-to-face-boxes), tools/eval_table
 tools/restore.py and rdid_mm.apis.restore_image, with the same full-resolution handling."""
 import csv
 import os.path as osp
-import subprocess
 import sys
 
 import numpy as np
@@ -17,6 +16,7 @@ from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
 from tests.conftest import REPO_ROOT
+from tests.helpers import run_tool
 
 TINY = {
     'rdid_gan': 'configs/rdid_gan/rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py',
@@ -44,7 +44,7 @@ def weights(tmp_path_factory):
 
 
 def run(args, timeout=900):
-    return subprocess.run([sys.executable] + args, cwd=REPO_ROOT, capture_output=True, text=True,
+    return run_tool([sys.executable] + args, cwd=REPO_ROOT, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -60,6 +60,7 @@ def with_detector(name, folder, deid_sample):
     return str(child)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', ['cyclegan', 'pix2pix'])
 def test_test_tool_with_and_without_paste(name, weights, deid_sample, tmp_path):
     layout = DeidLayout(deid_sample)
@@ -86,6 +87,7 @@ def test_test_tool_with_and_without_paste(name, weights, deid_sample, tmp_path):
         assert not np.array_equal(whole[outside], mosaic[outside])
 
 
+@pytest.mark.slow
 def test_eval_table_scores_both_baselines(weights, deid_sample, tmp_path):
     args = ['tools/eval_table.py', deid_sample, '--out-dir', str(tmp_path), '--strengths', '8',
             '--detector-weights', 'none', '--min-size', '128', '--max-size', '192',
@@ -103,6 +105,7 @@ def test_eval_table_scores_both_baselines(weights, deid_sample, tmp_path):
     assert "for Pix2Pix this differs from mmagic's test, which runs in train mode" in footer
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', list(TINY))
 def test_restore_tool_and_api_use_the_same_full_resolution_path(name, weights, deid_sample,
                                                                  tmp_path):
@@ -147,6 +150,7 @@ def test_mmagic_own_cyclegan_config_restores_too(tmp_path, deid_sample):
     assert restore_image(model, mosaic).shape == mosaic.shape
 
 
+@pytest.mark.slow
 def test_a_model_that_cannot_restore_is_one_line(tmp_path, weights, deid_sample):
     child = tmp_path / 'not_a_restorer.py'
     child.write_text(

@@ -19,6 +19,7 @@ def weights(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_batch_4_scores_as_batch_1(weights, deid_sample, tmp_path):
     config = with_detector('rdid_gan', tmp_path, deid_sample)
     metrics = {}

@@ -25,6 +25,7 @@ def test_full_config_datasets_follow_the_top_level(tmp_path):
     assert all('ann_file' not in m for m in cfg.val_evaluator + cfg.test_evaluator)
 
 
+@pytest.mark.slow
 def test_child_with_strength_16_trains_and_tests_at_16(tmp_path, deid_sample):
     child = tmp_path / 'child16.py'
     child.write_text(

@@ -17,6 +17,7 @@ def restored(deid_sample, tmp_path_factory):
     return out_dir
 
 
+@pytest.mark.slow
 def test_face_model_table_equals_the_face_models_called_directly(deid_sample, restored):
     from rdid_mm.apis.demo import face_model_table
     from rdid_mm.privacy.face_models import centerface_recall, landmark_error

@@ -46,6 +46,7 @@ def downstream(deid_sample, restored_dir, sample_ann_file, sample_img_dir, tmp_p
     return out_dir, paths
 
 
+@pytest.mark.slow
 def test_table_has_a_row_per_training_split_and_a_column_per_model(downstream):
     _, paths = downstream
     text = open(paths['markdown']).read()
@@ -58,6 +59,7 @@ def test_table_has_a_row_per_training_split_and_a_column_per_model(downstream):
     assert lines[2].count('—') == 2  # no difference of GT to itself
 
 
+@pytest.mark.slow
 def test_each_run_trained_on_its_own_images(downstream, deid_sample, restored_dir):
     out_dir, paths = downstream
     results = json.load(open(paths['json']))
@@ -82,6 +84,7 @@ def test_each_run_trained_on_its_own_images(downstream, deid_sample, restored_di
                    if gt[k].is_floating_point()), f'{model}: different pixels, same weights'
 
 
+@pytest.mark.slow
 def test_numbers_are_the_trained_model_scored_on_the_original_images(
         downstream, sample_ann_file, sample_img_dir):
     """An independent recomputation: the trained weights, rebuilt and run on the original images,
@@ -120,6 +123,7 @@ def test_numbers_are_the_trained_model_scored_on_the_original_images(
         assert float(row['high']) >= float(row['value']) - 1e-12
 
 
+@pytest.mark.slow
 def test_rerun_reuses_the_trained_weights(downstream, deid_sample, restored_dir,
                                           sample_ann_file, sample_img_dir):
     out_dir, paths = downstream
@@ -149,6 +153,7 @@ def test_variant_annotations_map_names_and_count_missing_images(deid_sample, tmp
         variant_annotations(ann, str(tmp_path), str(out))
 
 
+@pytest.mark.slow
 def test_tool_reports_bad_input_in_one_line(deid_sample, sample_ann_file, sample_img_dir,
                                             tmp_path):
     result = subprocess.run(

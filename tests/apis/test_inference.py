@@ -2,7 +2,6 @@
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 
 import numpy as np
@@ -14,6 +13,7 @@ from rdid_mm.utils.io import read_rgb
 from rdid_mm.utils.boxes import box_to_slices
 from tests.conftest import REPO_ROOT
 from tests.tools.test_train_test_tools import TINY_CONFIG
+from tests.helpers import run_tool
 
 
 @pytest.fixture(scope='module')
@@ -57,11 +57,12 @@ def test_restore_image_rejects_non_rgb_input(tiny_weights):
         restore_image(model, np.zeros((8, 8), dtype=np.uint8))
 
 
+@pytest.mark.slow
 def test_restore_tool_writes_every_image_and_resumes(deid_sample, tiny_weights, tmp_path):
     out = tmp_path / 'restored'
     args = [sys.executable, 'tools/restore.py', TINY_CONFIG, tiny_weights, '--deid-dir',
             deid_sample, '--strength', '16', '--out', str(out)]
-    first = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    first = run_tool(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
     mosaics = sorted(os.listdir(osp.join(deid_sample, 'mosaic', 's16')))
     assert sorted(os.listdir(out)) == mosaics
@@ -69,13 +70,14 @@ def test_restore_tool_writes_every_image_and_resumes(deid_sample, tiny_weights, 
     for name in mosaics:
         mosaic = read_rgb(osp.join(deid_sample, 'mosaic', 's16', name))
         assert read_rgb(str(out / name)).shape == mosaic.shape
-    again = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    again = run_tool(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert 'restored 0 images' in again.stdout + again.stderr and '4 already there' in (
         again.stdout + again.stderr)
 
 
+@pytest.mark.slow
 def test_restore_tool_names_a_missing_dataset_folder(tiny_weights, tmp_path):
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/restore.py', TINY_CONFIG, tiny_weights, '--deid-dir',
          str(tmp_path), '--strength', '8', '--out', str(tmp_path / 'o')],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)

@@ -80,6 +80,7 @@ def tiny_weights(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_eval_table_and_restore_read_the_same_files(nested_jpeg_build, tiny_weights, tmp_path):
     paths = make_table1(nested_jpeg_build, str(tmp_path / 'table'), strengths=[8],
                         models=[('RDID-GAN', TINY_RDID_GAN, tiny_weights)],

@@ -72,6 +72,7 @@ def test_false_positives_on_the_person_free_image_lower_the_ap(with_person_free_
     assert {seen[0] for seen in double.seen} == {785, 40083, 196141, 197388}
 
 
+@pytest.mark.slow
 def test_the_footer_says_which_images_and_how_many(with_person_free_image, tmp_path):
     out_dir, _, _ = with_person_free_image
     for person_only, expected in (

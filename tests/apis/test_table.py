@@ -3,7 +3,6 @@ import csv
 import json
 import os.path as osp
 import re
-import subprocess
 import sys
 
 import pytest
@@ -14,6 +13,7 @@ from rdid_mm.utils.io import read_rgb
 from tests.evaluation.detector_double import SMALL_DETECTOR
 
 from tests.conftest import REPO_ROOT
+from tests.helpers import run_tool
 TINY_RDID_GAN = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
                          'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
 
@@ -35,7 +35,7 @@ def table_command(deid_sample, cache_dir, tmp_path_factory):
         '--max-size', str(SMALL_DETECTOR['max_size']), '--detections-per-img',
         str(SMALL_DETECTOR['box_detections_per_img']), '--device', 'cpu', '--bootstrap', '200'
     ]
-    runs = [subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    runs = [run_tool(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
             for _ in range(2)]
     for run in runs:
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -47,6 +47,7 @@ def _csv_rows(path):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_table1_command_writes_markdown_csv_and_plot(table_command):
     out_dir, runs = table_command
     markdown = (out_dir / 'table1.md').read_text()
@@ -68,6 +69,7 @@ def test_table1_command_writes_markdown_csv_and_plot(table_command):
     assert png.shape[0] > 200 and png.shape[1] > 400 and png.std() > 10
 
 
+@pytest.mark.slow
 def test_rerun_reads_the_cache(table_command):
     out_dir, (first, second) = table_command
     assert '3 rows (0 from the cache)' in first.stdout + first.stderr
@@ -77,6 +79,7 @@ def test_rerun_reads_the_cache(table_command):
     assert seconds < 5
 
 
+@pytest.mark.slow
 def test_table_numbers_are_cocoeval_of_the_cached_detections(table_command, deid_sample,
                                                              cache_dir, tmp_path):
     out_dir, _ = table_command
@@ -106,6 +109,7 @@ def tiny_checkpoint(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_model_rows_run_through_the_test_loop(deid_sample, cache_dir, tiny_checkpoint, tmp_path):
     paths = make_table1(deid_sample, str(tmp_path), strengths=[8, 16],
                         models=[('RDID-GAN', TINY_RDID_GAN, tiny_checkpoint)],
@@ -144,6 +148,7 @@ def test_unknown_strength_and_missing_checkpoint_are_named(deid_sample, tmp_path
                     models=[('X', TINY_RDID_GAN, str(tmp_path / 'none.safetensors'))])
 
 
+@pytest.mark.slow
 def test_face_model_columns_equal_a_direct_call_of_the_face_models(table_command, deid_sample):
     """CenterFace recall, landmark error and identity top-1 of the GT and Mosaic rows, against
     the functions called directly (a fresh detector and audit, not the table's)."""
@@ -178,10 +183,11 @@ def test_face_model_columns_equal_a_direct_call_of_the_face_models(table_command
     assert float(rows['GT']['landmark_error']) == 0.0, 'the originals against themselves'
 
 
+@pytest.mark.slow
 def test_no_face_models_leaves_the_columns_out(table_command, deid_sample, cache_dir, tmp_path):
     command = list(table_command[1][0].args)
     command[command.index('--out-dir') + 1] = str(tmp_path)
-    result = subprocess.run(command + ['--no-face-models'], cwd=REPO_ROOT, capture_output=True,
+    result = run_tool(command + ['--no-face-models'], cwd=REPO_ROOT, capture_output=True,
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'CenterFace' not in (tmp_path / 'table1.md').read_text()

@@ -4,13 +4,13 @@ import csv
 import json
 import math
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
 
 from rdid_mm.evaluation import evaluate_coco_results
 from tests.conftest import REPO_ROOT
+from tests.helpers import run_tool
 
 RTMDET_SMOKE = osp.join(REPO_ROOT, 'configs', 'downstream', 'rtmdet_tiny_person_smoke.py')
 RTMPOSE_SMOKE = osp.join(REPO_ROOT, 'configs', 'downstream', 'rtmpose-t_smoke.py')
@@ -23,7 +23,7 @@ def _table(deid_sample, out_dir, config):
         '--out-dir', str(out_dir), '--strengths', '8', '--detector-config', config,
         '--detector-weights', 'none', '--device', 'cpu', '--bootstrap', '50'
     ]
-    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    run = run_tool(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     with open(osp.join(out_dir, 'table1.csv')) as f:
         rows = {row['row']: row for row in csv.DictReader(f)}
@@ -47,6 +47,7 @@ def _direct(deid_sample, out_dir, slug, tmp_path):
         osp.join(deid_sample, 'annotations', 'person_keypoints.json'), str(results))
 
 
+@pytest.mark.slow
 def test_mmdet_config_scores_boxes_and_leaves_keypoints_na(deid_sample, tmp_path):
     out_dir = tmp_path / 'table_rtmdet'
     rows, markdown = _table(deid_sample, out_dir, RTMDET_SMOKE)
@@ -66,6 +67,7 @@ def test_mmdet_config_scores_boxes_and_leaves_keypoints_na(deid_sample, tmp_path
     assert 'Keypoint R-CNN' not in markdown
 
 
+@pytest.mark.slow
 def test_mmpose_top_down_config_scores_keypoints_on_gt_boxes(deid_sample, tmp_path):
     out_dir = tmp_path / 'table_rtmpose'
     rows, markdown = _table(deid_sample, out_dir, RTMPOSE_SMOKE)
@@ -87,10 +89,11 @@ def test_mmpose_top_down_config_scores_keypoints_on_gt_boxes(deid_sample, tmp_pa
             'the ground-truth person boxes' in markdown)
 
 
+@pytest.mark.slow
 def test_detector_config_with_torchvision_weights_is_refused(deid_sample, tmp_path):
     command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'eval_table.py'), deid_sample,
                '--out-dir', str(tmp_path), '--strengths', '8', '--detector-config',
                RTMDET_SMOKE, '--device', 'cpu']
-    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    run = run_tool(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode != 0 and 'Traceback' not in run.stderr
     assert "detector weights 'torchvision' are Keypoint R-CNN's" in run.stderr

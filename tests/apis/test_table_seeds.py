@@ -7,7 +7,6 @@ two model rows of the CSV, and its seeds against those the weights files record.
 import csv
 import math
 import os.path as osp
-import subprocess
 import sys
 
 import numpy as np
@@ -20,6 +19,7 @@ from rdid_mm.apis.tables import AP_COLUMNS, table1_csv, table1_markdown, table_l
 from tests.conftest import REPO_ROOT
 from tests.evaluation.detector_double import SMALL_DETECTOR
 from tests.models.test_training import TINY, tiny_cfg
+from tests.helpers import run_tool
 
 TINY_RDID_GAN = osp.join(REPO_ROOT, TINY['rdid_gan'])
 SEEDS = (1, 2)
@@ -43,6 +43,7 @@ def seed_checkpoints(deid_sample, tmp_path_factory):
     return paths
 
 
+@pytest.mark.slow
 def test_two_seeds_of_one_model_get_a_mean_and_sd_line(deid_sample, seed_checkpoints, tmp_path):
     models = [('Tiny', TINY_RDID_GAN, path) for path in seed_checkpoints]
     paths = make_table1(deid_sample, str(tmp_path), strengths=[8], models=models,
@@ -114,6 +115,7 @@ def test_three_runs_mean_and_sd_equal_numpy(tmp_path):
             and f'{100 * kpt.mean():.1f} ± {100 * kpt.std(ddof=1):.1f}' in markdown)
 
 
+@pytest.mark.slow
 def test_one_name_with_two_configs_is_a_one_line_error(deid_sample, seed_checkpoints, tmp_path):
     other = osp.join(REPO_ROOT, TINY['pix2pix'])
     with pytest.raises(ValueError, match=r'model Tiny: given with two configs'):
@@ -123,7 +125,7 @@ def test_one_name_with_two_configs_is_a_one_line_error(deid_sample, seed_checkpo
     with pytest.raises(ValueError, match=r'checkpoint .*iter_1.safetensors given twice'):
         make_table1(deid_sample, str(tmp_path), strengths=[8], detector=SMALL_DETECTOR,
                     models=[('Tiny', TINY_RDID_GAN, seed_checkpoints[0])] * 2)
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, osp.join(REPO_ROOT, 'tools', 'eval_table.py'), deid_sample,
          '--out-dir', str(tmp_path), '--strengths', '8', '--detector-weights', 'none',
          '--model', 'Tiny', TINY_RDID_GAN, seed_checkpoints[0],

@@ -96,6 +96,7 @@ def test_folder_input_without_annotations(tmp_path, sample_img_dir):
 
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_the_number_of_images(tmp_path, make_copied_sample):
     """Peak Python memory for 48 images stays close to that for 8 (one image is ~1 MB of pixels;
     the difference allowed covers the larger annotation file)."""

@@ -1,4 +1,5 @@
 """A build killed with SIGKILL in the middle and run again ends with the same files as one run."""
+import pytest
 import os
 import os.path as osp
 import signal
@@ -17,6 +18,7 @@ def _records(out_dir):
     return sum(len(files) for _, _, files in os.walk(osp.join(out_dir, '.deid_state', 'records')))
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_gives_identical_files(tmp_path, make_copied_sample):
     ann_file, img_dir = make_copied_sample(str(tmp_path), COPIES)
     total = 4 * COPIES

@@ -98,6 +98,7 @@ def _rank_main(rank, world_size, port, name, batch_file, out_dir):
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', sorted(CONFIGS))
 def test_synchronised_step_on_two_ranks_equals_single_process_step(name, deid_sample, tmp_path):
     batch = real_batch(name, deid_sample)

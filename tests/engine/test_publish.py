@@ -1,6 +1,5 @@
 """tools/publish_model.py names a weights file by its sha256; loaders refuse a file that differs."""
 import hashlib
-import subprocess
 import sys
 
 import pytest
@@ -8,7 +7,7 @@ import torch
 
 from rdid_mm.engine.checkpoint import CheckpointError, load_state_dict_file, save_state_dict_file
 from rdid_mm.engine.publish import check_hash_suffix, publish_weights
-from tests.conftest import REPO_ROOT
+from tests.helpers import run_tool
 
 
 @pytest.fixture
@@ -32,15 +31,16 @@ def test_published_name_carries_the_files_own_sha256(weights, tmp_path):
         assert f.metadata()['note'] == 'kept'
 
 
+@pytest.mark.slow
 def test_the_tool_uses_the_weights_file_beside_a_checkpoint(weights, tmp_path):
     path, _ = weights
     (tmp_path / 'iter_4.pth').write_bytes(b'not read: its weights file is used')
-    result = subprocess.run([sys.executable, 'tools/publish_model.py', str(tmp_path / 'iter_4.pth'),
-                             str(tmp_path / 'model')], cwd=REPO_ROOT, capture_output=True, text=True)
+    result = run_tool([sys.executable, 'tools/publish_model.py', str(tmp_path / 'iter_4.pth'),
+                       str(tmp_path / 'model')])
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(str(tmp_path / 'model-'))
-    again = subprocess.run([sys.executable, 'tools/publish_model.py', str(path),
-                            str(tmp_path / 'model')], cwd=REPO_ROOT, capture_output=True, text=True)
+    again = run_tool([sys.executable, 'tools/publish_model.py', str(path),
+                      str(tmp_path / 'model')], fresh_interpreter=True)
     assert again.returncode != 0
     assert again.stderr.strip().splitlines()[-1].startswith('publish_model.py: error:')
     assert 'exists already' in again.stderr

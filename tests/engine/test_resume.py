@@ -2,7 +2,6 @@
 where the uninterrupted run ends (tools/train.py, the tiny RDID-GAN on the de-identified sample)."""
 import os.path as osp
 import signal
-import subprocess
 import sys
 
 import pytest
@@ -11,16 +10,18 @@ import torch
 from rdid_mm.engine.checkpoint import load_state_dict_file
 from tests.conftest import REPO_ROOT
 from tests.tools.test_train_test_tools import TINY_CONFIG, config_with_test_hooks, data_options
+from tests.helpers import run_tool
 
 
 def train(args, expect_rc=0):
-    result = subprocess.run([sys.executable, 'tools/train.py', *args], cwd=REPO_ROOT,
+    result = run_tool([sys.executable, 'tools/train.py', *args], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == expect_rc, (
         f'{args}: rc {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}')
     return result.stdout + result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('num_workers', [0, 2])
 def test_sigkill_after_checkpoint_then_resume_equals_uninterrupted_run(num_workers, deid_sample,
                                                                        tmp_path):

@@ -7,7 +7,6 @@ the annotation file and ``DeidPairedDataset``'s own choice of training images.
 import glob
 import json
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
@@ -18,6 +17,7 @@ from rdid_mm.datasets.training_split import (METADATA_KEY, file_sha256, ids_sha2
 from rdid_mm.engine.checkpoint import weights_file_metadata
 from tests.conftest import REPO_ROOT
 from tests.tools.test_train_test_tools import TINY_CONFIG, data_options
+from tests.helpers import run_tool
 
 NUM_HELD_OUT = 2
 SPLIT_OPTIONS = ['train_dataloader.dataset.subset=train',
@@ -27,7 +27,7 @@ SPLIT_OPTIONS = ['train_dataloader.dataset.subset=train',
 
 def train_on_split(deid_sample, work_dir):
     """``tools/train.py`` on the sample's training split, 2 iterations; the weights files."""
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', work_dir, '--cfg-options',
          *data_options(deid_sample, 2), *SPLIT_OPTIONS], cwd=REPO_ROOT, capture_output=True,
         text=True, timeout=900)
@@ -40,6 +40,7 @@ def split_weights(deid_sample, tmp_path_factory):
     return train_on_split(deid_sample, str(tmp_path_factory.mktemp('split_run') / 'tiny'))
 
 
+@pytest.mark.slow
 def test_every_weights_file_of_a_run_records_its_training_split(split_weights, deid_sample):
     ann_file = osp.join(deid_sample, 'annotations', 'person_keypoints.json')
     trained = sorted({info['img_id'] for info in DeidPairedDataset(

@@ -1,7 +1,6 @@
 """Strict weights: a removed or an extra key is an error naming the file and the keys, in every
 tool that restores; fine-tuning may load non-strictly, and says so."""
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
@@ -11,6 +10,7 @@ from rdid_mm.apis import init_model
 from rdid_mm.engine.checkpoint import load_state_dict_file, save_state_dict_file
 from rdid_mm.engine.weights import WeightsMismatchError, apply_weights
 from tests.conftest import REPO_ROOT
+from tests.helpers import run_tool
 
 TINY = osp.join(REPO_ROOT, 'configs', 'cyclegan',
                 'cyclegan_lsgan-id0-resnet-in-tiny_1xb2-4i_deid-sample.py')
@@ -57,6 +57,7 @@ def test_init_model_names_file_and_key(kind, broken):
         init_model(TINY, path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('tool', ['test.py', 'restore.py'])
 @pytest.mark.parametrize('kind', ['removed', 'extra'])
 def test_tools_refuse_in_one_line(tool, kind, broken, deid_sample, tmp_path):
@@ -64,7 +65,7 @@ def test_tools_refuse_in_one_line(tool, kind, broken, deid_sample, tmp_path):
     extra = (['--cfg-options', f'data_root={deid_sample}', '--work-dir', str(tmp_path / 'w')]
              if tool == 'test.py' else
              ['--deid-dir', deid_sample, '--strength', '8', '--out', str(tmp_path / 'o')])
-    result = subprocess.run([sys.executable, f'tools/{tool}', TINY, path] + extra, cwd=REPO_ROOT,
+    result = run_tool([sys.executable, f'tools/{tool}', TINY, path] + extra, cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
@@ -110,15 +111,16 @@ def test_non_strict_loading_copies_what_fits():
     assert torch.equal(model.state_dict()[removed], before)
 
 
+@pytest.mark.slow
 def test_load_from_is_strict_unless_load_from_strict_is_false(broken, deid_sample, tmp_path):
     path, key = broken['removed']
     base = [sys.executable, 'tools/train.py', TINY, '--load-from', path, '--cfg-options',
             f'data_root={deid_sample}', 'train_cfg.max_iters=1', 'custom_hooks=[]']
-    strict = subprocess.run(base + ['--work-dir', str(tmp_path / 's')], cwd=REPO_ROOT,
+    strict = run_tool(base + ['--work-dir', str(tmp_path / 's')], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=600)
     assert strict.returncode != 0
     assert f'{path}: does not fit the model' in strict.stderr and key in strict.stderr
-    loose = subprocess.run(base + ['load_from_strict=False', '--work-dir', str(tmp_path / 'l')],
+    loose = run_tool(base + ['load_from_strict=False', '--work-dir', str(tmp_path / 'l')],
                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert loose.returncode == 0, loose.stderr[-3000:]
     log = loose.stdout + loose.stderr

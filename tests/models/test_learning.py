@@ -1,4 +1,5 @@
 """A few dozen training iterations of the tiny RDID-GAN learn more than the identity."""
+import pytest
 import os.path as osp
 
 import numpy as np
@@ -35,6 +36,7 @@ def face_l1(sample, key):
     return errors
 
 
+@pytest.mark.slow
 def test_tiny_rdid_gan_restores_faces_better_than_the_mosaic(deid_sample, tmp_path):
     """Trained with the paper's losses and learning rate (0.002) on 48x48 face crops of the
     sample at strength 8 for 100 iterations, the restored faces of such crops (through

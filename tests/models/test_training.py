@@ -1,7 +1,6 @@
 """Training through the real MMEngine Runner (rdid_mm's RDIDRunner) on the de-identified sample."""
 import glob
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
@@ -12,6 +11,7 @@ from mmengine.registry import DefaultScope
 from rdid_mm import apis
 from rdid_mm.engine.checkpoint import load_state_dict_file
 from rdid_mm.registry import MODELS
+from tests.helpers import run_tool
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = {
@@ -38,6 +38,7 @@ def tiny_cfg(name, deid_sample, work_dir, **options):
     return cfg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', list(TINY))
 def test_two_iterations_save_weights_that_reload_and_a_checkpoint_that_resumes(
         name, deid_sample, tmp_path):
@@ -83,6 +84,7 @@ def test_the_test_entry_restores_the_sample_with_a_weights_file(deid_sample, tmp
     assert {'face/PSNR', 'face/mosaic_PSNR'} <= set(metrics)
 
 
+@pytest.mark.slow
 def test_train_script_runs_the_entry_config(deid_sample, tmp_path):
     """``python tools/train.py configs/rdid_gan_coco.py`` with the paper-size networks: one
     iteration on one 256x256 face crop of the sample, saving its weights file."""
@@ -98,7 +100,7 @@ def test_train_script_runs_the_entry_config(deid_sample, tmp_path):
                 f'val_evaluator.0.ann_file={deid_sample}/annotations/person_keypoints.json',
                 'val_evaluator.0.detector.weights=None', 'val_evaluator.0.detector.min_size=128',
                 'val_evaluator.0.detector.max_size=192']
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
          osp.join(REPO_ROOT, 'configs', 'rdid_gan_coco.py'), '--work-dir', str(tmp_path),
          '--cfg-options', *options],

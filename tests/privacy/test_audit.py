@@ -75,6 +75,7 @@ def test_other_peoples_faces_stay_near_chance(audit, privacy_sample, tmp_path):
     assert nearest_donor >= len(faces) - 1, 'the pasted face is recognised as its own person'
 
 
+@pytest.mark.slow
 def test_mosaic_ranks_match_a_direct_dlib_computation(audit, privacy_sample):
     import dlib
 

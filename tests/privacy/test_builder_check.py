@@ -1,6 +1,5 @@
 """The builder's --privacy-check: per-strength identifiability of the mosaics it just wrote."""
 import os.path as osp
-import subprocess
 import sys
 
 import numpy as np
@@ -8,8 +7,10 @@ import pytest
 
 from rdid_mm.privacy import IdentityAudit, privacy_check
 from tests.conftest import REPO_ROOT
+from tests.helpers import run_tool
 
 
+@pytest.mark.slow
 def test_privacy_check_matches_the_audit_per_strength(privacy_sample, dlib_embedder):
     report = privacy_check(privacy_sample, embedder=dlib_embedder)
     assert sorted(report['strengths']) == [8, 16]
@@ -25,9 +26,10 @@ def test_privacy_check_matches_the_audit_per_strength(privacy_sample, dlib_embed
     assert any(line.strip().startswith('s16') for line in report['lines'])
 
 
+@pytest.mark.slow
 def test_build_tool_privacy_check(sample_ann_file, sample_img_dir, tmp_path):
     out = tmp_path / 'deid'
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/build_deid_dataset.py', '--ann-file', sample_ann_file,
          '--img-dir', sample_img_dir, '--out', str(out), '--strengths', '8', '--face-source',
          'coco_keypoints', '--privacy-check'], cwd=REPO_ROOT, capture_output=True, text=True,
@@ -40,7 +42,7 @@ def test_build_tool_privacy_check(sample_ann_file, sample_img_dir, tmp_path):
 
 
 def test_build_tool_refuses_privacy_check_with_publish(sample_ann_file, sample_img_dir, tmp_path):
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/build_deid_dataset.py', '--ann-file', sample_ann_file,
          '--img-dir', sample_img_dir, '--out', str(tmp_path / 'd'), '--face-source',
          'coco_keypoints', '--publish', '--privacy-check'], cwd=REPO_ROOT, capture_output=True,

@@ -6,7 +6,6 @@ and reports them beside the held-out ones, and the warning fires for training im
 import glob
 import json
 import os.path as osp
-import subprocess
 import sys
 import warnings
 
@@ -17,6 +16,7 @@ from rdid_mm.privacy import (TrainingSplitWarning, privacy_audit, read_training_
 from rdid_mm.privacy.training_split import add_training_split, ids_sha256
 from tests.conftest import REPO_ROOT
 from tests.tools.test_train_test_tools import TINY_CONFIG, data_options
+from tests.helpers import run_tool
 
 NUM_HELD_OUT = 2
 
@@ -28,10 +28,10 @@ def trained(privacy_sample, tmp_path_factory):
     from rdid_mm.apis import init_model, restore_folder
     from rdid_mm.datasets import DeidPairedDataset
     work_dir = str(tmp_path_factory.mktemp('memorisation') / 'tiny')
-    split = [f'train_dataloader.dataset.subset=train',
+    split = ['train_dataloader.dataset.subset=train',
              f'train_dataloader.dataset.num_val_images={NUM_HELD_OUT}',
              'train_dataloader.dataset.split_seed=0']
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', work_dir, '--cfg-options',
          *data_options(privacy_sample, 2), *split], cwd=REPO_ROOT, capture_output=True,
         text=True, timeout=900)
@@ -46,6 +46,7 @@ def trained(privacy_sample, tmp_path_factory):
     return dict(weights=weights, restored=restored, train_ids=train_ids)
 
 
+@pytest.mark.slow
 def test_weights_record_the_training_split(trained, privacy_sample):
     record = read_training_split(trained['weights'])
     ann_file = osp.join(privacy_sample, 'annotations', 'person_keypoints.json')
@@ -57,6 +58,7 @@ def test_weights_record_the_training_split(trained, privacy_sample):
         record), 'the record holds hashes, not the ids'
 
 
+@pytest.mark.slow
 def test_audit_reports_training_and_held_out_faces_apart(trained, privacy_sample, tmp_path):
     result = privacy_audit(privacy_sample, ['mosaic:s8', f'restored:tiny={trained["restored"]}'],
                            str(tmp_path / 'audit'), weights=trained['weights'], num_bootstrap=100)

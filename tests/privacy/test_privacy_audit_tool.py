@@ -1,7 +1,6 @@
 """tools/privacy_audit.py end to end: report, CSVs and plot on disk; one-line errors."""
 import csv
 import os.path as osp
-import subprocess
 import sys
 
 import numpy as np
@@ -10,10 +9,11 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 from .conftest import write_row
+from tests.helpers import run_tool
 
 
 def run_audit(*args):
-    return subprocess.run([sys.executable, 'tools/privacy_audit.py', *args], cwd=REPO_ROOT,
+    return run_tool([sys.executable, 'tools/privacy_audit.py', *args], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -22,6 +22,7 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_audit_writes_report_csvs_and_plot(privacy_sample, portrait_gallery, tmp_path):
     copy = write_row(privacy_sample, tmp_path / 'copy', lambda im, b, n: im)
     out = tmp_path / 'audit'
@@ -59,6 +60,7 @@ def test_audit_writes_report_csvs_and_plot(privacy_sample, portrait_gallery, tmp
     assert 'mosaic s8' not in flagged
 
 
+@pytest.mark.slow
 def test_bad_row_is_one_line_error(privacy_sample, tmp_path):
     result = run_audit(privacy_sample, '--rows', 'restored:x=/nonexistent', '--out',
                        str(tmp_path / 'o'))
@@ -68,6 +70,7 @@ def test_bad_row_is_one_line_error(privacy_sample, tmp_path):
     assert 'Traceback' not in result.stderr
 
 
+@pytest.mark.slow
 def test_missing_dataset_is_one_line_error(tmp_path):
     result = run_audit(str(tmp_path / 'none'), '--out', str(tmp_path / 'o'))
     assert result.returncode == 2
@@ -75,6 +78,7 @@ def test_missing_dataset_is_one_line_error(tmp_path):
         f'privacy_audit.py: error: de-identified dataset folder not found: {tmp_path}/none')
 
 
+@pytest.mark.slow
 def test_bad_embedder_is_one_line_error(privacy_sample, tmp_path):
     missing = run_audit(privacy_sample, '--embedder', str(tmp_path / 'arcface.onnx'), '--out',
                         str(tmp_path / 'o'))

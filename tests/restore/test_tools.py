@@ -3,7 +3,6 @@ RandomPixelate, on images pixelated by the deface CLI."""
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 
 import imageio_ffmpeg
@@ -15,13 +14,14 @@ from rdid_mm.restore.regions import changed_outside
 from tests.conftest import REPO_ROOT
 
 from .conftest import read_rgb
+from tests.helpers import run_tool
 
 RANDPIX_TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
                         'rdid-gan_resnet-cbam-tiny_1xb2-4i_randpix_deid-sample.py')
 
 
 def run(args, ok=True):
-    result = subprocess.run([sys.executable] + args, cwd=REPO_ROOT, capture_output=True,
+    result = run_tool([sys.executable] + args, cwd=REPO_ROOT, capture_output=True,
                             text=True, timeout=900)
     if ok:
         assert result.returncode == 0, f'{args}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
@@ -54,6 +54,7 @@ def deface_folder(deface_cases, tmp_path):
     return folder
 
 
+@pytest.mark.slow
 def test_trained_randpix_model_restores_deface_mosaics_only_inside_located_boxes(
         randpix_weights, deface_folder, tmp_path):
     boxes_file = tmp_path / 'boxes.json'
@@ -79,6 +80,7 @@ def test_trained_randpix_model_restores_deface_mosaics_only_inside_located_boxes
             assert read_tag(str(out / name)) == SYNTHETIC_TAG
 
 
+@pytest.mark.slow
 def test_restore_tool_whole_image_and_errors(randpix_weights, deid_sample, tmp_path):
     out = tmp_path / 'whole'
     folder = osp.join(deid_sample, 'mosaic', 's16')
@@ -98,6 +100,7 @@ def test_restore_tool_whole_image_and_errors(randpix_weights, deid_sample, tmp_p
     assert 'Traceback' not in missing.stderr
 
 
+@pytest.mark.slow
 def test_locate_tool_keys_video_frames(tmp_path, deid_sample):
     folder = tmp_path / 'in'
     folder.mkdir()

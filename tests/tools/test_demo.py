@@ -1,5 +1,6 @@
 """tools/demo.py end to end on the sample with a small budget, and the data it ships for a clone
 without ../shared."""
+import pytest
 import json
 import os
 import os.path as osp
@@ -11,10 +12,13 @@ import numpy as np
 from rdid_mm.utils.io import read_rgb
 from tests.conftest import REPO_ROOT
 
-# The demo's own budget (1500 iterations, about 6 minutes on one core), so that the test checks
-# what a user is told: the restored training faces beat the mosaic. One thread: the same float
-# order on every machine with the same kernels (a GAN on 7 faces is sensitive to it).
-DEMO_ITERS = int(os.environ.get('RDID_DEMO_TEST_ITERS', '1500'))
+# The suite runs the demo at 30 iterations: every step, file and table, and the verdict line
+# agreeing with the scores. The demo's claim at its own budget (1500 iterations, about 5 minutes
+# on one core: the restored training faces beat the mosaic) is asserted with
+# RDID_DEMO_TEST_ITERS=1500 (README, "Tests"); in the suite, learning on the trained-on faces is
+# asserted by tests/models/test_learning.py (100 iterations on 48 px crops). One thread: the
+# same float order on every machine with the same kernels (a GAN on 7 faces is sensitive to it).
+DEMO_ITERS = int(os.environ.get('RDID_DEMO_TEST_ITERS', '30'))
 
 
 def test_shipped_demo_data_matches_its_json(tmp_path):
@@ -33,6 +37,7 @@ def test_shipped_demo_data_matches_its_json(tmp_path):
         'Attribution License', 'Public domain'}
 
 
+@pytest.mark.slow
 def test_demo_runs_every_step_and_its_table_is_the_per_face_scores(sample_dir, tmp_path):
     out = tmp_path / 'demo'
     result = subprocess.run(

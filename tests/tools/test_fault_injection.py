@@ -12,7 +12,6 @@ import os.path as osp
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import time
 
@@ -20,8 +19,8 @@ import cv2
 import psutil
 import pytest
 
-from tests.conftest import REPO_ROOT
 from tests.evaluation.detector_double import SMALL_DETECTOR
+from tests.helpers import run_tool, start_tool
 from tests.tools.test_bad_inputs import tiny_weights  # noqa: F401  (a fixture)
 from tests.tools.test_train_test_tools import TINY_CONFIG
 
@@ -49,8 +48,7 @@ def staging_files(folder):
 
 
 def run(args, log):
-    result = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=600)
+    result = run_tool([sys.executable, *args], timeout=600)
     with open(log, 'w') as f:
         f.write(result.stdout + result.stderr)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
@@ -60,29 +58,27 @@ def run(args, log):
 def run_and_kill(args, log, ready, timeout=300):
     """Start the tool, wait (polling, no fixed sleep) until ``ready()``, then SIGKILL it and
     every process it started."""
-    with open(log, 'w') as out:
-        process = subprocess.Popen([sys.executable, *args], cwd=REPO_ROOT, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
+    process = start_tool([sys.executable, *args], log)
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready():
+            assert process.exitcode is None, (
+                'the tool ended before it could be killed:\n' + open(log).read()[-3000:])
+            assert time.monotonic() < deadline, 'the tool made no progress'
+            time.sleep(0.005)
+    finally:
         try:
-            while not ready():
-                assert process.poll() is None, (
-                    'the tool ended before it could be killed:\n' + open(log).read()[-3000:])
-                assert time.monotonic() < deadline, 'the tool made no progress'
-                time.sleep(0.005)
-        finally:
+            victims = [process] + psutil.Process(process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            victims = [process]
+        for victim in victims:
             try:
-                victims = [process] + psutil.Process(process.pid).children(recursive=True)
-            except psutil.NoSuchProcess:
-                victims = [process]
-            for victim in victims:
-                try:
-                    os.kill(victim.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            process.wait()
-            psutil.wait_procs([v for v in victims[1:]], timeout=30)
-    assert process.returncode == -signal.SIGKILL
+                os.kill(victim.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.join()
+        psutil.wait_procs([v for v in victims[1:]], timeout=30)
+    assert process.exitcode == -signal.SIGKILL
 
 
 def _pngs(folder):
@@ -115,6 +111,7 @@ def copied_deid(deid_sample, tmp_path_factory):
     return root, sorted(copied)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('mode', ['deid-dir', 'input'])
 def test_restore_images_killed_then_rerun_equals_one_run(mode, copied_deid, tiny_weights,
                                                         tmp_path):
@@ -175,6 +172,7 @@ def _clip(deid, names, path, frames=24):
     return boxes
 
 
+@pytest.mark.slow
 def test_restore_video_killed_then_rerun_equals_one_run(copied_deid, tiny_weights, tmp_path):
     deid, names = copied_deid
     video = str(tmp_path / 'clip.mp4')
@@ -206,11 +204,12 @@ def test_restore_video_killed_then_rerun_equals_one_run(copied_deid, tiny_weight
     assert tree(killed, skip=state) == tree(reference, skip=state)
 
 
+@pytest.mark.slow
 def test_eval_table_killed_then_rerun_equals_one_run(deid_sample, tmp_path):
     def command(name):
         out = str(tmp_path / name)
         return out, ['tools/eval_table.py', deid_sample, '--out-dir', out, '--strengths', '8',
-                     '16', '--detector-weights', 'none', '--min-size',
+                     '--detector-weights', 'none', '--min-size',
                      str(SMALL_DETECTOR['min_size']), '--max-size', str(SMALL_DETECTOR['max_size']),
                      '--detections-per-img', str(SMALL_DETECTOR['box_detections_per_img']),
                      '--device', 'cpu', '--bootstrap', '50', '--no-face-models']
@@ -239,6 +238,7 @@ def test_eval_table_killed_then_rerun_equals_one_run(deid_sample, tmp_path):
     assert tree(killed) == tree(reference)  # tables, plot, provenance and the cache
 
 
+@pytest.mark.slow
 def test_privacy_audit_killed_then_rerun_equals_one_run(deid_sample, tmp_path):
     def command(name):
         out = str(tmp_path / name)

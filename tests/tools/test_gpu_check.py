@@ -9,12 +9,12 @@ import json
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.helpers import run_tool
 
 KIT = osp.join(REPO_ROOT, 'tools', 'gpu_check')
 GPU_CHECK = osp.join(KIT, 'gpu_check.py')
@@ -33,9 +33,9 @@ def normalise(name):
     return re.sub(r'[-_.]+', '-', name).lower()
 
 
-def run(args, env=None, timeout=900):
-    return subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, 'OMP_NUM_THREADS': '1', **(env or {})})
+def run(args, env=None, timeout=900, fresh_interpreter=False):
+    return run_tool(args, timeout=timeout, fresh_interpreter=fresh_interpreter,
+                    env={**os.environ, 'OMP_NUM_THREADS': '1', **(env or {})})
 
 
 @pytest.fixture(scope='module')
@@ -44,7 +44,8 @@ def dry_run(deid_sample, tmp_path_factory):
     out = str(tmp_path_factory.mktemp('gpu_check'))
     result = run([sys.executable, GPU_CHECK, '--out', out, '--dry-run', '--device', 'cpu',
                   '--deid-sample', deid_sample, '--force-mmcv-stub', '--profile',
-                  '--time-budget', '3000'])  # a busy CPU must not skip sections here
+                  '--time-budget', '3000'],  # a busy CPU must not skip sections here
+                 fresh_interpreter=True)  # --force-mmcv-stub acts before mmcv is imported
     assert result.returncode == 0, f'{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
     with open(osp.join(out, 'gpu_check.json')) as f:
         report = json.load(f)
@@ -54,6 +55,7 @@ def dry_run(deid_sample, tmp_path_factory):
     return report, text, out
 
 
+@pytest.mark.slow
 def test_dry_run_runs_every_section(dry_run):
     report, _, _ = dry_run
     assert report['errors'] == [] and report['skipped'] == []
@@ -64,6 +66,7 @@ def test_dry_run_runs_every_section(dry_run):
     assert report['mmcv_ops_stub_calls'] == []  # no compiled mmcv op ran in any section
 
 
+@pytest.mark.slow
 def test_train_rows_are_consistent(dry_run):
     """Every model x memory format x batch size, fp32 on CPU; the derived figures recomputed."""
     report, text, _ = dry_run
@@ -89,6 +92,7 @@ def test_train_rows_are_consistent(dry_run):
     assert verdict['meets_images_per_s'] is (best['images_per_s'] >= 210)
 
 
+@pytest.mark.slow
 def test_flops_counted_per_sample(dry_run):
     """The counted FLOPs scale by area to 256 px, and RDID-GAN (CBAM, no identity forwards) and
     CycleGAN (two identity forwards at weight 0) differ."""
@@ -100,6 +104,7 @@ def test_flops_counted_per_sample(dry_run):
     assert flops['RDID-GAN']['flop_per_sample'] != flops['CycleGAN']['flop_per_sample']
 
 
+@pytest.mark.slow
 def test_ddp_section_uses_the_runner(dry_run):
     ddp = dry_run[0]['sections']['ddp']
     assert ddp['backend'] == 'gloo' and ddp['world_size'] == 1
@@ -110,6 +115,7 @@ def test_ddp_section_uses_the_runner(dry_run):
     assert ddp['launcher'].startswith('python -m torch.distributed.run --nproc_per_node 1')
 
 
+@pytest.mark.slow
 def test_restore_section(dry_run, deid_sample):
     restore = dry_run[0]['sections']['restore']
     rows = {r['mode']: r for r in restore['rows']}
@@ -125,6 +131,7 @@ def test_restore_section(dry_run, deid_sample):
         rows['region']['images_per_s'] / rows['whole-image']['images_per_s'])
 
 
+@pytest.mark.slow
 def test_profile_lists_top_ops(dry_run):
     profile = dry_run[0]['sections']['profile']
     names = [op['name'] for op in profile['top_ops']]
@@ -132,6 +139,7 @@ def test_profile_lists_top_ops(dry_run):
     assert sum(op['share'] for op in profile['top_ops']) <= 1.0 + 1e-6
 
 
+@pytest.mark.slow
 def test_manifest_lists_what_the_check_imports(dry_run):
     """Every distribution the dry run imported is in the wheelhouse or on the GPU machine's image,
     every wheel of the wheelhouse is imported, and its pins are the project's."""
@@ -156,6 +164,7 @@ def test_manifest_lists_what_the_check_imports(dry_run):
     assert not differs, f'wheelhouse pins differ from requirements/: {differs}'
 
 
+@pytest.mark.slow
 def test_time_budget_skips_with_a_note(deid_sample, tmp_path):
     result = run([sys.executable, GPU_CHECK, '--out', str(tmp_path), '--dry-run', '--device',
                   'cpu', '--deid-sample', deid_sample, '--time-budget', '0',
@@ -172,6 +181,7 @@ def test_time_budget_skips_with_a_note(deid_sample, tmp_path):
     assert '- skipped ddp: time budget' in text
 
 
+@pytest.mark.slow
 def test_mmcv_ops_stub_imports_and_raises_on_call():
     """With the stub, mmagic's models (which import mmcv.ops) import; calling an op fails loudly."""
     code = '\n'.join([

@@ -3,7 +3,6 @@ import glob
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
 
 import pytest
@@ -12,7 +11,7 @@ import torch
 from rdid_mm.engine.checkpoint import load_state_dict_file
 from tests.conftest import REPO_ROOT
 from tests.engine.test_checkpoint import write_malicious_checkpoint
-from tests.helpers import free_port
+from tests.helpers import free_port, run_tool
 
 TINY_CONFIG = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
                        'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
@@ -43,9 +42,9 @@ def data_options(deid_sample, max_iters):
             f'train_cfg.max_iters={max_iters}', 'custom_hooks=[]']
 
 
-def run_tool(args, env=None, timeout=600):
-    result = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, **(env or {})})
+def run_ok(args, env=None, timeout=600):
+    """Run a tool (see :func:`tests.helpers.run_tool`) and assert it exits 0."""
+    result = run_tool(args, timeout=timeout, env={**os.environ, **(env or {})})
     assert result.returncode == 0, f'{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
     return result
 
@@ -54,11 +53,12 @@ def run_tool(args, env=None, timeout=600):
 def trained_two_iters(deid_sample, tmp_path_factory):
     """Two iterations of the tiny RDID-GAN through tools/train.py; returns the work_dir."""
     work_dir = str(tmp_path_factory.mktemp('train') / 'tiny')
-    run_tool([sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', work_dir,
+    run_ok([sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', work_dir,
               '--cfg-options', *data_options(deid_sample, 2)])
     return work_dir
 
 
+@pytest.mark.slow
 def test_train_saves_a_checkpoint_and_a_weights_file(trained_two_iters):
     checkpoint = osp.join(trained_two_iters, 'iter_2.pth')
     weights = osp.join(trained_two_iters, 'iter_2.safetensors')
@@ -69,8 +69,9 @@ def test_train_saves_a_checkpoint_and_a_weights_file(trained_two_iters):
     assert all(torch.equal(state[k], full[k]) for k in state)
 
 
+@pytest.mark.slow
 def test_resume_continues_from_iteration_2_to_4(trained_two_iters, deid_sample):
-    result = run_tool([sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir',
+    result = run_ok([sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir',
                        trained_two_iters, '--resume', '--cfg-options',
                        *data_options(deid_sample, 4)])
     log = result.stdout + result.stderr
@@ -83,7 +84,7 @@ def test_resume_continues_from_iteration_2_to_4(trained_two_iters, deid_sample):
 def test_resume_refuses_a_changed_global_batch_in_one_line(trained_two_iters, deid_sample):
     """The tiny config's checkpoint was trained at a global batch of 2; batch 1 would replay the
     stream from another sample. Refused before anything trains, naming both values."""
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', trained_two_iters,
          '--resume', '--cfg-options', *data_options(deid_sample, 6),
          'train_dataloader.batch_size=1'],
@@ -108,6 +109,7 @@ def test_checkpoint_and_rank_state_load_with_weights_only(trained_two_iters):
         assert state['image_buffers'][domain]['images'].shape == (4, 3, 64, 64)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('inside_work_dir', [True, False], ids=['in-work-dir', 'elsewhere'])
 def test_resume_refuses_a_pickle_that_runs_code(deid_sample, tmp_path, inside_work_dir):
     """--resume reads with weights_only=True wherever the file lies: no code runs."""
@@ -116,7 +118,7 @@ def test_resume_refuses_a_pickle_that_runs_code(deid_sample, tmp_path, inside_wo
     work_dir.mkdir()
     folder = work_dir if inside_work_dir else tmp_path
     evil = write_malicious_checkpoint(str(folder / 'evil.pth'), marker)
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', str(work_dir),
          '--resume', evil, '--cfg-options', *data_options(deid_sample, 2)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
@@ -127,8 +129,9 @@ def test_resume_refuses_a_pickle_that_runs_code(deid_sample, tmp_path, inside_wo
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_resume_with_load_from_is_one_clear_error(tmp_path):
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', str(tmp_path),
          '--resume', '--load-from', str(tmp_path / 'w.safetensors')],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
@@ -141,6 +144,7 @@ def test_resume_with_load_from_is_one_clear_error(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('loader', ['load_from', 'test.py'])
 def test_code_running_pickle_is_refused_by_user_facing_loaders(loader, deid_sample, tmp_path):
     marker = tmp_path / 'code_ran'
@@ -151,7 +155,7 @@ def test_code_running_pickle_is_refused_by_user_facing_loaders(loader, deid_samp
     else:
         args = [sys.executable, 'tools/test.py', TINY_CONFIG, evil, '--work-dir',
                 str(tmp_path / 'w'), '--cfg-options', *data_options(deid_sample, 2)]
-    result = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    result = run_tool(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode != 0
     assert 'evil.pth: refused to unpickle' in result.stderr
     assert not marker.exists()
@@ -181,13 +185,15 @@ def test_inference_api_loads_weights_and_rejects_wrong_architecture(trained_two_
         init_model(TINY_CONFIG, wrong)
 
 
+@pytest.mark.slow
 def test_test_tool_prints_metrics_from_a_weights_file(trained_two_iters, deid_sample, tmp_path):
     weights = osp.join(trained_two_iters, 'iter_2.safetensors')
-    result = run_tool([sys.executable, 'tools/test.py', TINY_CONFIG, weights, '--work-dir',
+    result = run_ok([sys.executable, 'tools/test.py', TINY_CONFIG, weights, '--work-dir',
                        str(tmp_path / 'w'), '--cfg-options', *data_options(deid_sample, 2)])
     assert '| metric | value |' in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU (gloo) path')
 @pytest.mark.parametrize('model', sorted(TINY_CONFIGS))
 def test_dist_train_keeps_every_parameter_identical_on_two_gloo_ranks(model, deid_sample,
@@ -198,7 +204,7 @@ def test_dist_train_keeps_every_parameter_identical_on_two_gloo_ranks(model, dei
     config = config_with_test_hooks(
         tmp_path, TINY_CONFIGS[model], [dict(type='SaveRankWeightsHook', out_dir=weights_dir)])
     options = data_options(deid_sample, 3)[:-1] + ['train_cfg.val_interval=100']
-    result = run_tool(['bash', 'tools/dist_train.sh', config, '2', '--work-dir', work_dir,
+    run_ok(['bash', 'tools/dist_train.sh', config, '2', '--work-dir', work_dir,
                        '--cfg-options', *options],
                       env={'PORT': str(free_port()), 'PYTHON': sys.executable})
     rank_logs = sorted(glob.glob(osp.join(work_dir, '*', '*_rank*.log')))
@@ -227,9 +233,10 @@ def test_dist_train_keeps_every_parameter_identical_on_two_gloo_ranks(model, dei
     assert any(not torch.equal(at_two[k], rank0[k]) for k in compared)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the message on CPU hosts')
 def test_amp_on_cpu_says_it_needs_cuda(deid_sample, tmp_path):
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--amp', '--work-dir', str(tmp_path),
          '--cfg-options', *data_options(deid_sample, 2)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
@@ -238,8 +245,9 @@ def test_amp_on_cpu_says_it_needs_cuda(deid_sample, tmp_path):
         'train.py: error: --amp needs a CUDA GPU')
 
 
+@pytest.mark.slow
 def test_missing_checkpoint_is_one_clear_line(tmp_path):
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/test.py', TINY_CONFIG, str(tmp_path / 'none.safetensors')],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode != 0

@@ -6,7 +6,6 @@ the record); the held-out images are the 2 of 4 the run left out, listed in thei
 """
 import json
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
@@ -15,6 +14,7 @@ from rdid_mm.datasets import DeidPairedDataset
 from tests.conftest import REPO_ROOT
 from tests.engine.test_runner_training_split import NUM_HELD_OUT, train_on_split
 from tests.tools.test_train_test_tools import TINY_CONFIG
+from tests.helpers import run_tool
 
 SMALL_DETECTOR = ['--detector-weights', 'none', '--min-size', '128', '--max-size', '192',
                   '--detections-per-img', '5', '--device', 'cpu', '--bootstrap', '20']
@@ -39,9 +39,9 @@ def split_run(deid_sample, tmp_path_factory):
     return dict(weights=weights, ann_file=ann_file, held_out_file=held_out_file)
 
 
-def run_tool(name, *args):
-    result = subprocess.run([sys.executable, osp.join(REPO_ROOT, 'tools', name), *args],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+def training_split_warnings(name, *args):
+    """The 'training split' lines ``tools/<name>`` prints (it must exit 0)."""
+    result = run_tool([sys.executable, osp.join(REPO_ROOT, 'tools', name), *args], timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return [line for line in result.stderr.splitlines() if 'training split' in line]
 
@@ -52,29 +52,31 @@ def assert_one_warning(lines, tool, ann_file, weights):
     assert f'2 of the images of {ann_file} are in the training split of {weights}' in lines[0]
 
 
+@pytest.mark.slow
 def test_restore_warns_for_training_images_only(split_run, deid_sample, tmp_path):
     weights = split_run['weights']
-    lines = run_tool('restore.py', TINY_CONFIG, weights, '--deid-dir', deid_sample,
+    lines = training_split_warnings('restore.py', TINY_CONFIG, weights, '--deid-dir', deid_sample,
                      '--strength', '8', '--out', str(tmp_path / 'deid'))
     assert_one_warning(lines, 'restore.py', split_run['ann_file'], weights)
     gt_dir = osp.join(deid_sample, 'gt')
-    lines = run_tool('restore.py', TINY_CONFIG, weights, '--input', gt_dir, '--whole-image',
+    lines = training_split_warnings('restore.py', TINY_CONFIG, weights, '--input', gt_dir, '--whole-image',
                      '--ann-file', split_run['ann_file'], '--out', str(tmp_path / 'input'))
     assert_one_warning(lines, 'restore.py', split_run['ann_file'], weights)
     out_dir = tmp_path / 'held_out'
-    assert run_tool('restore.py', TINY_CONFIG, weights, '--input', gt_dir, '--whole-image',
+    assert training_split_warnings('restore.py', TINY_CONFIG, weights, '--input', gt_dir, '--whole-image',
                     '--ann-file', split_run['held_out_file'], '--out', str(out_dir)) == []
     assert len(list(out_dir.glob('*.png'))) == NUM_HELD_OUT, 'the held-out images were restored'
 
 
+@pytest.mark.slow
 def test_eval_table_warns_for_training_images_only(split_run, deid_sample, tmp_path):
     weights = split_run['weights']
     model = ['--model', 'Tiny', TINY_CONFIG, weights, '--strengths', '8']
-    lines = run_tool('eval_table.py', deid_sample, '--out-dir', str(tmp_path / 'all'), *model,
+    lines = training_split_warnings('eval_table.py', deid_sample, '--out-dir', str(tmp_path / 'all'), *model,
                      *SMALL_DETECTOR)
     assert len(lines) == 1 and lines[0].startswith('eval_table.py: warning: row Tiny: '), lines
     assert (f'2 of the images of {split_run["ann_file"]} are in the training split of '
             f'{weights}') in lines[0]
-    assert run_tool('eval_table.py', deid_sample, '--out-dir', str(tmp_path / 'held_out'), *model,
+    assert training_split_warnings('eval_table.py', deid_sample, '--out-dir', str(tmp_path / 'held_out'), *model,
                     '--ann-file', split_run['held_out_file'], *SMALL_DETECTOR) == []
     assert osp.isfile(tmp_path / 'held_out' / 'table1.md')

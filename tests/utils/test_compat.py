@@ -16,6 +16,7 @@ def run_python(code, env=None):
                           text=True, env={**os.environ, **(env or {})}, timeout=300)
 
 
+@pytest.mark.slow
 def test_numpy_bool8_alias_is_needed_and_applied_by_import_rdid_mm():
     upstream = run_python("""
         import numpy as np
@@ -52,6 +53,7 @@ INIT_UNDER_PARENT = """
 """
 
 
+@pytest.mark.slow
 def test_generation_init_weights_fix_for_mmagic_2109():
     upstream = run_python(INIT_UNDER_PARENT.format(patch=''))
     assert upstream.returncode != 0
@@ -119,6 +121,7 @@ def test_ddp_refuses_device_ids_for_cpu_modules_and_the_wrapper_cfg_drops_them()
     assert 'refused:' in check.stdout and check.stdout.strip().endswith('ok')
 
 
+@pytest.mark.slow
 def test_diffusers_pytree_future_warning_is_filtered_where_mmagic_is_imported():
     upstream = run_python("""
         import warnings
@@ -143,6 +146,7 @@ def test_diffusers_pytree_future_warning_is_filtered_where_mmagic_is_imported():
     assert 'other FutureWarnings still show' in fixed.stderr
 
 
+@pytest.mark.slow
 def test_mmcv_conv_bias_warning_is_filtered_where_rdid_mm_is_imported():
     build = """
         from mmagic.registry import MODELS
@@ -225,6 +229,7 @@ ALBU_STEP = """
 """
 
 
+@pytest.mark.slow
 def test_mmpose_albumentation_fails_under_albumentations_2_and_the_shims_fix_it():
     upstream = run_python(ALBU_STEP.format(patch='', rewrite=''))
     assert upstream.returncode != 0
@@ -248,6 +253,7 @@ def test_mmpose_albumentation_fails_under_albumentations_2_and_the_shims_fix_it(
     assert 'ignored False' in fixed.stdout
 
 
+@pytest.mark.slow
 def test_init_default_scope_leaks_mmdet_scope_and_the_context_keeps_the_callers():
     check = run_python("""
         import rdid_mm.models  # noqa: F401  (registers CBAM)

@@ -51,6 +51,7 @@ def random_dsfd_state_dict():
     return state_dict
 
 
+@pytest.mark.slow
 def test_image_to_boxes_with_random_weights_at_the_expected_place(torch_home):
     state_dict = random_dsfd_state_dict()
     path = default_dsfd_weights_path()

@@ -1,5 +1,6 @@
 """AtomicCheckpointHook: a real SIGKILL inside a save keeps the previous checkpoint
 (max_keep_ckpts=1), ``--resume`` continues from it, and a finished save leaves only the newest checkpoint."""
+import pytest
 import glob
 import os.path as osp
 import signal
@@ -25,6 +26,7 @@ def test_default_runtime_uses_the_atomic_hook():
     assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
 
 
+@pytest.mark.slow
 def test_sigkill_inside_a_save_keeps_the_previous_checkpoint_and_resume_works(deid_sample,
                                                                               tmp_path):
     work_dir = str(tmp_path / 'w')
@@ -49,6 +51,7 @@ def test_sigkill_inside_a_save_keeps_the_previous_checkpoint_and_resume_works(de
     assert last_checkpoint(work_dir) == osp.join(work_dir, 'iter_4.pth')
 
 
+@pytest.mark.slow
 def test_a_normal_run_keeps_only_the_newest_checkpoint(deid_sample, tmp_path):
     work_dir = str(tmp_path / 'w')
     train([TINY_CONFIG, '--work-dir', work_dir, '--cfg-options', *data_options(deid_sample, 4),
@@ -58,6 +61,7 @@ def test_a_normal_run_keeps_only_the_newest_checkpoint(deid_sample, tmp_path):
     assert last_checkpoint(work_dir) == osp.join(work_dir, 'iter_4.pth')
 
 
+@pytest.mark.slow
 def test_a_new_best_checkpoint_is_saved_before_the_previous_best_is_deleted(tmp_path):
     """MMEngine deletes the previous best_*.pth first: a kill inside the save leaves no best."""
     import torch

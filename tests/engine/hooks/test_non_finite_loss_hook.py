@@ -49,6 +49,7 @@ class InjectNaNLossHook(Hook):
             outputs['loss_gan_g_gt'] = torch.tensor(float('nan'))
 
 
+@pytest.mark.slow
 def test_nan_stops_training_and_keeps_the_last_good_checkpoint(deid_sample, tmp_path):
     cfg = Config.fromfile(TINY)
     cfg.merge_from_dict({

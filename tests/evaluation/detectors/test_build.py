@@ -20,6 +20,7 @@ def _loaded_openmmlab_libraries(module):
     return result.stdout.strip()
 
 
+@pytest.mark.slow
 def test_importing_the_detectors_package_loads_neither_mmdet_nor_mmpose():
     assert _loaded_openmmlab_libraries('rdid_mm.evaluation.detectors') == '[]'
     # mmdet does come with the engine: mmagic's crop transform try_imports mmdet.apis
