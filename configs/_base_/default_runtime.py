@@ -11,7 +11,10 @@ default_scope = 'rdid_mm'
 # checkpoint; every checkpoint holds tensors and plain types and is read with weights_only=True
 # (load_from and --resume run no pickled code); GAN gradients averaged over ranks before each
 # optimiser step; cudnn_benchmark for training only (off in val and test).
-runner_type = 'RDIDRunner'
+# Named by its import path, which MMEngine's registries resolve in any scope: mmdet's
+# tools/train.py builds it with MMEngine's root RUNNERS before any default scope is set.
+# (Runner.from_cfg, as mmagic's tools/train.py calls it, builds MMEngine's plain Runner.)
+runner_type = 'rdid_mm.engine.RDIDRunner'
 
 randomness = dict(seed=2021, diff_rank_seed=True)
 

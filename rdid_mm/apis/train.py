@@ -9,7 +9,6 @@ from mmengine.runner import Runner
 from rdid_mm.registry import RUNNERS
 from rdid_mm.utils import register_all_modules
 from rdid_mm.utils.compat import cpu_model_wrapper_cfg, init_cpu_distributed
-from .config import resolve_data_settings
 
 
 class AmpUnavailableError(RuntimeError):
@@ -18,15 +17,15 @@ class AmpUnavailableError(RuntimeError):
 
 def load_config(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
                 launcher: str = 'none') -> Config:
-    """Read a config, apply ``--cfg-options``, fill the datasets from the config's top-level
-    ``data_root`` and ``strengths`` (:mod:`rdid_mm.apis.config`) and choose the work_dir like
-    OpenMMLab's tools."""
+    """Read a config, apply ``--cfg-options`` and choose the work_dir like OpenMMLab's tools.
+
+    Nothing else: the loops fill the datasets from the top-level ``data_root`` and ``strengths``
+    (:mod:`rdid_mm.engine.data_settings`), as they do under a plain ``Runner.from_cfg``."""
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file not found: {config}')
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    resolve_data_settings(cfg)
     cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir
@@ -57,7 +56,6 @@ def prepare_distributed(cfg: Config) -> None:
 def build_runner(cfg: Config) -> Runner:
     """Build the Runner named by ``cfg.runner_type``, ``RDIDRunner`` (the checkpoint policy) if unset."""
     register_all_modules(init_default_scope=False)
-    resolve_data_settings(cfg)
     prepare_distributed(cfg)
     cfg.setdefault('runner_type', 'RDIDRunner')
     return RUNNERS.build(cfg)

@@ -10,6 +10,7 @@ from mmengine.runner.loops import IterBasedTrainLoop, _InfiniteDataloaderIterato
 
 from rdid_mm.registry import DATASETS, LOOPS
 from .cudnn import cudnn_benchmark_off
+from .data_settings import fill_datasets
 from .resume_state import forked_rng, restore_image_buffers, restore_rng_state
 
 
@@ -114,6 +115,10 @@ class RDIDIterBasedTrainLoop(IterBasedTrainLoop):
     iterations per epoch, so epoch-based parameter schedulers with ``convert_to_iter_based=True``
     follow.
 
+    Data: paired datasets that do not set ``data_root`` / ``strengths`` take them from the top
+    level of ``runner.cfg`` (:mod:`.data_settings`), so a plain ``Runner.from_cfg`` reads a child
+    config's folder.
+
     Resume: with a :class:`~rdid_mm.datasets.ResumableInfiniteSampler` the training dataset is
     wrapped in :class:`~rdid_mm.datasets.PerSampleSeedDataset`; a resumed run starts the sampler
     at the first unseen sample (nothing is decoded to get there), then restores this rank's RNG
@@ -163,6 +168,7 @@ class RDIDIterBasedTrainLoop(IterBasedTrainLoop):
     def _prepare_dataloader(self, cfg, global_batch_size, world_size, runner):
         """Build the dataset (its length sets the schedule), choose the batch, seed the samples."""
         cfg = copy.deepcopy(cfg)
+        fill_datasets(cfg, runner.cfg, 'train_dataloader')
         per_gpu, global_batch = batch_layout(global_batch_size, cfg.get('batch_size'),
                                              world_size)
         if cfg.get('batch_size') is not None and global_batch_size not in (None, global_batch):

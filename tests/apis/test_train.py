@@ -13,7 +13,7 @@ def test_load_config_applies_options_and_default_work_dir():
     cfg = load_config(TINY_CONFIG, cfg_options={'train_cfg.max_iters': 7})
     assert cfg.train_cfg.max_iters == 7
     assert cfg.work_dir == osp.join('./work_dirs', osp.basename(TINY_CONFIG)[:-3])
-    assert cfg.default_scope == 'rdid_mm' and cfg.runner_type == 'RDIDRunner'
+    assert cfg.default_scope == 'rdid_mm' and cfg.runner_type == 'rdid_mm.engine.RDIDRunner'
 
 
 def test_missing_config_names_the_file(tmp_path):

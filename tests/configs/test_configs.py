@@ -33,8 +33,10 @@ def metric_types(evaluator):
 def test_config_loads_in_rdid_mm_scope_without_downloading_metrics(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'rdid_mm'
-    assert cfg.runner_type == 'RDIDRunner'
-    assert cfg.val_cfg.type == 'ValLoop' and cfg.test_cfg.type == 'TestLoop'
+    assert cfg.runner_type == 'rdid_mm.engine.RDIDRunner'
+    # the loops that fill the datasets from the top-level data_root and strengths
+    assert cfg.train_cfg.type == 'RDIDIterBasedTrainLoop'
+    assert cfg.val_cfg.type == 'RDIDValLoop' and cfg.test_cfg.type == 'RDIDTestLoop'
     types = metric_types(cfg.val_evaluator) + metric_types(cfg.test_evaluator)
     assert types and not {'TransFID', 'TransIS', 'FID', 'IS'} & set(types)
     assert 'FaceRegionQualityMetric' in types
@@ -82,7 +84,11 @@ def test_paper_resize_is_an_option_not_the_default():
 
 def test_baselines_take_networks_and_losses_from_mmagic_bases():
     cyclegan = Config.fromfile(CYCLEGAN)
-    assert "'mmagic::_base_/models/base_cyclegan.py'" in open(CYCLEGAN).read()
+    assert "'../_base_/models/cyclegan_baseline.py'" in open(CYCLEGAN).read()
+    assert "'../_base_/models/pix2pix_baseline.py'" in open(PIX2PIX).read()
+    for model in ('cyclegan', 'pix2pix'):
+        base = osp.join(CONFIG_DIR, '_base_', 'models', f'{model}_baseline.py')
+        assert f"'mmagic::_base_/models/base_{model}.py'" in open(base).read()
     assert cyclegan.model.type == 'CycleGANBaseline' and cyclegan.model._scope_ == 'rdid_mm'
     assert cyclegan.model.generator.type == 'ResnetGenerator'
     assert cyclegan.model.loss_config == dict(cycle_loss_weight=10., id_loss_weight=0.)
@@ -120,8 +126,8 @@ def test_tiny_configs_read_the_sample(path, deid_sample):
 @pytest.mark.parametrize('path', [ENTRY, OURS, RESIZE, CYCLEGAN, PIX2PIX],
                          ids=lambda p: osp.basename(p))
 def test_full_configs_select_models_by_keypoint_ap_on_a_held_out_training_split(path):
-    from rdid_mm.apis import load_config
-    cfg = load_config(path)
+    from rdid_mm.engine import resolve_data_settings
+    cfg = resolve_data_settings(Config.fromfile(path))  # as the loops fill them
     train_set, val_set = cfg.train_dataloader.dataset, cfg.val_dataloader.dataset
     test_set = cfg.test_dataloader.dataset
     assert (train_set.subset, val_set.subset) == ('train', 'val')
@@ -167,3 +173,11 @@ def test_vanilla_gan_variant_uses_the_papers_log_likelihood_loss():
     _, lsgan = _built_gan_loss(ENTRY)
     assert lsgan(logits, True).item() == pytest.approx(((logits - 1)**2).mean().item(), rel=1e-6)
     assert lsgan(logits, True).item() != pytest.approx(loss(logits, True).item(), rel=1e-3)
+
+
+def test_no_dated_notes_in_config_files():
+    """Measurements and their dates belong in the configs' READMEs or commit messages."""
+    import re
+    dated = [p for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
+             if re.search(r'\b20\d\d-\d\d-\d\d\b|[Mm]easured on', open(p).read())]
+    assert dated == []

@@ -3,9 +3,11 @@
 # (paths: rdid_mm/layout.py). Images are RGB, 0..255; the data preprocessor maps them to [-1, 1].
 #
 # Stated once: `data_root`, `train_split`, `test_split` and `strengths` are not copied into the
-# datasets below; rdid_mm.apis (load_config / build_runner) fills every dataset from them, so a
-# child config that sets `strengths = [16]` or `data_root = '...'` changes every dataloader, and the
-# evaluators follow their dataloader (no ann_file here: KeypointRCNNMetric reads the dataset's).
+# datasets below (MMEngine would substitute this file's values, so a child's could not reach
+# them). The loops (RDIDIterBasedTrainLoop, RDIDValLoop, RDIDTestLoop) fill every dataset from
+# them when they build it, under any Runner: a child config that sets `strengths = [16]` or
+# `data_root = '...'` changes every dataloader. The evaluators follow their dataloader (no ann_file
+# here: KeypointRCNNMetric reads the dataset's; the val and test loops refuse one that differs).
 dataset_type = 'DeidPairedDataset'
 data_root = 'data/deid_coco'
 train_split = 'train2017'  # training, and the held-out validation images
@@ -71,9 +73,10 @@ val_dataloader = dict(
     dataset=dict(**whole_image_dataset, subset='val', num_val_images=num_val_images))
 test_dataloader = dict(**whole_image_loader, dataset=dict(**whole_image_dataset))
 
-# MMEngine's loops and evaluator (the metrics are plain BaseMetrics, not mmagic GenMetrics).
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+# MMEngine's ValLoop and TestLoop filling their datasets as above (the metrics are plain
+# BaseMetrics, not mmagic GenMetrics).
+val_cfg = dict(type='RDIDValLoop')
+test_cfg = dict(type='RDIDTestLoop')
 # Keypoint R-CNN with torchvision's COCO_V1 weights (downloaded on a connected machine; a local
 # state_dict file works too: detector=dict(weights='path/to/keypointrcnn.pth')).
 detector = dict(weights='torchvision')

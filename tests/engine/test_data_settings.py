@@ -3,9 +3,10 @@ evaluator, and a config whose evaluator disagrees with its dataloader is refused
 import os.path as osp
 
 import pytest
+from mmengine.config import Config
 
 from rdid_mm import apis
-from rdid_mm.apis.config import resolve_data_settings
+from rdid_mm.engine.data_settings import fill_datasets, resolve_data_settings
 from tests.conftest import REPO_ROOT
 
 TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
@@ -17,12 +18,19 @@ LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 def test_full_config_datasets_follow_the_top_level(tmp_path):
     child = tmp_path / 'child.py'
     child.write_text(f"_base_ = ['{FULL}']\nstrengths = [16]\ndata_root = '/data/other'\n")
-    cfg = apis.load_config(str(child))
+    cfg = resolve_data_settings(Config.fromfile(str(child)))
     roots = [cfg[loader].dataset.data_root for loader in LOADERS]
     assert roots == ['/data/other/train2017', '/data/other/train2017', '/data/other/val2017']
     assert all(cfg[loader].dataset.strengths == [16] for loader in LOADERS)
     # evaluators name no annotation file: they read their dataloader's
     assert all('ann_file' not in m for m in cfg.val_evaluator + cfg.test_evaluator)
+
+
+def test_loaders_leave_the_datasets_unset_until_a_loop_fills_them():
+    """MMEngine substitutes base variables at parse time: the filling is the loops' job."""
+    cfg = Config.fromfile(FULL)
+    assert all(cfg[loader].dataset.get('data_root') is None for loader in LOADERS)
+    assert all(cfg[loader].dataset.get('strengths') is None for loader in LOADERS)
 
 
 @pytest.mark.slow
@@ -58,17 +66,40 @@ def test_an_evaluator_that_disagrees_with_its_dataloader_is_refused(tmp_path, sa
         f"_base_ = ['{FULL}']\n"
         f"test_evaluator = [dict(type='KeypointRCNNMetric', ann_file='{sample_ann_file}')]\n")
     with pytest.raises(ValueError) as err:
-        apis.load_config(str(child))
+        resolve_data_settings(Config.fromfile(str(child)))
     message = str(err.value)
-    assert message.startswith(f'test_evaluator[0].ann_file ({sample_ann_file}) is not the '
-                              'annotation file of test_dataloader.dataset')
-    assert 'data_root=data/deid_coco/val2017' in message
+    assert message.startswith(f'{child}: test_evaluator[0].ann_file ({sample_ann_file}) is not '
+                              'the annotation file of test_dataloader.dataset')
+    assert 'data_root=data/deid_coco/val2017' in message and '\n' not in message
 
 
 def test_a_value_set_on_one_dataset_stays_its_own():
-    from mmengine.config import Config
     cfg = Config.fromfile(FULL)
     cfg.merge_from_dict({'test_dataloader.dataset.strengths': [4]})
     resolve_data_settings(cfg)
     assert cfg.test_dataloader.dataset.strengths == [4]
     assert cfg.train_dataloader.dataset.strengths == [8]
+
+
+def test_every_paired_dataset_inside_a_wrapper_is_filled():
+    paired = dict(type='DeidPairedDataset', pipeline=[])
+    loader = dict(dataset=dict(type='ConcatDataset', datasets=[
+        dict(paired), dict(paired, data_root='/mine', strengths=[4]),
+        dict(type='RepeatDataset', times=2, dataset=dict(paired))]))
+    top = Config(dict(data_root='/data', train_split='train2017', strengths=[16, 8]))
+    fill_datasets(loader, top, 'train_dataloader')
+    inner = loader['dataset']['datasets']
+    assert [inner[0]['data_root'], inner[1]['data_root'], inner[2]['dataset']['data_root']] == [
+        '/data/train2017', '/mine', '/data/train2017']
+    assert [inner[0]['strengths'], inner[1]['strengths'], inner[2]['dataset']['strengths']] == [
+        [16, 8], [4], [16, 8]]
+
+
+def test_a_dataset_without_any_data_root_is_one_line_naming_the_file(tmp_path):
+    child = tmp_path / 'no_root.py'
+    child.write_text(f"_base_ = ['{FULL}']\ndata_root = None\n")
+    cfg = Config.fromfile(str(child))
+    with pytest.raises(ValueError) as err:
+        resolve_data_settings(cfg)
+    assert str(err.value) == (f'{child}: train_dataloader.dataset.data_root is not set, and the '
+                              'config has no top-level data_root to take it from')
