@@ -6,7 +6,7 @@ Writes ``OUT_STEM-<first 8 hex digits of its sha256>.safetensors`` holding the m
 import argparse
 import sys
 
-from rdid_mm.engine.checkpoint import CheckpointError
+from rdid_mm.utils.weights_file import CheckpointError
 from rdid_mm.engine.publish import publish_weights
 
 

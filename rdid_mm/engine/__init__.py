@@ -1,14 +1,14 @@
-"""Engine: the Runner with rdid_mm's checkpoint policy, gradient sync, the training loop, hooks."""
-from .checkpoint import (CheckpointError, load_state_dict_file, load_training_file,
-                         save_state_dict_file, weights_path_for)
+"""Engine: the Runner with rdid_mm's checkpoint policy, gradient sync, the training loop, hooks,
+and ``register_all_modules``."""
+from .checkpoint import load_training_file
 from .hooks import NonFiniteLossError, NonFiniteLossHook
 from .runner import RDIDRunner
+from .setup_env import register_all_modules
 from .train_loop import (RDIDIterBasedTrainLoop, ResumeMismatchError, ScheduleError, batch_layout,
                          iters_per_epoch)
 
 __all__ = [
-    'CheckpointError', 'load_state_dict_file', 'load_training_file', 'save_state_dict_file',
-    'weights_path_for', 'NonFiniteLossError', 'NonFiniteLossHook', 'RDIDRunner',
+    'load_training_file', 'NonFiniteLossError', 'NonFiniteLossHook', 'RDIDRunner',
     'RDIDIterBasedTrainLoop', 'ResumeMismatchError', 'ScheduleError', 'batch_layout',
-    'iters_per_epoch'
+    'iters_per_epoch', 'register_all_modules'
 ]

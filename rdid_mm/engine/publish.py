@@ -3,30 +3,18 @@
 ``tools/publish_model.py work_dirs/x/iter_200400.pth rdid_gan_coco`` writes
 ``rdid_gan_coco-1a2b3c4d.safetensors``: the model's state_dict only (no optimiser, no pickled
 code), named with the first 8 hex digits of the file's sha256 (mmengine/mmdet's convention).
-Every loader checks such a suffix (:func:`check_hash_suffix`), so a truncated, corrupted or
-swapped file is refused by name before it is read.
+Every loader checks such a suffix (:func:`rdid_mm.utils.weights_file.check_hash_suffix`), so a
+truncated, corrupted or swapped file is refused by name before it is read.
 """
 import hashlib
 import os.path as osp
-import re
 from typing import Optional
 
-from rdid_mm.utils.provenance import file_sha256
+from safetensors import safe_open
 
-HASH_SUFFIX = re.compile(r'-([0-9a-f]{8})\.(safetensors|pth|pt|bin)$')
-
-
-def check_hash_suffix(path: str) -> None:
-    """Refuse a file named ``NAME-xxxxxxxx.EXT`` whose sha256 does not start with ``xxxxxxxx``."""
-    from .checkpoint import CheckpointError
-    match = HASH_SUFFIX.search(osp.basename(path))
-    if match is None:
-        return
-    actual = file_sha256(path)
-    if not actual.startswith(match.group(1)):
-        raise CheckpointError(
-            f'{path}: its name says sha256 {match.group(1)}..., but the file hashes to '
-            f'{actual[:8]}... (corrupted, truncated or replaced); download or publish it again')
+from rdid_mm.utils.io import atomic_write
+from rdid_mm.utils.weights_file import (CheckpointError, load_state_dict_file, state_dict_bytes,
+                                        weights_path_for)
 
 
 def publish_weights(checkpoint: str, out_stem: str, overwrite: bool = False) -> str:
@@ -35,10 +23,6 @@ def publish_weights(checkpoint: str, out_stem: str, overwrite: bool = False) -> 
     ``checkpoint`` is a training checkpoint (``.pth``: its weights file beside it is used when
     present, else the checkpoint is read with ``weights_only=True``) or a weights file.
     """
-    from rdid_mm.utils.io import atomic_write
-
-    from .checkpoint import (CheckpointError, load_state_dict_file, state_dict_bytes,
-                             weights_path_for)
     source = checkpoint
     if not checkpoint.endswith('.safetensors') and osp.isfile(weights_path_for(checkpoint)):
         source = weights_path_for(checkpoint)
@@ -54,6 +38,5 @@ def _metadata_of(path: str) -> Optional[dict]:
     """The safetensors metadata of ``path`` (provenance, training split), if it has any."""
     if not path.endswith('.safetensors'):
         return None
-    from safetensors import safe_open
     with safe_open(path, framework='pt') as f:
         return f.metadata()

@@ -5,8 +5,9 @@ import sys
 import pytest
 import torch
 
-from rdid_mm.engine.checkpoint import CheckpointError, load_state_dict_file, save_state_dict_file
-from rdid_mm.engine.publish import check_hash_suffix, publish_weights
+from rdid_mm.engine.publish import publish_weights
+from rdid_mm.utils.weights_file import (CheckpointError, check_hash_suffix, load_state_dict_file,
+                                        save_state_dict_file)
 from tests.helpers import run_tool
 
 

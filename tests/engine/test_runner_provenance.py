@@ -66,7 +66,7 @@ def test_weights_files_record_commit_config_data_seed_and_packages(deid_sample, 
 
 
 def test_a_weights_file_without_a_record_has_no_provenance(tmp_path):
-    from rdid_mm.engine.checkpoint import save_state_dict_file
+    from rdid_mm.utils.weights_file import save_state_dict_file
     path = str(tmp_path / 'other.safetensors')
     save_state_dict_file({'w': torch.ones(2)}, path, metadata={'note': 'another tool'})
     assert weights_provenance(path) == {}
