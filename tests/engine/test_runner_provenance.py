@@ -17,8 +17,8 @@ from safetensors import safe_open
 from rdid_mm import apis
 from rdid_mm.engine import runner as runner_module
 from rdid_mm.engine.checkpoint import PROVENANCE_KEY, weights_provenance
-from rdid_mm.engine.publish import publish_weights
 from tests.conftest import REPO_ROOT
+from tests.helpers import load_tool
 from tests.models.test_training import TINY, tiny_cfg
 
 
@@ -61,6 +61,7 @@ def test_weights_files_record_commit_config_data_seed_and_packages(deid_sample, 
         assert record['packages']['mmengine'] == mmengine.__version__
         assert weights_provenance(path) == record
 
+    publish_weights = load_tool('publish_model').publish_weights
     published = publish_weights(weights[-1], str(tmp_path / 'pub' / 'rdid_gan_tiny'))
     assert weights_provenance(published) == weights_provenance(weights[-1])
 
