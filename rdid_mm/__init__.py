@@ -2,7 +2,7 @@
 
 Importing the package stays light: it applies the import-time shims and nothing else. Models,
 datasets and metrics register themselves when their subpackages are imported
-(``rdid_mm.utils.register_all_modules()`` imports them all).
+(``rdid_mm.engine.register_all_modules()`` imports them all).
 """
 from .utils import compat as _compat
 from .version import __version__

@@ -41,6 +41,32 @@ def run_ranks(target, world_size: int, args=(), timeout: float = 120.0):
     return codes, seconds
 
 
+def load_tool(name: str):
+    """A tool script as a module (``'train'``, ``'analysis_tools/benchmark_eval'``), to call its
+    functions in this process."""
+    import importlib.util
+
+    from tests.conftest import REPO_ROOT
+    path = os.path.join(REPO_ROOT, 'tools', f'{name}.py')
+    spec = importlib.util.spec_from_file_location(os.path.basename(name), path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def add_training_split(weights_path: str, record: dict) -> None:
+    """Rewrite a safetensors weights file with a training-split ``record`` in its metadata, as
+    RDIDRunner stamps the files it writes (for tests that need a record without training)."""
+    import json
+
+    from rdid_mm.datasets.training_split import METADATA_KEY
+    from rdid_mm.utils.weights_file import (load_state_dict_file, save_state_dict_file,
+                                            weights_file_metadata)
+    metadata = weights_file_metadata(weights_path)
+    metadata[METADATA_KEY] = json.dumps(record, sort_keys=True)
+    save_state_dict_file(load_state_dict_file(weights_path), weights_path, metadata)
+
+
 # ------------------------------------------------------------------ running a tool
 #: what a tool imports before its first line runs (8 s of a tool's start on the 2-core machine)
 TOOL_PRELOAD = ['rdid_mm.apis']

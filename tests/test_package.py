@@ -31,6 +31,6 @@ def test_registries_are_children_of_mmagic_with_scope_rdid_mm():
 def test_register_all_modules_sets_the_default_scope():
     from mmengine import DefaultScope
 
-    from rdid_mm.utils import register_all_modules
+    from rdid_mm.engine import register_all_modules
     register_all_modules()
     assert DefaultScope.get_current_instance().scope_name == 'rdid_mm'

@@ -40,7 +40,7 @@ def test_flags_in_the_docs_exist():
     unknown, checked = [], 0
     for doc in DOCS:
         for command in _commands(open(doc, encoding='utf-8').read()):
-            tool = re.search(r'tools/(\w+)\.(py|sh)', command)
+            tool = re.search(r'(?<![\w/])tools/([\w/]+)\.(py|sh)', command)
             if not tool:
                 continue
             script = osp.join(REPO_ROOT, 'tools', f'{tool.group(1)}.{tool.group(2)}')

@@ -1,10 +1,10 @@
 """The Python API behind ``tools/``: train, test, restore, and the Table 1 / sweep / grid
 orchestration (which restores images by running models, so it lives here, above evaluation)."""
 from rdid_mm.datasets.split_annotations import SplitAnnotationsError
-from rdid_mm.engine.checkpoint import CheckpointError
 from rdid_mm.engine.hooks import NonFiniteLossError
 from rdid_mm.engine.train_loop import ResumeMismatchError
 from rdid_mm.models.restorers import NotARestorerError
+from rdid_mm.utils.weights_file import CheckpointError
 from .inference import init_model, restore_folder, restore_image
 from .qualitative_grid import make_qualitative_grid
 from .table import make_strength_sweep, make_table1

@@ -22,7 +22,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from rdid_mm.engine.checkpoint import save_state_dict_file
 from rdid_mm.evaluation.bootstrap import percentile_interval, resample_weights
 from rdid_mm.evaluation.coco_scoring import load_coco
 from rdid_mm.layout import DeidLayout
@@ -30,6 +29,7 @@ from rdid_mm.evaluation.detectors import build_detector, detector_scope
 from rdid_mm.evaluation.detectors.scoring import detect_files, score_with_bootstrap
 from rdid_mm.utils.io import atomic_write, atomic_write_json
 from rdid_mm.utils.provenance import file_sha256
+from rdid_mm.utils.weights_file import save_state_dict_file
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg')
 WEIGHTS_FILE = 'final.safetensors'

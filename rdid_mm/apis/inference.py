@@ -8,13 +8,14 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from rdid_mm.engine.weights import load_weights, resolve_weights_path
+from rdid_mm.engine import register_all_modules
+from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.models.face_paste import paste_face_regions
 from rdid_mm.models.restorers import as_restorer, restoring_generator_prefix
 from rdid_mm.registry import MODELS
-from rdid_mm.utils import register_all_modules
 from rdid_mm.utils.io import incomplete_image, read_rgb, remove_staging_files, write_image
+from rdid_mm.utils.weights_file import load_weights
 
 
 def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',

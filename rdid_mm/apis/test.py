@@ -4,10 +4,10 @@ from typing import Optional
 
 from mmengine.model import is_model_wrapper
 
-from rdid_mm.engine.checkpoint import CheckpointError
 from rdid_mm.engine.data_settings import metric_cfgs
-from rdid_mm.engine.weights import load_weights, resolve_weights_path
+from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.models.restorers import as_restorer, restoring_generator_prefix
+from rdid_mm.utils.weights_file import CheckpointError, load_weights
 from .train import build_runner, load_config
 
 AP_METRIC_TYPES = ('KeypointRCNNMetric', 'rdid_mm.KeypointRCNNMetric')

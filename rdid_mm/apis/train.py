@@ -6,8 +6,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from rdid_mm.engine import register_all_modules
 from rdid_mm.registry import RUNNERS
-from rdid_mm.utils import register_all_modules
 from rdid_mm.utils.compat import cpu_model_wrapper_cfg, init_cpu_distributed
 
 

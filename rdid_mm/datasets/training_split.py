@@ -83,16 +83,3 @@ def training_image_ids(record: dict, ann_file: str) -> Optional[Set[int]]:
         raise ValueError(f'{ann_file}: matches the training annotation file, but the training '
                          'split re-derived from it does not match the recorded hash')
     return trained
-
-
-def add_training_split(weights_path: str, record: dict) -> None:
-    """Rewrite a safetensors weights file with ``record`` in its metadata (atomically)."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file, save
-
-    from rdid_mm.utils.io import atomic_write
-    with safe_open(weights_path, framework='pt') as f:
-        metadata = dict(f.metadata() or {})
-    metadata[METADATA_KEY] = json.dumps(record, sort_keys=True)
-    tensors = load_file(weights_path)
-    atomic_write(weights_path, save(tensors, metadata=metadata))

@@ -12,8 +12,6 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
-from rdid_mm.utils.boxes import box_iou  # noqa: F401  (re-exported for the face sources)
-
 Detection = Tuple[float, float, float, float, float, str]
 
 

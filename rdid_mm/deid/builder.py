@@ -30,6 +30,7 @@ from .inputs import CocoPersonSource, FolderSource
 from .progress import ImageProgressBar
 from .settings import BuildSettings
 from .summary import SummaryBuilder, log_record
+from .video import deidentify_video
 
 FINISHED = ('done', 'failed')
 
@@ -115,7 +116,6 @@ def build_deid_dataset(ann_file: Optional[str] = None, img_dir: Optional[str] = 
     with _exclusive(layout):
         _prepare_output(layout, settings, overwrite)
         if kind == 'video':
-            from .video import deidentify_video
             summary = deidentify_video(video, layout, settings, union, input_info, progress)
         else:
             summary = _build_images(source, layout, settings, union, input_info, workers,

@@ -34,17 +34,17 @@ from mmengine.runner.checkpoint import weights_to_cpu
 from rdid_mm.datasets.training_split import METADATA_KEY, training_split_metadata
 from rdid_mm.registry import RUNNERS
 from rdid_mm.utils.provenance import code_commit, config_text_sha256, package_versions
+from rdid_mm.utils.weights_file import (CheckpointError, apply_weights, load_state_dict_file,
+                                        save_state_dict_file, weights_file_metadata,
+                                        weights_path_for)
 from rdid_mm.version import __version__
-from .checkpoint import (PROVENANCE_KEY, WRITTEN_BY, CheckpointError, load_state_dict_file,
-                         load_training_file, rank_state_path_for, save_state_dict_file,
-                         save_training_file, unwrapped_state_dict, weights_file_metadata,
-                         weights_path_for)
+from .checkpoint import (PROVENANCE_KEY, WRITTEN_BY, load_training_file, rank_state_path_for,
+                         save_training_file, unwrapped_state_dict)
 from .console import keep_dumps_off_console
 from .cudnn import cudnn_benchmark_off
 from .distributed import needs_gradient_sync, sync_gradients_before_step
 from .resume_state import capture_image_buffers, capture_rng_state
 from .train_loop import ALLOW_RESUME_CHANGES, check_resume_matches
-from .weights import apply_weights
 
 _RANK_STATE = re.compile(r'^(?P<root>.+)\.rank\d+\.state$')
 

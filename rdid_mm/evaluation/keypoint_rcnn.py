@@ -5,7 +5,7 @@ Weights come from one of three places:
 - ``'torchvision'``: torchvision's COCO_V1 entry (box AP 54.6, keypoint AP 65.0 on val2017),
   downloaded into ``$TORCH_HOME`` on a machine with internet access, or read from there;
 - a file path: any compatible state_dict (e.g. that same file copied to an offline machine), read
-  with :func:`rdid_mm.engine.checkpoint.load_state_dict_file` (safetensors or weights-only .pth);
+  with :func:`rdid_mm.utils.weights_file.load_state_dict_file` (safetensors or weights-only .pth);
 - ``None``: random weights (seeded), for smoke tests of the evaluation path only.
 
 A weights file does not say which FrozenBatchNorm eps it was trained with, and the detections
@@ -22,6 +22,8 @@ from mmengine.logging import print_log
 from torch import nn
 
 from rdid_mm.utils.provenance import file_sha256
+from rdid_mm.utils.weights_file import (CheckpointError, apply_weights, load_state_dict_file,
+                                        save_state_dict_file, weights_file_metadata)
 
 TORCHVISION_WEIGHTS = 'torchvision'
 TORCHVISION_FILE = 'keypointrcnn_resnet50_fpn_coco-fc266e95.pth'
@@ -41,7 +43,6 @@ def weights_file_bn_eps(path: str, sha256: Optional[str] = None) -> Tuple[float,
     In order: the eps recorded in the file's metadata (:func:`save_keypoint_rcnn`); 0.0 for
     torchvision's COCO_V1 file, recognised by content (any name); else torchvision's default 1e-5.
     """
-    from rdid_mm.engine.checkpoint import weights_file_metadata
     recorded = weights_file_metadata(path).get(BN_EPS_METADATA_KEY) if path.endswith(
         '.safetensors') else None
     if recorded is not None:
@@ -66,8 +67,6 @@ def resolved_bn_eps(weights: Optional[str], bn_eps: Optional[float],
 def save_keypoint_rcnn(model: nn.Module, path: str) -> None:
     """Write a Keypoint R-CNN's weights as safetensors, recording its FrozenBatchNorm eps."""
     from torchvision.ops import misc as misc_nn_ops
-
-    from rdid_mm.engine.checkpoint import save_state_dict_file
     eps = {float(m.eps) for m in model.modules() if isinstance(m, misc_nn_ops.FrozenBatchNorm2d)}
     if len(eps) > 1:
         raise ValueError(f'{path}: the model mixes FrozenBatchNorm eps values {sorted(eps)}')
@@ -92,8 +91,6 @@ def _frozen_bn_architecture(bn_eps: float, **kwargs) -> nn.Module:
 
 
 def _load_file(model: nn.Module, path: str) -> None:
-    from rdid_mm.engine.checkpoint import load_state_dict_file
-    from rdid_mm.engine.weights import apply_weights
     # torchvision's detection models use FrozenBatchNorm2d: a file trained with plain BatchNorm
     # carries counters that no frozen layer has, and nothing else
     state = {k: v for k, v in load_state_dict_file(path).items()
@@ -140,7 +137,6 @@ def build_keypoint_rcnn(weights: Optional[str] = TORCHVISION_WEIGHTS, min_size: 
     else:
         weights = str(weights)
         if not osp.isfile(weights):
-            from rdid_mm.engine.checkpoint import CheckpointError
             raise CheckpointError(
                 f'detector checkpoint file not found: {weights} (expected a {ARCHITECTURE} '
                 f"state_dict, e.g. torchvision's {TORCHVISION_FILE})")

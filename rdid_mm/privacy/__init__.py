@@ -7,11 +7,10 @@ from .audit import IdentityAudit, identity_top1, summarize_rows
 from .builder_check import privacy_check
 from .command import privacy_audit
 from .embedders import BaseEmbedder, DlibResNetEmbedder, OnnxEmbedder, build_embedder
-from .training_split import (TrainingSplitWarning, read_training_split, training_image_ids,
-                             training_split_metadata, warn_if_training_split)
+from .training_split import TrainingSplitWarning, warn_if_training_split
 
 __all__ = [
     'BaseEmbedder', 'DlibResNetEmbedder', 'IdentityAudit', 'OnnxEmbedder', 'TrainingSplitWarning',
-    'build_embedder', 'identity_top1', 'privacy_audit', 'privacy_check', 'read_training_split',
-    'summarize_rows', 'training_image_ids', 'training_split_metadata', 'warn_if_training_split'
+    'build_embedder', 'identity_top1', 'privacy_audit', 'privacy_check', 'summarize_rows',
+    'warn_if_training_split'
 ]

@@ -5,11 +5,11 @@ from typing import Optional, Sequence
 
 from mmengine.logging import print_log
 
+from rdid_mm.datasets.training_split import read_training_split, training_image_ids
 from rdid_mm.utils.io import atomic_write, atomic_write_json, remove_staging_files
 
 from .audit import DEFAULT_BUCKETS, IdentityAudit, summarize_rows
 from .report import faces_csv, plot_audit, summary_csv, summary_markdown
-from .training_split import read_training_split, training_image_ids
 
 
 def privacy_audit(deid_dir: str, rows: Sequence[str], out_dir: str, embedder=None,

@@ -15,8 +15,8 @@ from typing import Dict, Mapping, Sequence, Tuple
 
 import numpy as np
 
+from rdid_mm.deid.face_sources.centerface import CenterFaceSource
 from rdid_mm.utils.boxes import box_iou
-
 from rdid_mm.utils.io import read_rgb
 
 DEFAULT_IOU = 0.3  # the annotated boxes carry the builder's margin; CenterFace's are tighter
@@ -27,7 +27,6 @@ class CenterFaceDetections:
 
     def __init__(self, detector=None):
         if detector is None:
-            from rdid_mm.deid.face_sources.centerface import CenterFaceSource
             detector = CenterFaceSource()
         self.detector = detector
         self._cache: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}

@@ -1,15 +1,13 @@
 """The warning for restoring or auditing a model's own training images.
 
 The record itself (what a weights file stores, how it is read back) is dataset-side and lives in
-:mod:`rdid_mm.datasets.training_split`; its names are re-exported here for existing imports.
+:mod:`rdid_mm.datasets.training_split`.
 """
 import json
 import warnings
 from typing import Iterable, Optional
 
-from rdid_mm.datasets.training_split import (METADATA_KEY, add_training_split,  # noqa: F401
-                                             file_sha256, ids_sha256, read_training_split,
-                                             training_image_ids, training_split_metadata)
+from rdid_mm.datasets.training_split import read_training_split, training_image_ids
 
 
 class TrainingSplitWarning(UserWarning):

@@ -1,4 +1,2 @@
-"""Utilities: upstream shims and module registration."""
-from .setup_env import register_all_modules
-
-__all__ = ['register_all_modules']
+"""The bottom layer: upstream shims, atomic writes and image reading, boxes, provenance, weights
+files. Nothing here imports another rdid_mm package."""

@@ -28,8 +28,7 @@ def git_commit(path: str) -> str:
 
 def code_commit() -> str:
     """The commit of the rdid_mm checkout this process runs (see :func:`git_commit`)."""
-    import rdid_mm
-    return git_commit(osp.dirname(osp.abspath(rdid_mm.__file__)))
+    return git_commit(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def file_sha256(path: str) -> str:

@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 
 from rdid_mm.apis import init_model, restore_image
-from rdid_mm.engine.checkpoint import save_state_dict_file
 from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
+from rdid_mm.utils.weights_file import save_state_dict_file
 from tests.conftest import REPO_ROOT
 from tests.helpers import run_tool
 

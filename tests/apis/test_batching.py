@@ -11,7 +11,7 @@ AP_TOLERANCE = 1e-6
 
 @pytest.fixture(scope='module')
 def weights(tmp_path_factory):
-    from rdid_mm.engine.checkpoint import save_state_dict_file
+    from rdid_mm.utils.weights_file import save_state_dict_file
     model = apis.init_model(config_path('rdid_gan'))
     model.init_weights()
     path = str(tmp_path_factory.mktemp('w') / 'tiny.safetensors')

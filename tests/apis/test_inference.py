@@ -18,7 +18,7 @@ from tests.helpers import run_tool
 @pytest.fixture(scope='module')
 def tiny_weights(tmp_path_factory):
     """A weights file of the tiny RDID-GAN (random initialisation, as training starts)."""
-    from rdid_mm.engine.checkpoint import save_state_dict_file
+    from rdid_mm.utils.weights_file import save_state_dict_file
     model = init_model(TINY_CONFIG)
     model.init_weights()
     path = str(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')

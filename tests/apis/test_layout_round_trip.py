@@ -10,10 +10,10 @@ import pytest
 
 from rdid_mm.apis import init_model, make_table1, restore_folder
 from rdid_mm.deid import build_deid_dataset
-from rdid_mm.engine.checkpoint import save_state_dict_file
 from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
+from rdid_mm.utils.weights_file import save_state_dict_file
 from tests.apis.test_table import TINY_RDID_GAN
 from tests.evaluation.detector_double import SMALL_DETECTOR
 
@@ -51,7 +51,7 @@ def test_dataset_pairs_the_right_files(nested_jpeg_build, sample_img_dir):
     from mmengine.registry import DefaultScope
 
     from rdid_mm.registry import DATASETS
-    from rdid_mm.utils import register_all_modules
+    from rdid_mm.engine import register_all_modules
     register_all_modules()
     pipeline = [dict(type='LoadRGBImage', key='img_mosaic'),
                 dict(type='LoadRGBImage', key='img_gt'),

@@ -99,9 +99,9 @@ def tiny_checkpoint(tmp_path_factory):
     """Random weights of the tiny RDID-GAN config, as a weights file."""
     from mmengine.config import Config
 
-    from rdid_mm.engine.checkpoint import save_state_dict_file
+    from rdid_mm.utils.weights_file import save_state_dict_file
     from rdid_mm.registry import MODELS
-    from rdid_mm.utils import register_all_modules
+    from rdid_mm.engine import register_all_modules
     register_all_modules()
     model = MODELS.build(Config.fromfile(TINY_RDID_GAN).model)
     path = str(tmp_path_factory.mktemp('tiny_rdid_gan') / 'tiny.safetensors')

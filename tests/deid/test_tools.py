@@ -1,21 +1,12 @@
 """The command-line tools of the de-identification part (their ``main`` called in-process; the
 SIGKILL test in test_resume.py runs the build tool as a real subprocess)."""
-import importlib.util
 import os
-import os.path as osp
 
 import numpy as np
 import pytest
 from PIL import Image
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import load_tool
 
 
 def test_build_tool_refuses_output_inside_the_input(tmp_path, capsys):
@@ -48,17 +39,3 @@ def test_build_tool_face_source_options():
         'wholebody']
     with pytest.raises(SystemExit):
         tool.parse_args(['--out', 'y', '--face-source', 'haar'])
-
-
-def test_figure_tool(deid_sample, tmp_path, capsys):
-    tool = load_tool('deid_figure')
-    out = tmp_path / 'figure.png'
-    assert tool.main(['--deid-dir', deid_sample, '--file-name', '000000040083.jpg', '--out',
-                      str(out), '--tile-height', '120']) == 0
-    figure = np.asarray(Image.open(out))
-    assert figure.shape[0] == 120 + 28 and figure.shape[2] == 3
-    # original | s8 | s16: three tiles of the same width and two gaps
-    assert (figure.shape[1] - 2 * 6) % 3 == 0
-    assert tool.main(['--deid-dir', deid_sample, '--file-name', 'nope.jpg', '--out',
-                      str(tmp_path / 'x.png')]) == 2
-    assert 'nope.jpg' in capsys.readouterr().err

@@ -11,8 +11,9 @@ from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from rdid_mm.engine.checkpoint import save_state_dict_file, unwrapped_state_dict
+from rdid_mm.engine.checkpoint import unwrapped_state_dict
 from rdid_mm.registry import HOOKS
+from rdid_mm.utils.weights_file import save_state_dict_file
 
 
 @HOOKS.register_module()

@@ -6,8 +6,9 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-from rdid_mm.engine.checkpoint import CheckpointError, load_training_file, save_training_file
+from rdid_mm.engine.checkpoint import load_training_file, save_training_file
 from rdid_mm.engine.plain_state import NotPlainError, from_plain, to_plain
+from rdid_mm.utils.weights_file import CheckpointError
 
 
 def test_message_hub_like_state_round_trips_through_weights_only_load(tmp_path):

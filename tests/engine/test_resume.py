@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from rdid_mm.engine.checkpoint import load_state_dict_file
+from rdid_mm.utils.weights_file import load_state_dict_file
 from tests.tools.test_train_test_tools import TINY_CONFIG, config_with_test_hooks, data_options
 from tests.helpers import run_tool
 

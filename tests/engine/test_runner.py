@@ -2,7 +2,8 @@
 import torch
 
 from rdid_mm.engine import RDIDRunner
-from rdid_mm.engine.checkpoint import WRITTEN_BY, save_state_dict_file
+from rdid_mm.engine.checkpoint import WRITTEN_BY
+from rdid_mm.utils.weights_file import save_state_dict_file
 
 
 def _runner_weights(path, checkpoint_name):

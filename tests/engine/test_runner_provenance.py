@@ -17,8 +17,8 @@ from safetensors import safe_open
 from rdid_mm import apis
 from rdid_mm.engine import runner as runner_module
 from rdid_mm.engine.checkpoint import PROVENANCE_KEY, weights_provenance
-from rdid_mm.engine.publish import publish_weights
 from tests.conftest import REPO_ROOT
+from tests.helpers import load_tool
 from tests.models.test_training import TINY, tiny_cfg
 
 
@@ -61,12 +61,13 @@ def test_weights_files_record_commit_config_data_seed_and_packages(deid_sample, 
         assert record['packages']['mmengine'] == mmengine.__version__
         assert weights_provenance(path) == record
 
+    publish_weights = load_tool('publish_model').publish_weights
     published = publish_weights(weights[-1], str(tmp_path / 'pub' / 'rdid_gan_tiny'))
     assert weights_provenance(published) == weights_provenance(weights[-1])
 
 
 def test_a_weights_file_without_a_record_has_no_provenance(tmp_path):
-    from rdid_mm.engine.checkpoint import save_state_dict_file
+    from rdid_mm.utils.weights_file import save_state_dict_file
     path = str(tmp_path / 'other.safetensors')
     save_state_dict_file({'w': torch.ones(2)}, path, metadata={'note': 'another tool'})
     assert weights_provenance(path) == {}

@@ -12,9 +12,10 @@ import sys
 import pytest
 
 from rdid_mm.datasets import DeidPairedDataset
-from rdid_mm.datasets.training_split import (METADATA_KEY, file_sha256, ids_sha256,
-                                             read_training_split, training_image_ids)
-from rdid_mm.engine.checkpoint import weights_file_metadata
+from rdid_mm.datasets.training_split import (METADATA_KEY, ids_sha256, read_training_split,
+                                             training_image_ids)
+from rdid_mm.utils.provenance import file_sha256
+from rdid_mm.utils.weights_file import weights_file_metadata
 from tests.tools.test_train_test_tools import TINY_CONFIG, data_options
 from tests.helpers import run_tool
 

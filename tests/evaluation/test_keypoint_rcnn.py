@@ -5,9 +5,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from rdid_mm.engine.checkpoint import CheckpointError
 from rdid_mm.evaluation.keypoint_rcnn import (build_keypoint_rcnn, detector_cfg_with_defaults,
                                               detector_identity)
+from rdid_mm.utils.weights_file import CheckpointError
 
 
 @pytest.fixture(scope='module')

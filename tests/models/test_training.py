@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from rdid_mm import apis
-from rdid_mm.engine.checkpoint import load_state_dict_file
+from rdid_mm.utils.weights_file import load_state_dict_file
 from rdid_mm.registry import MODELS
 from tests.helpers import run_tool
 

@@ -11,11 +11,11 @@ import warnings
 
 import pytest
 
-from rdid_mm.privacy import (TrainingSplitWarning, privacy_audit, read_training_split,
-                             training_image_ids, training_split_metadata, warn_if_training_split)
-from rdid_mm.privacy.training_split import add_training_split, ids_sha256
+from rdid_mm.datasets.training_split import (ids_sha256, read_training_split, training_image_ids,
+                                             training_split_metadata)
+from rdid_mm.privacy import TrainingSplitWarning, privacy_audit, warn_if_training_split
+from tests.helpers import add_training_split, run_tool
 from tests.tools.test_train_test_tools import TINY_CONFIG, data_options
-from tests.helpers import run_tool
 
 NUM_HELD_OUT = 2
 
@@ -89,7 +89,7 @@ def test_warning_fires_for_training_images_only(trained, privacy_sample):
 
 def test_weights_without_a_record_or_another_dataset_do_not_warn(trained, tmp_path,
                                                                   sample_ann_file):
-    from rdid_mm.engine.checkpoint import load_state_dict_file, save_state_dict_file
+    from rdid_mm.utils.weights_file import load_state_dict_file, save_state_dict_file
     plain = str(tmp_path / 'plain.safetensors')
     save_state_dict_file(load_state_dict_file(trained['weights']), plain)
     assert read_training_split(plain) is None

@@ -21,7 +21,7 @@ from PIL import Image
 from rdid_mm.utils.io import read_image
 from tests.conftest import REPO_ROOT, SAMPLE_DIR
 from tests.deid.reference import pixelate_reference
-from tests.engine.test_checkpoint import write_malicious_checkpoint
+from tests.utils.test_weights_file import write_malicious_checkpoint
 from tests.tools.test_train_test_tools import TINY_CONFIG
 from tests.helpers import run_tool
 
@@ -31,7 +31,8 @@ def tiny_weights(tmp_path_factory):
     """A real weights file of the tiny RDID-GAN (built from its config, untrained)."""
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
-    from rdid_mm.engine.checkpoint import save_state_dict_file, unwrapped_state_dict
+    from rdid_mm.engine.checkpoint import unwrapped_state_dict
+    from rdid_mm.utils.weights_file import save_state_dict_file
     from rdid_mm.registry import MODELS
     path = str(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
     with DefaultScope.overwrite_default_scope('rdid_mm'):
@@ -61,7 +62,7 @@ def _corrupted(tmp, weights, sample):
 
 def _wrong_architecture(tmp, weights, sample):
     import torch
-    from rdid_mm.engine.checkpoint import save_state_dict_file
+    from rdid_mm.utils.weights_file import save_state_dict_file
     path = osp.join(tmp, 'resnet.safetensors')
     save_state_dict_file({'backbone.conv1.weight': torch.zeros(64, 3, 7, 7)}, path)
     return path

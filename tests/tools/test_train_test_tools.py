@@ -8,9 +8,9 @@ import sys
 import pytest
 import torch
 
-from rdid_mm.engine.checkpoint import load_state_dict_file
+from rdid_mm.utils.weights_file import load_state_dict_file
 from tests.conftest import REPO_ROOT
-from tests.engine.test_checkpoint import write_malicious_checkpoint
+from tests.utils.test_weights_file import write_malicious_checkpoint
 from tests.helpers import free_port, run_tool
 
 TINY_CONFIG = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
@@ -160,7 +160,7 @@ def test_code_running_pickle_is_refused_by_user_facing_loaders(loader, deid_samp
 
 def test_inference_api_refuses_code_running_pickle(tmp_path):
     from rdid_mm.apis import init_model
-    from rdid_mm.engine.checkpoint import CheckpointError
+    from rdid_mm.utils.weights_file import CheckpointError
     marker = tmp_path / 'code_ran'
     evil = write_malicious_checkpoint(str(tmp_path / 'evil.pth'), marker)
     with pytest.raises(CheckpointError, match='refused to unpickle'):
@@ -170,7 +170,7 @@ def test_inference_api_refuses_code_running_pickle(tmp_path):
 
 def test_inference_api_loads_weights_and_rejects_wrong_architecture(trained_two_iters, tmp_path):
     from rdid_mm.apis import init_model
-    from rdid_mm.engine.checkpoint import CheckpointError, save_state_dict_file
+    from rdid_mm.utils.weights_file import CheckpointError, save_state_dict_file
     weights = osp.join(trained_two_iters, 'iter_2.safetensors')
     model = init_model(TINY_CONFIG, weights)
     expected = load_state_dict_file(weights)

@@ -52,7 +52,7 @@ def test_16_bit_la_and_palette_decode_the_same_in_every_row(tmp_path):
     from rdid_mm.evaluation import FaceRegionQualityMetric, KeypointRCNNMetric
     from rdid_mm.layout import DeidLayout
     from rdid_mm.registry import DATASETS
-    from rdid_mm.utils import register_all_modules
+    from rdid_mm.engine import register_all_modules
     from rdid_mm.utils.io import read_image
 
     cases = _odd_images(str(tmp_path / 'images'))

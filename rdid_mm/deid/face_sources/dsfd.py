@@ -2,7 +2,7 @@
 
 ``face_detection.DSFDDetector`` downloads its weights into torch hub's cache when built. Here the
 weights must already be on disk (a connected machine downloads them once); the file is read
-weights-only with :func:`rdid_mm.engine.checkpoint.load_state_dict_file`.
+weights-only with :func:`rdid_mm.utils.weights_file.load_state_dict_file`.
 """
 import os.path as osp
 import warnings
@@ -11,6 +11,7 @@ from typing import Optional
 import numpy as np
 
 from rdid_mm.registry import FACE_SOURCES
+from rdid_mm.utils.weights_file import load_state_dict_file
 
 from .base import BaseFaceSource
 
@@ -71,8 +72,6 @@ class DSFDSource(BaseFaceSource):
         from face_detection.dsfd.config import resnet152_model_config
         from face_detection.dsfd.detect import DSFDDetector
         from face_detection.dsfd.face_ssd import SSD
-
-        from rdid_mm.engine.checkpoint import load_state_dict_file
 
         path = self.weights_path
         if not osp.isfile(path):

@@ -21,6 +21,9 @@ from rdid_mm.utils.provenance import file_sha256
 
 from ..keypoint_rcnn import build_keypoint_rcnn, detector_cfg_with_defaults, resolved_bn_eps
 from ..keypoint_rcnn import detector_identity as keypoint_rcnn_identity
+from .mmdet_detector import MMDetDetector
+from .mmpose_estimator import MMPoseEstimator
+from .openmmlab import config_scope, load_model_config
 
 #: settings of the OpenMMLab wrappers (the rest of a dict goes to build_keypoint_rcnn)
 OPENMMLAB_KEYS = ('config', 'weights', 'cfg_options', 'seed', 'boxes', 'box_score_thr',
@@ -53,7 +56,6 @@ def detector_scope(cfg: Optional[dict]) -> str:
     """'torchvision', 'mmdet' or 'mmpose'."""
     if not is_openmmlab(cfg):
         return 'torchvision'
-    from .openmmlab import config_scope, load_model_config
     return config_scope(load_model_config(cfg['config'], cfg.get('cfg_options')))
 
 
@@ -88,10 +90,19 @@ def build_detector(cfg: Optional[dict] = None, ann_file: Optional[str] = None,
     _check_keys(cfg, scope)
     cfg['weights'] = openmmlab_weights(cfg)
     if scope == 'mmdet':
-        from .mmdet_detector import MMDetDetector
         return MMDetDetector(device=device, **cfg)
-    from .mmpose_estimator import MMPoseEstimator
+    if isinstance(cfg.get('boxes'), dict):  # a top-down model's box detector, built here
+        cfg['boxes'] = _box_detector(cfg, ann_file)
     return MMPoseEstimator(ann_file=ann_file, device=device, **cfg)
+
+
+def _box_detector(cfg: dict, ann_file: Optional[str]):
+    """The detector whose person boxes a top-down pose model reads; a model that is not top-down
+    reads none (the pose model's default 'gt' is then never used)."""
+    model_type = load_model_config(cfg['config'], cfg.get('cfg_options')).model.get('type')
+    if model_type != 'TopdownPoseEstimator':
+        return 'gt'
+    return build_detector(dict(cfg['boxes']), ann_file=ann_file)
 
 
 def _text_digest(text: str) -> str:
@@ -105,7 +116,6 @@ def detector_identity(cfg: Optional[dict] = None, ann_file: Optional[str] = None
     if not is_openmmlab(cfg):
         cfg['weights'] = normalise_weights(cfg.get('weights', 'torchvision'))
         return keypoint_rcnn_identity(cfg)
-    from .openmmlab import load_model_config
     model_cfg = load_model_config(cfg['config'], cfg.get('cfg_options'))
     scope = model_cfg.get('default_scope')
     weights = openmmlab_weights(cfg)
@@ -151,7 +161,6 @@ def describe_detector(cfg: Optional[dict] = None) -> str:
     scope = detector_scope(cfg)
     line = f"Detector: {scope} config {cfg['config']}, {source}"
     if scope == 'mmpose':
-        from .openmmlab import load_model_config
         model_type = load_model_config(cfg['config'], cfg.get('cfg_options')).model.get('type')
         boxes = cfg.get('boxes', 'gt')
         if model_type != 'TopdownPoseEstimator':

@@ -58,8 +58,8 @@ class MMPoseEstimator(EvalDetector):
         config: an mmpose config (path or ``mmpose::...``), top-down or bottom-up.
         weights: a weights file, or None for random weights (seeded by ``seed``).
         boxes: top-down only: ``'gt'`` (the annotation file's person boxes; needs ``ann_file``
-            and the images' ids), detector settings for :func:`build_detector`, or a module
-            with the detector interface.
+            and the images' ids), or a module with the detector interface (``build_detector``
+            builds one from detector settings).
         ann_file: the COCO json whose boxes ``boxes='gt'`` uses.
         box_score_thr, max_boxes: which detected boxes a top-down model sees (score at least
             ``box_score_thr``, the ``max_boxes`` best).
@@ -68,7 +68,7 @@ class MMPoseEstimator(EvalDetector):
     iou_types = ('bbox', 'keypoints')
 
     def __init__(self, config, weights: Optional[str] = None,
-                 boxes: Union[str, dict, nn.Module] = GT_BOXES, ann_file: Optional[str] = None,
+                 boxes: Union[str, nn.Module] = GT_BOXES, ann_file: Optional[str] = None,
                  box_score_thr: float = 0.3, max_boxes: int = 100,
                  keypoint_score_thr: float = 0.2, cfg_options: Optional[dict] = None,
                  device: str = 'cpu', seed: int = 0):
@@ -101,8 +101,7 @@ class MMPoseEstimator(EvalDetector):
             elif isinstance(boxes, nn.Module):
                 self.box_detector = boxes
             else:
-                from .build import build_detector
-                self.box_detector = build_detector(dict(boxes), ann_file=ann_file)
+                raise TypeError(f"boxes={boxes!r}: give 'gt' or a detector module")
             self.box_source = GT_BOXES if self._gt_boxes is not None else 'detector'
         self.model.to(device).eval()
 

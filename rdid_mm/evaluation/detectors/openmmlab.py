@@ -2,7 +2,7 @@
 
 A config is a file path or a package config (``mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py``,
 ``mmpose::body_2d_keypoint/...``). Weights are ``None`` (random, seeded: smoke tests only) or a
-weights file read with :func:`rdid_mm.engine.checkpoint.load_state_dict_file` (safetensors, or a
+weights file read with :func:`rdid_mm.utils.weights_file.load_state_dict_file` (safetensors, or a
 ``.pth`` that ``torch.load(weights_only=True)`` reads: OpenMMLab's published checkpoints, or the
 ``.safetensors`` file RDIDRunner writes beside each checkpoint). The model is built through the
 library's own ``init_detector`` / ``init_model`` without a checkpoint (their ``load_checkpoint``
@@ -15,6 +15,8 @@ import torch
 from torch import nn
 
 from rdid_mm.utils.compat import keeping_default_scope
+from rdid_mm.utils.weights_file import CheckpointError
+from rdid_mm.utils.weights_file import load_weights as load_strict
 
 PACKAGE_PREFIXES = ('mmdet::', 'mmpose::')
 
@@ -77,8 +79,6 @@ def seeded_build(build, seed: int, scope: str):
 
 def load_weights(model: nn.Module, weights: Union[str, None], what: str) -> None:
     """Load a weights file into ``model``, strictly; errors name the file and the keys."""
-    from rdid_mm.engine.checkpoint import CheckpointError
-    from rdid_mm.engine.weights import load_weights as load_strict
     if weights is None:
         return
     weights = str(weights)

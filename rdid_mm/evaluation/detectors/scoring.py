@@ -6,7 +6,7 @@ import numpy as np
 
 from ..bootstrap import ImageMatches, bootstrap_ap
 from ..coco_scoring import run_cocoeval, stats_of
-from ..detection import to_uint8_chw
+from ..detection import predictions_to_records, run_detector, to_detector_input, to_uint8_chw
 from rdid_mm.utils.io import read_rgb
 
 IOU_SHORT = {'bbox': 'bbox', 'keypoints': 'kpt'}
@@ -24,7 +24,6 @@ def detect_files(detector, img_ids: Sequence[int], paths: Sequence[str],
         if hasattr(detector, 'detect'):
             per_image = detector.detect(images, ids)
         else:  # torchvision's Keypoint R-CNN
-            from ..detection import predictions_to_records, run_detector, to_detector_input
             device = next(detector.parameters()).device
             predictions = run_detector(detector, [to_detector_input(i, device) for i in images])
             per_image = [predictions_to_records(i, p) for i, p in zip(ids, predictions)]

@@ -52,7 +52,6 @@ class BaseEmbedder:
 
 def build_embedder(cfg: Union[str, dict, BaseEmbedder, None] = None) -> BaseEmbedder:
     """An embedder from a registered name, a config dict or an instance (default: ``dlib``)."""
-    from . import dlib_resnet, onnx_embedder  # noqa: F401  (register the shipped backends)
     if isinstance(cfg, BaseEmbedder):
         return cfg
     cfg = dict(type='dlib') if cfg is None else cfg

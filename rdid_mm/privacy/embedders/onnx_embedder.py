@@ -11,7 +11,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from rdid_mm.deid.face_sources.centerface import CenterFaceSource
 from rdid_mm.registry import EMBEDDERS
+from rdid_mm.utils.boxes import box_iou, box_to_slices
 
 from .base import BaseEmbedder
 
@@ -68,9 +70,7 @@ class OnnxEmbedder(BaseEmbedder):
         if self.landmark_source is None:
             return None
         if self._centerface is None:
-            from rdid_mm.deid.face_sources.centerface import CenterFaceSource
             self._centerface = CenterFaceSource(**self.landmark_source)
-        from rdid_mm.utils.boxes import box_iou
         x, y, w, h = (float(v) for v in box[:4])
         # A crop twice the box's size: CenterFace needs the face's surroundings, not the image.
         x0, y0 = max(0, int(x - w / 2)), max(0, int(y - h / 2))
@@ -88,7 +88,6 @@ class OnnxEmbedder(BaseEmbedder):
         import cv2
         size = self.input_size
         if landmarks is None:
-            from rdid_mm.evaluation.face_quality import box_to_slices
             crop = image[box_to_slices(box, *image.shape[:2])]
             return cv2.resize(crop, (size, size), interpolation=cv2.INTER_LINEAR)
         template = ARCFACE_TEMPLATE * size / 112.0

@@ -3,8 +3,8 @@ import pickle
 
 import numpy as np
 
-from rdid_mm.deid.boxes import box_iou
 from rdid_mm.deid.face_sources import CenterFaceSource, build_face_source
+from rdid_mm.utils.boxes import box_iou
 
 
 def test_finds_every_valid_wholebody_face_in_images_of_different_sizes(sample_images,

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from rdid_mm.deid.audit import audit_faces
-from rdid_mm.deid.boxes import box_iou, prepare_face_boxes
+from rdid_mm.deid.boxes import prepare_face_boxes
 from rdid_mm.deid.face_sources import CocoKeypointsSource, build_face_source
+from rdid_mm.utils.boxes import box_iou
 
 
 def test_every_valid_wholebody_face_is_covered_or_audited(sample_images, valid_face_boxes):

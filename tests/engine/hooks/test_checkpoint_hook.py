@@ -70,7 +70,7 @@ def test_a_new_best_checkpoint_is_saved_before_the_previous_best_is_deleted(tmp_
     from torch.utils.data import DataLoader
 
     from rdid_mm.engine import RDIDRunner
-    from rdid_mm.utils import register_all_modules
+    from rdid_mm.engine import register_all_modules
 
     class Toy(BaseModel):
         def __init__(self):

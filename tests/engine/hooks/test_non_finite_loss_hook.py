@@ -11,9 +11,9 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from rdid_mm import apis
-from rdid_mm.engine.checkpoint import load_state_dict_file
 from rdid_mm.engine.hooks import NonFiniteLossError
 from rdid_mm.registry import HOOKS
+from rdid_mm.utils.weights_file import load_state_dict_file
 from tests.conftest import REPO_ROOT
 
 TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan', 'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')

@@ -109,7 +109,7 @@ def test_torchvision_style_call_matches_detect(person_detector, sample_images):
 
 
 def test_wrong_weights_file_is_named(tmp_path):
-    from rdid_mm.engine.checkpoint import CheckpointError
+    from rdid_mm.utils.weights_file import CheckpointError
     bad = tmp_path / 'other.pth'
     torch.save({'state_dict': {'conv.weight': torch.zeros(1)}}, bad)
     with pytest.raises(CheckpointError, match=r'other.pth: does not fit the model of .*missing key'

@@ -1,4 +1,5 @@
-"""How many training samples per second one data-loader worker produces, split by stage.
+"""Training samples/s per data-loader worker, split into decode / crop / pack, and the workers a
+GPU needs.
 
 Runs a config's training pipeline in this process (one worker's work) over the samples of a
 de-identified dataset, cycled, timing each transform: ``decode`` (``LoadImageFromFile`` of the
@@ -7,13 +8,38 @@ mosaic and the original, ``CheckPairedImages``), ``crop`` (``FaceAwareCrop``/``R
 real training ``DataLoader`` (``ResumableInfiniteSampler`` + ``PerSampleSeedDataset``) with some
 worker counts. The rate a GPU needs is given, or derived from FLOPs:
 ``peak_tflops * utilisation / tflop_per_sample``.
+
+Without ``--data-root`` it de-identifies the shared COCO person sample (4 val2017 images at COCO
+sizes, strengths 8 and 16) into a temporary folder first and measures on that copy.
+
+    python tools/analysis_tools/benchmark_dataloader.py --samples 64 --loader-workers 0 2
 """
+import argparse
 import math
+import os.path as osp
 import statistics
+import sys
+import tempfile
 import time
 from collections import defaultdict
 from typing import Optional, Sequence
 
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope
+from torch.utils.data import DataLoader
+
+from rdid_mm.datasets import PerSampleSeedDataset, ResumableInfiniteSampler
+from rdid_mm.deid import build_deid_dataset
+from rdid_mm.engine import register_all_modules
+from rdid_mm.registry import DATASETS
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SAMPLE = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'coco_person_sample')
+CONFIG = osp.join(REPO_ROOT, 'configs', 'rdid_gan_coco.py')
 STAGE_OF = {
     'LoadImageFromFile': 'decode', 'CheckPairedImages': 'decode',
     'FaceAwareCrop': 'crop', 'Resize': 'crop', 'Flip': 'crop',
@@ -28,10 +54,6 @@ def flop_derived_rate(tflop_per_sample: float, peak_tflops: float, utilisation: 
 
 
 def _train_dataset(config: str, data_root: str):
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-
-    from rdid_mm.registry import DATASETS
     cfg = Config.fromfile(config)
     dataset_cfg = cfg.train_dataloader.dataset
     dataset_cfg.data_root = data_root
@@ -46,7 +68,6 @@ def benchmark_loading(config: str, data_root: str, num_samples: int = 64, warmup
                       seed: int = 0, loader_workers: Sequence[int] = (),
                       loader_batches: int = 8) -> dict:
     """Time the training pipeline per stage in this process; optionally the real DataLoader."""
-    import numpy as np
     np.random.seed(seed)
     cfg, dataset = _train_dataset(config, data_root)
     transforms = dataset.pipeline.transforms
@@ -79,10 +100,6 @@ def benchmark_loading(config: str, data_root: str, num_samples: int = 64, warmup
 
 def _loader_rate(cfg, dataset, num_workers: int, batches: int, seed: int) -> float:
     """Samples per second of the training DataLoader (first batch excluded: worker start-up)."""
-    from mmengine.dataset import pseudo_collate
-    from torch.utils.data import DataLoader
-
-    from rdid_mm.datasets import PerSampleSeedDataset, ResumableInfiniteSampler
     batch_size = cfg.train_dataloader.get('batch_size') or 4
     loader = DataLoader(PerSampleSeedDataset(dataset), batch_size=batch_size,
                         sampler=ResumableInfiniteSampler(dataset, seed=seed),
@@ -114,3 +131,56 @@ def format_loading_benchmark(result: dict, target_rate: float,
     for num_workers, rate in result['loader'].items():
         lines.append(f'  DataLoader with num_workers={num_workers}: {rate:.1f} samples/s')
     return '\n'.join(lines)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--config', default=CONFIG, help='config whose training pipeline is timed')
+    parser.add_argument('--data-root', help='a de-identified dataset folder (builder output)')
+    parser.add_argument('--sample', default=SAMPLE, help='COCO sample to de-identify if no '
+                        '--data-root (annotations/test_coco.json, val2017/)')
+    parser.add_argument('--samples', type=int, default=64, help='timed samples')
+    parser.add_argument('--loader-workers', type=int, nargs='*', default=[],
+                        help='also time the real DataLoader with these num_workers')
+    parser.add_argument('--target-rate', type=float,
+                        help='samples/s the GPU consumes (default: derived from FLOPs)')
+    parser.add_argument('--tflop-per-sample', type=float, default=1.3)
+    parser.add_argument('--peak-tflops', type=float, default=790.0, help='H200 bf16')
+    parser.add_argument('--utilisation', type=float, default=0.35)
+    parser.add_argument('--threads', type=int, default=1, help='torch/OpenCV threads (a worker)')
+    return parser.parse_args()
+
+
+def deidentified_copy(sample: str, out_dir: str) -> str:
+    ann = osp.join(sample, 'annotations')
+    out = osp.join(out_dir, 'val2017')
+    build_deid_dataset(ann_file=osp.join(ann, 'test_coco.json'),
+                       img_dir=osp.join(sample, 'val2017'), out_dir=out, strengths=(8, 16),
+                       face_sources=('wholebody', ),
+                       wholebody_ann=osp.join(ann, 'test_coco_wholebody.json'), workers=0)
+    return out
+
+
+def main():
+    args = parse_args()
+    register_all_modules()
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+    if args.target_rate is not None:
+        target, source = args.target_rate, None
+    else:
+        target = flop_derived_rate(args.tflop_per_sample, args.peak_tflops, args.utilisation)
+        source = (f'{args.peak_tflops:g} TFLOP/s x {args.utilisation:g} / '
+                  f'{args.tflop_per_sample:g} TFLOP per sample')
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            data_root = args.data_root or deidentified_copy(args.sample, tmp)
+            result = benchmark_loading(args.config, data_root, num_samples=args.samples,
+                                       loader_workers=args.loader_workers)
+        except (FileNotFoundError, ValueError) as err:
+            sys.exit(f'benchmark_dataloader.py: error: {err}')
+    print(format_loading_benchmark(result, target, source))
+
+
+if __name__ == '__main__':
+    main()

@@ -5,9 +5,11 @@ import sys
 import pytest
 import torch
 
-from rdid_mm.engine.checkpoint import CheckpointError, load_state_dict_file, save_state_dict_file
-from rdid_mm.engine.publish import check_hash_suffix, publish_weights
-from tests.helpers import run_tool
+from rdid_mm.utils.weights_file import (CheckpointError, check_hash_suffix, load_state_dict_file,
+                                        save_state_dict_file)
+from tests.helpers import load_tool, run_tool
+
+publish_weights = load_tool('publish_model').publish_weights
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
-"""Weights files load without unpickling; files whose pickle would run code are refused."""
+"""Weights files (rdid_mm.utils.weights_file) load without unpickling; files whose pickle would
+run code are refused."""
 import os
 import os.path as osp
 
 import pytest
 import torch
 
-from rdid_mm.engine.checkpoint import (CheckpointError, load_state_dict_file,
-                                       save_state_dict_file, weights_path_for)
+from rdid_mm.utils.weights_file import (CheckpointError, load_state_dict_file, save_state_dict_file,
+                                        weights_path_for)
 
 
 class _RunsCode:

@@ -3,19 +3,27 @@
 For the same images it measures (1) the detector alone on already decoded, preprocessed
 inputs, one image per call, and (2) the whole metric path (``KeypointRCNNMetric``: decode,
 preprocess, forward, scoring), and reports both with the per-stage split of (2).
+
+    python tools/analysis_tools/benchmark_eval.py                          # COCO_V1 weights
+    python tools/analysis_tools/benchmark_eval.py --detector-weights none  # random (offline CPU)
 """
+import argparse
 import os.path as osp
 import statistics
 import time
 from typing import Optional
 
-from .coco_scoring import load_coco
-from .detection import resolve_device, run_detector, to_detector_input, to_uint8_chw
+from rdid_mm.apis.cli import add_detector_args, detector_from_args
+from rdid_mm.evaluation.coco_scoring import load_coco
+from rdid_mm.evaluation.detection import (resolve_device, run_detector, to_detector_input,
+                                          to_uint8_chw)
+from rdid_mm.evaluation.keypoint_rcnn import build_keypoint_rcnn
+from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import KeypointRCNNMetric
+from rdid_mm.evaluation.stage_timer import StageTimer
 from rdid_mm.utils.io import read_rgb
-from .keypoint_rcnn import build_keypoint_rcnn
-from .metrics.keypoint_rcnn_metric import KeypointRCNNMetric
-from .stage_timer import StageTimer
 
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SAMPLE = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'coco_person_sample')
 STAGES = ('decode', 'preprocess', 'forward', 'scoring')
 
 
@@ -89,3 +97,25 @@ def format_benchmark(result: dict) -> str:
         lines.append(f'| {stage} | {seconds:.3f} | {seconds / n:.4f} | '
                      f'{100 * seconds / ev["total"]:.1f}% |')
     return '\n'.join(lines)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Benchmark the Keypoint R-CNN evaluation')
+    parser.add_argument('--ann-file', default=osp.join(SAMPLE, 'annotations', 'test_coco.json'))
+    parser.add_argument('--img-dir', default=osp.join(SAMPLE, 'val2017'))
+    parser.add_argument('--num-images', type=int, help='first N images (default: all)')
+    parser.add_argument('--repeats', type=int, default=3)
+    add_detector_args(parser)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    result = benchmark_eval(args.ann_file, args.img_dir, detector=detector_from_args(args),
+                            num_images=args.num_images, repeats=args.repeats,
+                            batch_size=args.batch_size, device=args.device)
+    print(format_benchmark(result))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,12 +1,14 @@
-"""The training-split record without training: re-deriving ids, a forged hash, other files."""
+"""The training-split record (rdid_mm.datasets.training_split) without training: re-deriving ids,
+a forged hash, other files."""
 import json
 
 import pytest
 import torch
 
-from rdid_mm.privacy import read_training_split, training_image_ids
-from rdid_mm.privacy.training_split import (METADATA_KEY, add_training_split, file_sha256,
-                                            ids_sha256)
+from rdid_mm.datasets.training_split import (METADATA_KEY, ids_sha256, read_training_split,
+                                             training_image_ids)
+from rdid_mm.utils.provenance import file_sha256
+from tests.helpers import add_training_split
 
 
 def weights_with(tmp_path, record):

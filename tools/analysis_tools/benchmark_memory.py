@@ -1,6 +1,6 @@
 """Peak resident memory of building, restoration and evaluation at two dataset sizes.
 
-    python tools/benchmark_memory.py --sizes 100 2000 --work-dir /tmp/rdid_memory
+    python tools/analysis_tools/benchmark_memory.py --sizes 100 2000 --work-dir /tmp/rdid_memory
 
 Makes N images from the COCO sample by flips and crops (a COCO json with their person boxes),
 then runs each tool as a user would, in its own process, and reads that process's peak RSS from
@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_person_sample')
 TINY = osp.join(REPO, 'configs', 'rdid_gan', 'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
 
@@ -122,9 +122,9 @@ def tiny_weights(work_dir: str) -> str:
     import torch
     from mmengine.config import Config
 
-    from rdid_mm.engine.checkpoint import save_state_dict_file
+    from rdid_mm.utils.weights_file import save_state_dict_file
     from rdid_mm.registry import MODELS
-    from rdid_mm.utils import register_all_modules
+    from rdid_mm.engine import register_all_modules
     register_all_modules()
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(TINY).model)
@@ -156,8 +156,8 @@ def main(argv=None):
         ann_file = make_copies(args.sample, size, images)
         deid = osp.join(root, 'deid')
         commands = {
-            'build': [py, 'tools/build_deid_dataset.py', '--ann-file', ann_file, '--img-dir', images,
-                      '--out', deid, '--strengths', '8', '--face-source', 'centerface'],
+            'build': [py, 'tools/build_deid_dataset.py', '--ann-file', ann_file, '--img-dir',
+                      images, '--out', deid, '--strengths', '8', '--face-source', 'centerface'],
             'restore': [py, 'tools/restore.py', TINY, weights, '--deid-dir', deid,
                         '--strength', '8', '--out', osp.join(root, 'restored')],
             'evaluate': [py, 'tools/eval_table.py', deid, '--out-dir', osp.join(root, 'table'),
@@ -177,7 +177,8 @@ def main(argv=None):
             print(f'{tool:<9} {size:>5} images: peak RSS {rss:7.1f} MiB ({seconds:.0f} s)',
                   flush=True)
     small, large = min(args.sizes), max(args.sizes)
-    print(f'\n| tool | peak RSS at {small} | at {large} | growth | per image |\n|---|---|---|---|---|')
+    print(f'\n| tool | peak RSS at {small} | at {large} | growth | per image |\n'
+          '|---|---|---|---|---|')
     for tool in args.tools:
         a, b = results[(tool, small)], results[(tool, large)]
         per_image = (b - a) * 1024 / (large - small) if large > small else 0.0

@@ -14,7 +14,7 @@ Two measures, each run ``--repeat`` times interleaved (the median is reported):
 
 The builder's time is also split by stage (decode, detect, pixelate, encode, write).
 
-    python tools/benchmark_deid.py --copies 10 --workers 0 2 --repeat 3
+    python tools/analysis_tools/benchmark_deid.py --copies 10 --workers 0 2 --repeat 3
 
 The images are the shared COCO sample (``../shared/data/coco_person_sample``), each copied
 ``--copies`` times under new names, in a temporary folder that is removed at the end.
@@ -31,7 +31,7 @@ import tempfile
 import time
 from unittest import mock
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_SAMPLE = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_person_sample')
 
 
