@@ -69,8 +69,8 @@ def _modules_after(code: str):
 def test_register_all_modules_imports_only_registering_modules():
     loaded = _modules_after('from rdid_mm.utils import register_all_modules\n'
                             'register_all_modules()')
-    unwanted = {'rdid_mm.apis', 'rdid_mm.apis.table', 'rdid_mm.apis.rows', 'rdid_mm.apis.plots',
-                'rdid_mm.apis.qualitative_grid', 'rdid_mm.deid.builder', 'rdid_mm.deid.summary',
+    unwanted = {'rdid_mm.apis', 'rdid_mm.reports.table1', 'rdid_mm.reports.table_rows', 'rdid_mm.reports.strength_plot',
+                'rdid_mm.reports.qualitative_grid', 'rdid_mm.deid.builder', 'rdid_mm.deid.summary',
                 'rdid_mm.deid.video', 'rdid_mm.evaluation.benchmark'}
     assert not unwanted & loaded, sorted(unwanted & loaded)
     assert {'rdid_mm.models.rdid_gan', 'rdid_mm.evaluation.metrics.keypoint_rcnn_metric',

@@ -7,7 +7,7 @@ import argparse
 import os.path as osp
 
 from rdid_mm.evaluation import benchmark_eval, format_benchmark
-from rdid_mm.apis.cli import add_detector_args, detector_from_args
+from rdid_mm.reports.cli_options import add_detector_args, detector_from_args
 
 SAMPLE = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'shared', 'data',
                   'coco_person_sample')
