@@ -16,7 +16,8 @@ SAMPLE_DIR = os.environ.get(
 
 
 def pytest_configure(config):
-    config.addinivalue_line('markers', 'slow: takes more than about 5 s on 2 cores')
+    config.addinivalue_line('markers', 'slow: takes 3 s or more on 2 cores, or shares a fixture '
+                            'that does (left out of the fast tier)')
 
 
 def _restoring_default_scope():

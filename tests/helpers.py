@@ -85,6 +85,13 @@ def _script_argv(command):
     return argv if argv and argv[0].endswith('.py') else None
 
 
+def _start(argv, cwd, env, stdout_path, stderr_path):
+    process = _tools_context().Process(target=_run_script,
+                                       args=(argv, cwd, env, stdout_path, stderr_path))
+    process.start()
+    return process
+
+
 def start_tool(command, log_path, cwd=None, env=None):
     """Start the Python script of ``command`` (see :func:`run_tool`) with stdout and stderr in
     ``log_path``; returns the running :class:`multiprocessing.Process` (``pid``, ``exitcode``,
@@ -92,18 +99,14 @@ def start_tool(command, log_path, cwd=None, env=None):
     from tests.conftest import REPO_ROOT
     argv = _script_argv(command)
     assert argv, f'start_tool starts a Python script: {command}'
-    process = _tools_context().Process(
-        target=_run_script, args=(argv, str(cwd or REPO_ROOT),
-                                  dict(os.environ if env is None else env), log_path, log_path))
-    process.start()
-    return process
+    return _start(argv, str(cwd or REPO_ROOT), dict(os.environ if env is None else env),
+                  log_path, log_path)
 
 
-def run_tool(command, cwd=None, env=None, timeout=600, fresh_interpreter=False,
-             capture_output=True, text=True):
+def run_tool(command, cwd=None, env=None, timeout=600, fresh_interpreter=False):
     """Run ``command`` (``[sys.executable, 'tools/x.py', ...]``, ``['tools/x.py', ...]`` or any
     other command) and return a :class:`subprocess.CompletedProcess` with text output, as
-    ``subprocess.run`` with ``capture_output=True, text=True`` does.
+    ``subprocess.run(..., capture_output=True, text=True)`` does.
 
     A Python script runs in its own process with its own argv, working folder, environment, exit
     code and output, but forked from a server that imported rdid_mm already (a tool starts in
@@ -111,7 +114,6 @@ def run_tool(command, cwd=None, env=None, timeout=600, fresh_interpreter=False,
     tested: each tool keeps one such test of its command line.
     """
     from tests.conftest import REPO_ROOT
-    assert capture_output and text, 'run_tool always captures text output'
     argv = _script_argv(command)
     cwd = str(cwd or REPO_ROOT)
     env = dict(os.environ if env is None else env)
@@ -120,8 +122,7 @@ def run_tool(command, cwd=None, env=None, timeout=600, fresh_interpreter=False,
                               capture_output=True, text=True, timeout=timeout)
     with tempfile.TemporaryDirectory(prefix='run_tool_') as tmp:
         out, err = os.path.join(tmp, 'stdout'), os.path.join(tmp, 'stderr')
-        process = _tools_context().Process(target=_run_script, args=(argv, cwd, env, out, err))
-        process.start()
+        process = _start(argv, cwd, env, out, err)
         process.join(timeout)
         if process.is_alive():
             process.kill()

@@ -44,8 +44,7 @@ def weights(tmp_path_factory):
 
 
 def run(args, timeout=900):
-    return run_tool([sys.executable] + args, cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return run_tool([sys.executable] + args, timeout=timeout)
 
 
 def with_detector(name, folder, deid_sample):

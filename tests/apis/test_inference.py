@@ -11,7 +11,6 @@ import torch
 from rdid_mm.apis import init_model, restore_image
 from rdid_mm.utils.io import read_rgb
 from rdid_mm.utils.boxes import box_to_slices
-from tests.conftest import REPO_ROOT
 from tests.tools.test_train_test_tools import TINY_CONFIG
 from tests.helpers import run_tool
 
@@ -62,7 +61,7 @@ def test_restore_tool_writes_every_image_and_resumes(deid_sample, tiny_weights, 
     out = tmp_path / 'restored'
     args = [sys.executable, 'tools/restore.py', TINY_CONFIG, tiny_weights, '--deid-dir',
             deid_sample, '--strength', '16', '--out', str(out)]
-    first = run_tool(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    first = run_tool(args, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
     mosaics = sorted(os.listdir(osp.join(deid_sample, 'mosaic', 's16')))
     assert sorted(os.listdir(out)) == mosaics
@@ -70,7 +69,7 @@ def test_restore_tool_writes_every_image_and_resumes(deid_sample, tiny_weights, 
     for name in mosaics:
         mosaic = read_rgb(osp.join(deid_sample, 'mosaic', 's16', name))
         assert read_rgb(str(out / name)).shape == mosaic.shape
-    again = run_tool(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    again = run_tool(args, timeout=600)
     assert 'restored 0 images' in again.stdout + again.stderr and '4 already there' in (
         again.stdout + again.stderr)
 
@@ -79,8 +78,7 @@ def test_restore_tool_writes_every_image_and_resumes(deid_sample, tiny_weights, 
 def test_restore_tool_names_a_missing_dataset_folder(tiny_weights, tmp_path):
     result = run_tool(
         [sys.executable, 'tools/restore.py', TINY_CONFIG, tiny_weights, '--deid-dir',
-         str(tmp_path), '--strength', '8', '--out', str(tmp_path / 'o')],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+         str(tmp_path), '--strength', '8', '--out', str(tmp_path / 'o')], timeout=600)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
         f'restore.py: error: annotation file not found: {tmp_path}/annotations/person_keypoints.json')

@@ -8,14 +8,12 @@ import pytest
 import torch
 
 from rdid_mm.engine.checkpoint import load_state_dict_file
-from tests.conftest import REPO_ROOT
 from tests.tools.test_train_test_tools import TINY_CONFIG, config_with_test_hooks, data_options
 from tests.helpers import run_tool
 
 
 def train(args, expect_rc=0):
-    result = run_tool([sys.executable, 'tools/train.py', *args], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=900)
+    result = run_tool([sys.executable, 'tools/train.py', *args], timeout=900)
     assert result.returncode == expect_rc, (
         f'{args}: rc {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}')
     return result.stdout + result.stderr

@@ -15,7 +15,6 @@ from rdid_mm.datasets import DeidPairedDataset
 from rdid_mm.datasets.training_split import (METADATA_KEY, file_sha256, ids_sha256,
                                              read_training_split, training_image_ids)
 from rdid_mm.engine.checkpoint import weights_file_metadata
-from tests.conftest import REPO_ROOT
 from tests.tools.test_train_test_tools import TINY_CONFIG, data_options
 from tests.helpers import run_tool
 
@@ -29,8 +28,7 @@ def train_on_split(deid_sample, work_dir):
     """``tools/train.py`` on the sample's training split, 2 iterations; the weights files."""
     result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', work_dir, '--cfg-options',
-         *data_options(deid_sample, 2), *SPLIT_OPTIONS], cwd=REPO_ROOT, capture_output=True,
-        text=True, timeout=900)
+         *data_options(deid_sample, 2), *SPLIT_OPTIONS], timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return sorted(glob.glob(osp.join(work_dir, 'iter_*.safetensors')))
 

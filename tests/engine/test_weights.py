@@ -65,8 +65,7 @@ def test_tools_refuse_in_one_line(tool, kind, broken, deid_sample, tmp_path):
     extra = (['--cfg-options', f'data_root={deid_sample}', '--work-dir', str(tmp_path / 'w')]
              if tool == 'test.py' else
              ['--deid-dir', deid_sample, '--strength', '8', '--out', str(tmp_path / 'o')])
-    result = run_tool([sys.executable, f'tools/{tool}', TINY, path] + extra, cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=600)
+    result = run_tool([sys.executable, f'tools/{tool}', TINY, path] + extra, timeout=600)
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f'{tool}: error: {path}: does not fit the model') and key in last
@@ -116,12 +115,10 @@ def test_load_from_is_strict_unless_load_from_strict_is_false(broken, deid_sampl
     path, key = broken['removed']
     base = [sys.executable, 'tools/train.py', TINY, '--load-from', path, '--cfg-options',
             f'data_root={deid_sample}', 'train_cfg.max_iters=1', 'custom_hooks=[]']
-    strict = run_tool(base + ['--work-dir', str(tmp_path / 's')], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=600)
+    strict = run_tool(base + ['--work-dir', str(tmp_path / 's')], timeout=600)
     assert strict.returncode != 0
     assert f'{path}: does not fit the model' in strict.stderr and key in strict.stderr
-    loose = run_tool(base + ['load_from_strict=False', '--work-dir', str(tmp_path / 'l')],
-                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    loose = run_tool(base + ['load_from_strict=False', '--work-dir', str(tmp_path / 'l')])
     assert loose.returncode == 0, loose.stderr[-3000:]
     log = loose.stdout + loose.stderr
     assert 'non-strict loading (load_from_strict=False)' in log and key in log

@@ -103,8 +103,7 @@ def test_train_script_runs_the_entry_config(deid_sample, tmp_path):
     result = run_tool(
         [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
          osp.join(REPO_ROOT, 'configs', 'rdid_gan_coco.py'), '--work-dir', str(tmp_path),
-         '--cfg-options', *options],
-        capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
+         '--cfg-options', *options], timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'ReferenceRowsHook: scoring the gt row (img_gt) once' in result.stdout
     assert (tmp_path / 'iter_1.safetensors').is_file()

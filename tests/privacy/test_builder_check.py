@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from rdid_mm.privacy import IdentityAudit, privacy_check
-from tests.conftest import REPO_ROOT
 from tests.helpers import run_tool
 
 
@@ -32,7 +31,7 @@ def test_build_tool_privacy_check(sample_ann_file, sample_img_dir, tmp_path):
     result = run_tool(
         [sys.executable, 'tools/build_deid_dataset.py', '--ann-file', sample_ann_file,
          '--img-dir', sample_img_dir, '--out', str(out), '--strengths', '8', '--face-source',
-         'coco_keypoints', '--privacy-check'], cwd=REPO_ROOT, capture_output=True, text=True,
+         'coco_keypoints', '--privacy-check'],
         timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [line for line in result.stdout.splitlines() if line.strip().startswith('s8')]
@@ -45,8 +44,7 @@ def test_build_tool_refuses_privacy_check_with_publish(sample_ann_file, sample_i
     result = run_tool(
         [sys.executable, 'tools/build_deid_dataset.py', '--ann-file', sample_ann_file,
          '--img-dir', sample_img_dir, '--out', str(tmp_path / 'd'), '--face-source',
-         'coco_keypoints', '--publish', '--privacy-check'], cwd=REPO_ROOT, capture_output=True,
-        text=True, timeout=600)
+         'coco_keypoints', '--publish', '--privacy-check'], timeout=600)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(
         'build_deid_dataset.py: error: --privacy-check needs the originals (gt/)')

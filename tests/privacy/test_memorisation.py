@@ -14,7 +14,6 @@ import pytest
 from rdid_mm.privacy import (TrainingSplitWarning, privacy_audit, read_training_split,
                              training_image_ids, training_split_metadata, warn_if_training_split)
 from rdid_mm.privacy.training_split import add_training_split, ids_sha256
-from tests.conftest import REPO_ROOT
 from tests.tools.test_train_test_tools import TINY_CONFIG, data_options
 from tests.helpers import run_tool
 
@@ -33,8 +32,7 @@ def trained(privacy_sample, tmp_path_factory):
              'train_dataloader.dataset.split_seed=0']
     result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', work_dir, '--cfg-options',
-         *data_options(privacy_sample, 2), *split], cwd=REPO_ROOT, capture_output=True,
-        text=True, timeout=900)
+         *data_options(privacy_sample, 2), *split], timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     weights = sorted(glob.glob(osp.join(work_dir, 'iter_*.safetensors')))[-1]
     dataset = DeidPairedDataset(privacy_sample, strengths=8, subset='train',

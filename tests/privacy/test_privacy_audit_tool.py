@@ -6,15 +6,13 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import REPO_ROOT
 
 from .conftest import write_row
 from tests.helpers import run_tool
 
 
 def run_audit(*args):
-    return run_tool([sys.executable, 'tools/privacy_audit.py', *args], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=600)
+    return run_tool([sys.executable, 'tools/privacy_audit.py', *args], timeout=600)
 
 
 def read_csv(path):

@@ -35,7 +35,7 @@ def table_command(deid_sample, cache_dir, tmp_path_factory):
         '--max-size', str(SMALL_DETECTOR['max_size']), '--detections-per-img',
         str(SMALL_DETECTOR['box_detections_per_img']), '--device', 'cpu', '--bootstrap', '200'
     ]
-    runs = [run_tool(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    runs = [run_tool(command, timeout=600)
             for _ in range(2)]
     for run in runs:
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -187,8 +187,7 @@ def test_face_model_columns_equal_a_direct_call_of_the_face_models(table_command
 def test_no_face_models_leaves_the_columns_out(table_command, deid_sample, cache_dir, tmp_path):
     command = list(table_command[1][0].args)
     command[command.index('--out-dir') + 1] = str(tmp_path)
-    result = run_tool(command + ['--no-face-models'], cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=600)
+    result = run_tool(command + ['--no-face-models'], timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'CenterFace' not in (tmp_path / 'table1.md').read_text()
     assert 'centerface_recall' not in (tmp_path / 'table1.csv').read_text()

@@ -23,7 +23,7 @@ def _table(deid_sample, out_dir, config):
         '--out-dir', str(out_dir), '--strengths', '8', '--detector-config', config,
         '--detector-weights', 'none', '--device', 'cpu', '--bootstrap', '50'
     ]
-    run = run_tool(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    run = run_tool(command, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     with open(osp.join(out_dir, 'table1.csv')) as f:
         rows = {row['row']: row for row in csv.DictReader(f)}
@@ -94,6 +94,6 @@ def test_detector_config_with_torchvision_weights_is_refused(deid_sample, tmp_pa
     command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'eval_table.py'), deid_sample,
                '--out-dir', str(tmp_path), '--strengths', '8', '--detector-config',
                RTMDET_SMOKE, '--device', 'cpu']
-    run = run_tool(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    run = run_tool(command, timeout=600)
     assert run.returncode != 0 and 'Traceback' not in run.stderr
     assert "detector weights 'torchvision' are Keypoint R-CNN's" in run.stderr

@@ -129,8 +129,7 @@ def test_one_name_with_two_configs_is_a_one_line_error(deid_sample, seed_checkpo
         [sys.executable, osp.join(REPO_ROOT, 'tools', 'eval_table.py'), deid_sample,
          '--out-dir', str(tmp_path), '--strengths', '8', '--detector-weights', 'none',
          '--model', 'Tiny', TINY_RDID_GAN, seed_checkpoints[0],
-         '--model', 'Tiny', other, seed_checkpoints[1]],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+         '--model', 'Tiny', other, seed_checkpoints[1]], timeout=600)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith('eval_table.py: error: model Tiny: given with two configs')

@@ -21,8 +21,7 @@ RANDPIX_TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
 
 
 def run(args, ok=True):
-    result = run_tool([sys.executable] + args, cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=900)
+    result = run_tool([sys.executable] + args, timeout=900)
     if ok:
         assert result.returncode == 0, f'{args}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
     return result

@@ -87,8 +87,7 @@ def test_resume_refuses_a_changed_global_batch_in_one_line(trained_two_iters, de
     result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', trained_two_iters,
          '--resume', '--cfg-options', *data_options(deid_sample, 6),
-         'train_dataloader.batch_size=1'],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+         'train_dataloader.batch_size=1'], timeout=600)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert re.fullmatch(rf'train\.py: error: {re.escape(trained_two_iters)}/iter_\d\.pth: cannot '
@@ -120,8 +119,7 @@ def test_resume_refuses_a_pickle_that_runs_code(deid_sample, tmp_path, inside_wo
     evil = write_malicious_checkpoint(str(folder / 'evil.pth'), marker)
     result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', str(work_dir),
-         '--resume', evil, '--cfg-options', *data_options(deid_sample, 2)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+         '--resume', evil, '--cfg-options', *data_options(deid_sample, 2)], timeout=600)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith(
         f'train.py: error: {evil}: refused to unpickle it')
@@ -133,8 +131,7 @@ def test_resume_refuses_a_pickle_that_runs_code(deid_sample, tmp_path, inside_wo
 def test_resume_with_load_from_is_one_clear_error(tmp_path):
     result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir', str(tmp_path),
-         '--resume', '--load-from', str(tmp_path / 'w.safetensors')],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+         '--resume', '--load-from', str(tmp_path / 'w.safetensors')], timeout=600)
     assert result.returncode == 2
     # the last stderr line (library import warnings may precede it), no traceback
     assert result.stderr.strip().splitlines()[-1] == (
@@ -155,7 +152,7 @@ def test_code_running_pickle_is_refused_by_user_facing_loaders(loader, deid_samp
     else:
         args = [sys.executable, 'tools/test.py', TINY_CONFIG, evil, '--work-dir',
                 str(tmp_path / 'w'), '--cfg-options', *data_options(deid_sample, 2)]
-    result = run_tool(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    result = run_tool(args, timeout=600)
     assert result.returncode != 0
     assert 'evil.pth: refused to unpickle' in result.stderr
     assert not marker.exists()
@@ -238,8 +235,7 @@ def test_dist_train_keeps_every_parameter_identical_on_two_gloo_ranks(model, dei
 def test_amp_on_cpu_says_it_needs_cuda(deid_sample, tmp_path):
     result = run_tool(
         [sys.executable, 'tools/train.py', TINY_CONFIG, '--amp', '--work-dir', str(tmp_path),
-         '--cfg-options', *data_options(deid_sample, 2)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+         '--cfg-options', *data_options(deid_sample, 2)], timeout=600)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith(
         'train.py: error: --amp needs a CUDA GPU')
@@ -248,8 +244,7 @@ def test_amp_on_cpu_says_it_needs_cuda(deid_sample, tmp_path):
 @pytest.mark.slow
 def test_missing_checkpoint_is_one_clear_line(tmp_path):
     result = run_tool(
-        [sys.executable, 'tools/test.py', TINY_CONFIG, str(tmp_path / 'none.safetensors')],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+        [sys.executable, 'tools/test.py', TINY_CONFIG, str(tmp_path / 'none.safetensors')])
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
         f'test.py: error: checkpoint file not found: {tmp_path / "none.safetensors"}')
