@@ -177,9 +177,9 @@ def main(argv=None):
                   DeidLayout(data_dir).mosaic(name, STRENGTH), '--out', held_out_dir,
                   '--overwrite'], 'restore_held_out.log')
 
-    from rdid_mm.apis.demo import (face_grid, face_model_table, face_scores, format_face_table,
+    from rdid_mm.reports.demo import (face_grid, face_model_table, face_scores, format_face_table,
                                    plot_training_losses, summarize_face_scores)
-    from rdid_mm.apis.table import face_models_available
+    from rdid_mm.reports.face_model_columns import face_models_available
     from rdid_mm.layout import DeidLayout
     layout = DeidLayout.existing(data_dir)
     restored_dirs = {name: held_out_dir if name in held_out else restored_dir

@@ -20,7 +20,7 @@ import sys
 from mmengine.config import DictAction
 
 from rdid_mm.apis import USER_ERRORS
-from rdid_mm.apis.downstream import train_and_score
+from rdid_mm.reports.downstream import train_and_score
 
 
 def parse_args(argv=None):

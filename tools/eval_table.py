@@ -9,7 +9,7 @@ work_dir stands for its best weights file)::
         --model Pix2Pix configs/pix2pix/...py work_dirs/pix2pix_seed1
 
 The two RDID-GAN checkpoints are rows ``RDID-GAN run 1 s8`` and ``run 2``, then a row with their
-mean ± sample standard deviation (``rdid_mm/apis/seeds.py``).
+mean ± sample standard deviation (``rdid_mm/reports/seeds.py``).
 
 Any mmdet detection or mmpose body-keypoint config instead of Keypoint R-CNN (the footer names it)::
 
@@ -23,9 +23,11 @@ OUT_DIR/cache, so a rerun only rescores.
 import argparse
 import sys
 
-from rdid_mm.apis import USER_ERRORS, make_table1
-from rdid_mm.apis.cli import add_detector_args, add_split_args, detector_from_args
-from rdid_mm.evaluation.detectors.cli import add_detector_config_args, detector_settings_from_args
+from rdid_mm.apis import USER_ERRORS
+from rdid_mm.reports import make_table1
+from rdid_mm.reports.cli_options import (add_detector_args, add_detector_config_args,
+                                         add_split_args, detector_from_args,
+                                         detector_settings_from_args)
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.layout import DeidLayout
 from rdid_mm.privacy.training_split import training_split_message

@@ -8,7 +8,8 @@
 import argparse
 import sys
 
-from rdid_mm.apis import USER_ERRORS, make_qualitative_grid
+from rdid_mm.apis import USER_ERRORS
+from rdid_mm.reports import make_qualitative_grid
 
 
 def parse_args():

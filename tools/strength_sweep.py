@@ -6,8 +6,9 @@
 import argparse
 import sys
 
-from rdid_mm.apis import USER_ERRORS, make_strength_sweep
-from rdid_mm.apis.cli import add_detector_args, add_split_args, detector_from_args
+from rdid_mm.apis import USER_ERRORS
+from rdid_mm.reports import make_strength_sweep
+from rdid_mm.reports.cli_options import add_detector_args, add_split_args, detector_from_args
 from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 

@@ -1,6 +1,6 @@
 # RTMDet-tiny, person class only, trained on one version of a de-identified COCO training split
 # (original images, Mosaic at a strength, or a restored folder) and validated on the ORIGINAL
-# validation images. rdid_mm.apis.downstream (tools/downstream_table.py) writes each version's
+# validation images. rdid_mm.reports.downstream (tools/downstream_table.py) writes each version's
 # annotation file and sets the train_dataloader paths; the table then scores every trained model
 # on the original validation images with the same detector wrapper and bootstrap as Table 1.
 _base_ = 'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'
@@ -15,7 +15,7 @@ train_dataloader = dict(
     dataset=dict(
         metainfo=metainfo,
         data_root='',
-        ann_file='set by rdid_mm.apis.downstream',
+        ann_file='set by rdid_mm.reports.downstream',
         data_prefix=dict(img='')))
 val_dataloader = dict(
     dataset=dict(

@@ -7,8 +7,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from rdid_mm.engine import register_all_modules
+from rdid_mm.engine.distributed import prepare_distributed
 from rdid_mm.registry import RUNNERS
-from rdid_mm.utils.compat import cpu_model_wrapper_cfg, init_cpu_distributed
 
 
 class AmpUnavailableError(RuntimeError):
@@ -45,12 +45,6 @@ def enable_amp(cfg: Config) -> None:
     for wrapper in wrappers:
         wrapper['type'] = 'AmpOptimWrapper'
         wrapper.setdefault('loss_scale', 'dynamic')
-
-
-def prepare_distributed(cfg: Config) -> None:
-    """Start gloo for CPU-only distributed runs and make DDP accept CPU modules."""
-    if init_cpu_distributed(cfg.launcher):
-        cfg.model_wrapper_cfg = cpu_model_wrapper_cfg(cfg.get('model_wrapper_cfg'))
 
 
 def build_runner(cfg: Config) -> Runner:

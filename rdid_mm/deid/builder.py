@@ -58,7 +58,7 @@ def build_deid_dataset(ann_file: Optional[str] = None, img_dir: Optional[str] = 
         workers: worker processes (0: work in this process).
         publish: leave out ``gt/`` (write only what may be shared).
         jpeg_quality: write JPEG mosaics at this quality instead of lossless PNG.
-        require_all_faces: an image with a missed face (see :mod:`rdid_mm.deid.audit`) fails and
+        require_all_faces: an image with a missed face (see :mod:`rdid_mm.deid.missed_face_audit`) fails and
             gets no outputs, instead of being published.
         video: a video file to de-identify instead of images (frame count and rate are kept).
         audit_min_coverage: the pixelated fraction a WholeBody face box needs in the audit.

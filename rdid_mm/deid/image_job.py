@@ -15,7 +15,7 @@ from typing import Dict, Optional, Tuple
 from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import (ImageReadError, atomic_link_or_copy, atomic_write,
                               atomic_write_json, encode_image, read_image)
-from .audit import audit_faces
+from .missed_face_audit import audit_faces
 from .boxes import prepare_face_boxes
 from .face_sources import FaceSourceUnion
 from .pixelate import pixelate_boxes

@@ -26,6 +26,8 @@ from mmengine.model import MMSeparateDistributedDataParallel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 
+from rdid_mm.utils.compat import cpu_model_wrapper_cfg, init_cpu_distributed
+
 # Gradients are flattened into buckets of about this many bytes per all-reduce.
 BUCKET_BYTES = 64 * 1024 * 1024
 
@@ -119,3 +121,9 @@ def sync_gradients_before_step(optim_wrapper) -> None:
     for wrapper in wrappers:
         if not getattr(wrapper, '_rdid_gradient_sync', False):
             wrapper.__class__ = _synced_class(type(wrapper))
+
+
+def prepare_distributed(cfg) -> None:
+    """Start gloo for CPU-only distributed runs and make DDP accept CPU modules."""
+    if init_cpu_distributed(cfg.launcher):
+        cfg.model_wrapper_cfg = cpu_model_wrapper_cfg(cfg.get('model_wrapper_cfg'))

@@ -3,7 +3,7 @@ memorisation split of a trained model, and the builder's per-strength check.
 
 Nothing heavy loads at import: dlib, onnxruntime and matplotlib load when a model runs.
 """
-from .audit import IdentityAudit, identity_top1, summarize_rows
+from .identity_audit import IdentityAudit, identity_top1, summarize_rows
 from .builder_check import privacy_check
 from .command import privacy_audit
 from .embedders import BaseEmbedder, DlibResNetEmbedder, OnnxEmbedder, build_embedder

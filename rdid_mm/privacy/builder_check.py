@@ -9,7 +9,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from .audit import IdentityAudit
+from .identity_audit import IdentityAudit
 
 
 def privacy_check(deid_dir: str, strengths: Optional[Sequence[int]] = None,

@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from rdid_mm.datasets.training_split import read_training_split, training_image_ids
 from rdid_mm.utils.io import atomic_write, atomic_write_json, remove_staging_files
 
-from .audit import DEFAULT_BUCKETS, IdentityAudit, summarize_rows
+from .identity_audit import DEFAULT_BUCKETS, IdentityAudit, summarize_rows
 from .report import faces_csv, plot_audit, summary_csv, summary_markdown
 
 

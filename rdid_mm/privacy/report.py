@@ -8,7 +8,7 @@ import numpy as np
 
 from rdid_mm.utils.io import save_figure
 
-from .audit import FaceResult, Summary
+from .identity_audit import FaceResult, Summary
 
 SUMMARY_COLUMNS = ('row', 'split', 'bucket', 'faces', 'top1', 'top1_low', 'top1_high', 'top5',
                    'top5_low', 'top5_high', 'chance_top1', 'chance_top5', 'median_distance',

@@ -1,7 +1,7 @@
 """What a result was computed from: the code's commit, file and config hashes, package versions.
 
 The lowest layer, so that the engine can stamp every weights file with them and the Table 1 tool
-(:mod:`rdid_mm.apis.provenance`) every table.
+(:mod:`rdid_mm.reports.table_provenance`) every table.
 """
 import hashlib
 import os.path as osp

@@ -87,7 +87,7 @@ def test_an_identical_face_counts_in_the_mean_at_the_100_db_cap(samples_s8):
 
 
 def test_the_demo_summary_counts_identical_faces_at_the_cap():
-    from rdid_mm.apis.demo import summarize_face_scores
+    from rdid_mm.reports.demo import summarize_face_scores
     rows = [dict(held_out=False, mosaic_PSNR=20.0, restored_PSNR=math.inf, mosaic_L1=9.0,
                  restored_L1=0.0),
             dict(held_out=False, mosaic_PSNR=22.0, restored_PSNR=30.0, mosaic_L1=7.0,

@@ -156,7 +156,7 @@ def test_the_eps_follows_the_record_then_coco_v1_by_content(trained_with_current
 def test_detector_bn_eps_option_reaches_the_settings():
     import argparse
 
-    from rdid_mm.apis.cli import add_detector_args, detector_from_args
+    from rdid_mm.reports.cli_options import add_detector_args, detector_from_args
     parser = argparse.ArgumentParser()
     add_detector_args(parser)
     assert 'bn_eps' not in detector_from_args(parser.parse_args([]))

@@ -13,7 +13,7 @@ import statistics
 import time
 from typing import Optional
 
-from rdid_mm.apis.cli import add_detector_args, detector_from_args
+from rdid_mm.reports.cli_options import add_detector_args, detector_from_args
 from rdid_mm.evaluation.coco_scoring import load_coco
 from rdid_mm.evaluation.detection import (resolve_device, run_detector, to_detector_input,
                                           to_uint8_chw)

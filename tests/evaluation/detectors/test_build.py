@@ -24,7 +24,7 @@ def _loaded_openmmlab_libraries(module):
 def test_importing_the_detectors_package_loads_neither_mmdet_nor_mmpose():
     assert _loaded_openmmlab_libraries('rdid_mm.evaluation.detectors') == '[]'
     # mmdet does come with the engine: mmagic's crop transform try_imports mmdet.apis
-    assert _loaded_openmmlab_libraries('rdid_mm.apis.downstream') == "['mmdet']"
+    assert _loaded_openmmlab_libraries('rdid_mm.reports.downstream') == "['mmdet']"
 
 
 def test_without_a_config_it_is_keypoint_rcnn():

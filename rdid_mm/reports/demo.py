@@ -13,10 +13,11 @@ import numpy as np
 
 from rdid_mm.evaluation.face_quality import mean_psnr
 from rdid_mm.layout import DeidLayout, restored_path
+from rdid_mm.privacy.audit_rows import Row
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb, save_figure, write_image
-from .qualitative_grid import _hstack, _label_strip, _vstack
-from .table import face_model_scores
+from .face_model_columns import face_model_scores
+from .qualitative_grid import hstack_panels, label_strip, vstack_rows
 
 HELD_OUT_COLOUR = (220, 40, 40)
 
@@ -80,7 +81,7 @@ def face_grid(rows: Sequence[dict], layout: DeidLayout, strength: int, out_file:
               zoom_size: int = 160, max_faces: int = 8) -> str:
     """One row per face (largest first): mosaic | restored | original, the held-out ones marked."""
     chosen = sorted(rows, key=lambda r: (not r['held_out'], -r['size']))[:max_faces]
-    header = _hstack([_label_strip(label, zoom_size)
+    header = hstack_panels([label_strip(label, zoom_size)
                       for label in ('mosaic', 'restored', 'original')])
     lines = [header]
     for row in chosen:
@@ -95,9 +96,9 @@ def face_grid(rows: Sequence[dict], layout: DeidLayout, strength: int, out_file:
             caption = 'HELD OUT (never trained on) ' + caption
             for panel in panels:
                 cv2.rectangle(panel, (0, 0), (zoom_size - 1, zoom_size - 1), HELD_OUT_COLOUR, 3)
-        strip = _hstack(panels)
+        strip = hstack_panels(panels)
         lines += [_caption_strip(caption, strip.shape[1], row['held_out']), strip]
-    write_image(_vstack(lines), out_file)
+    write_image(vstack_rows(lines), out_file)
     return out_file
 
 
@@ -164,10 +165,9 @@ def face_model_table(layout: DeidLayout, strength: int, restored_dirs: Dict[str,
     """Table 1's face-model columns (CenterFace recall, landmark error, identity top-1) of the
     mosaic and the restored faces, trained-on and held-out faces apart.
 
-    Reuses :func:`rdid_mm.apis.table.face_model_scores`, one CenterFace detector and one identity
-    gallery (every original) for all rows. Returns the rows and their markdown.
+    Reuses :func:`~rdid_mm.reports.face_model_columns.face_model_scores`, one CenterFace detector
+    and one identity gallery (every original) for all rows. Returns the rows and their markdown.
     """
-    from rdid_mm.privacy.rows import Row
     names = sorted(name for name, boxes in layout.faces().items() if boxes)
     rows, specs = [], []
     for group, label in FACE_GROUPS:

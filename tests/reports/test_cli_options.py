@@ -3,11 +3,11 @@ import argparse
 
 import pytest
 
-from rdid_mm.apis.cli import add_detector_args, detector_from_args
 from rdid_mm.evaluation.detectors import build_detector
-from rdid_mm.evaluation.detectors.cli import add_detector_config_args, detector_settings_from_args
+from rdid_mm.reports.cli_options import (add_detector_args, add_detector_config_args,
+                                         detector_from_args, detector_settings_from_args)
 
-from .conftest import RTMDET_SMOKE, RTMPOSE_SMOKE
+from tests.evaluation.detectors.conftest import RTMDET_SMOKE, RTMPOSE_SMOKE
 
 
 def _settings(argv):

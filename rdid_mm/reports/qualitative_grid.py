@@ -58,7 +58,7 @@ def _panel(image: np.ndarray, boxes, zoom_box, height: int, zoom_size: int) -> n
     return canvas
 
 
-def _label_strip(text: str, width: int) -> np.ndarray:
+def label_strip(text: str, width: int) -> np.ndarray:
     strip = np.full((LABEL_HEIGHT, width, 3), 255, np.uint8)
     (text_w, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6, 1)
     cv2.putText(strip, text, (max(0, (width - text_w) // 2), LABEL_HEIGHT - 9),
@@ -66,7 +66,7 @@ def _label_strip(text: str, width: int) -> np.ndarray:
     return strip
 
 
-def _hstack(panels: Sequence[np.ndarray]) -> np.ndarray:
+def hstack_panels(panels: Sequence[np.ndarray]) -> np.ndarray:
     height = max(p.shape[0] for p in panels)
     padded = []
     for panel in panels:
@@ -76,7 +76,7 @@ def _hstack(panels: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate(padded[:-1], axis=1)
 
 
-def _vstack(rows: Sequence[np.ndarray]) -> np.ndarray:
+def vstack_rows(rows: Sequence[np.ndarray]) -> np.ndarray:
     width = max(r.shape[1] for r in rows)
     padded = []
     for row in rows:
@@ -124,7 +124,7 @@ def make_qualitative_grid(deid_root: str, strength: int, columns: Sequence[Tuple
                                  f'{pictures[-1].shape[:2]} (H, W)')
         zoom_box = _zoom_box(largest, zoom_margin, *pictures[-1].shape[:2])
         panels = [_panel(p, boxes, zoom_box, panel_height, zoom_size) for p in pictures]
-        header = _hstack([_label_strip(label, p.shape[1]) for label, p in zip(labels, panels)])
-        rows.append(np.concatenate([header, _hstack(panels)], axis=0))
-    write_image(_vstack(rows), out_file)
+        header = hstack_panels([label_strip(label, p.shape[1]) for label, p in zip(labels, panels)])
+        rows.append(np.concatenate([header, hstack_panels(panels)], axis=0))
+    write_image(vstack_rows(rows), out_file)
     return out_file

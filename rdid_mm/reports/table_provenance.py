@@ -1,16 +1,17 @@
 """What a table was computed from: the code's commit, the data, the models, the packages."""
+from mmengine.config import Config
+
+import rdid_mm
 from rdid_mm.utils.provenance import (code_commit, config_text_sha256, package_versions,
                                      sha256_of)
 
 
 def config_sha256(config: str) -> str:
     """sha256 of a config file's resolved text (``_base_`` files included)."""
-    from mmengine.config import Config
     return config_text_sha256(Config.fromfile(config))
 
 
 def table_provenance(ann_file: str, seed: int) -> dict:
-    import rdid_mm
     return dict(commit=code_commit(), rdid_mm=rdid_mm.__version__,
                 ann_file=ann_file, ann_sha256=sha256_of(ann_file), bootstrap_seed=seed,
                 packages=package_versions())

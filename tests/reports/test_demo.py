@@ -19,10 +19,10 @@ def restored(deid_sample, tmp_path_factory):
 
 @pytest.mark.slow
 def test_face_model_table_equals_the_face_models_called_directly(deid_sample, restored):
-    from rdid_mm.apis.demo import face_model_table
+    from rdid_mm.reports.demo import face_model_table
     from rdid_mm.privacy.face_models import centerface_recall, landmark_error
     from rdid_mm.privacy import IdentityAudit, identity_top1
-    from rdid_mm.privacy.rows import Row
+    from rdid_mm.privacy.audit_rows import Row
     layout = DeidLayout.existing(deid_sample)
     names = sorted(name for name, boxes in layout.faces().items() if boxes)
     held_out = names[:1]

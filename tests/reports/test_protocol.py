@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from rdid_mm.apis import make_table1
-from rdid_mm.apis.rows import RowEvaluator, RowSpec
+from rdid_mm.reports import make_table1
+from rdid_mm.reports.table_rows import RowEvaluator, RowSpec
 from rdid_mm.deid import build_deid_dataset
 from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import read_rgb

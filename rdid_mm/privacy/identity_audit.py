@@ -23,7 +23,7 @@ from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import read_rgb
 
 from .embedders import BaseEmbedder, build_embedder
-from .rows import IMAGE_EXTENSIONS, Face, Row, dataset_faces, parse_row
+from .audit_rows import IMAGE_EXTENSIONS, Face, Row, dataset_faces, parse_row
 
 DEFAULT_BUCKETS = (24.0, 32.0, 48.0, 96.0)  # face-size bucket edges, pixels (sqrt(w * h))
 

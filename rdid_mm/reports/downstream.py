@@ -20,13 +20,18 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.config import Config
 from mmengine.logging import print_log
 
+from rdid_mm.engine.distributed import prepare_distributed
+from rdid_mm.engine.runner import RDIDRunner
 from rdid_mm.evaluation.bootstrap import percentile_interval, resample_weights
 from rdid_mm.evaluation.coco_scoring import load_coco
 from rdid_mm.layout import DeidLayout
 from rdid_mm.evaluation.detectors import build_detector, detector_scope
 from rdid_mm.evaluation.detectors.scoring import detect_files, score_with_bootstrap
+from rdid_mm.utils.compat import (albumentations_v2_args, ignore_exif_orientation,
+                                  patch_albumentations_for_mmpose)
 from rdid_mm.utils.io import atomic_write, atomic_write_json
 from rdid_mm.utils.provenance import file_sha256
 from rdid_mm.utils.weights_file import save_state_dict_file
@@ -131,7 +136,6 @@ def _train_weights(runner) -> dict:
 
 def _training_key(model: DownstreamModel, ann_file: str, variant: Variant,
                   cfg_options: Optional[dict]) -> dict:
-    from mmengine.config import Config
     return dict(config=hashlib.sha256(Config.fromfile(model.config).pretty_text.encode())
                 .hexdigest(), annotations=file_sha256(ann_file),
                 images=osp.abspath(variant.image_dir), cfg_options=cfg_options or {})
@@ -162,10 +166,6 @@ def train_on_variant(model: DownstreamModel, variant: Variant, train_ann_file: s
     validation loop (if it has one). A finished run with the same config, annotations, images
     and options is reused (``done.json``).
     """
-    from rdid_mm.apis.train import load_config, prepare_distributed
-    from rdid_mm.engine.runner import RDIDRunner
-    from rdid_mm.utils.compat import (albumentations_v2_args, ignore_exif_orientation,
-                                      patch_albumentations_for_mmpose)
     ann_file = osp.join(work_dir, 'train_annotations.json')
     counts = variant_annotations(train_ann_file, variant.image_dir, ann_file)
     # as json stores it (lists), so a rerun compares equal
@@ -184,12 +184,13 @@ def train_on_variant(model: DownstreamModel, variant: Variant, train_ann_file: s
         'train_dataloader.dataset.data_prefix': dict(img=osp.abspath(variant.image_dir) + os.sep),
     }
     if val is not None:
-        from mmengine.config import Config
         options.update(validation_options(Config.fromfile(model.config), *val))
     options.update(cfg_options or {})
     print_log(f'{model.name}: training on {variant.name} ({counts["images"]} images, '
               f'{variant.image_dir})', logger='current')
-    cfg = load_config(model.config, work_dir=osp.join(work_dir, 'run'), cfg_options=options)
+    cfg = Config.fromfile(model.config)
+    cfg.merge_from_dict(options)
+    cfg.work_dir, cfg.launcher = osp.join(work_dir, 'run'), 'none'
     ignore_exif_orientation(cfg)  # COCO's annotations follow the stored pixels
     if cfg.get('default_scope') == 'mmpose':  # RTMPose's pipelines under albumentations 2
         patch_albumentations_for_mmpose()

@@ -94,7 +94,7 @@ class RowResult:
     stats: Dict[str, float] = field(default_factory=dict)
     samples: Dict[str, np.ndarray] = field(default_factory=dict)
     from_cache: bool = False
-    face_models: Dict[str, float] = field(default_factory=dict)  # see table.face_model_scores
+    face_models: Dict[str, float] = field(default_factory=dict)  # face_model_columns
 
 
 def _file_identity(path: str) -> list:
@@ -273,7 +273,7 @@ class RowEvaluator:
         return detections, face
 
     def _run_model(self, spec: RowSpec):
-        from .test import test
+        from rdid_mm.apis.test import test  # TODO(issue 20): the restore loop, not apis
         row_dir = osp.join(self.cache_dir, 'rows', spec.slug)
         detector = dict(self.detector_cfg)
         cfg_options = {

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from rdid_mm import apis
-from rdid_mm.apis import make_table1
-from rdid_mm.apis.rows import RowResult, RowSpec
-from rdid_mm.apis.tables import AP_COLUMNS, table1_csv, table1_markdown, table_lines
+from rdid_mm.reports import make_table1
+from rdid_mm.reports.table_rows import RowResult, RowSpec
+from rdid_mm.reports.table_format import AP_COLUMNS, table1_csv, table1_markdown, table_lines
 from tests.conftest import REPO_ROOT
 from tests.evaluation.detector_double import SMALL_DETECTOR
 from tests.models.test_training import TINY, tiny_cfg

@@ -3,7 +3,7 @@
 Every row is resampled with the same image draws (``RowResult.samples``), so a row's difference
 to Mosaic has its own (paired) interval, narrower than the two rows' intervals suggest. A model
 given with several checkpoints (training seeds) gets a summary line after its runs: the mean and
-sample standard deviation of each AP over them (:mod:`rdid_mm.apis.seeds`).
+sample standard deviation of each AP over them (:mod:`rdid_mm.reports.seeds`).
 """
 import csv
 import io
@@ -16,9 +16,9 @@ import numpy as np
 from rdid_mm.engine.checkpoint import weights_provenance
 from rdid_mm.evaluation.bootstrap import percentile_interval
 from rdid_mm.utils.provenance import sha256_of
-from .provenance import config_sha256
-from .rows import RowResult
 from .seeds import FACE_COLUMNS, SeedSummary, seed_summary
+from .table_provenance import config_sha256
+from .table_rows import RowResult
 
 AP_COLUMNS = ('bbox_AP', 'bbox_AP50', 'bbox_AP75', 'kpt_AP', 'kpt_AP50', 'kpt_AP75')
 Estimate = Tuple[float, float, float]  # value, interval low, interval high

@@ -1,5 +1,5 @@
 """The missed-face audit: visible noses and eyes must be pixelated, WholeBody faces covered."""
-from rdid_mm.deid.audit import audit_faces
+from rdid_mm.deid.missed_face_audit import audit_faces
 from rdid_mm.deid.boxes import FaceBox
 
 

@@ -8,13 +8,14 @@ import shutil
 import numpy as np
 import pytest
 
-from rdid_mm.apis import init_model, make_table1, restore_folder
+from rdid_mm.apis import init_model, restore_folder
+from rdid_mm.reports import make_table1
 from rdid_mm.deid import build_deid_dataset
 from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
 from rdid_mm.utils.weights_file import save_state_dict_file
-from tests.apis.test_table import TINY_RDID_GAN
+from tests.reports.test_table1 import TINY_RDID_GAN
 from tests.evaluation.detector_double import SMALL_DETECTOR
 
 NAMES = {785: 'a/x.jpg', 40083: 'b/deeper/x.jpg'}  # same basename, other folders and sizes

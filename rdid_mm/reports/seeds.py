@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .rows import RowResult
+from .table_rows import RowResult
 
 SEEDS_NOTE = (
     'mean ± sd (n): the n checkpoints given under one model name (training seeds), each scored as '
