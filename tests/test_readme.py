@@ -9,7 +9,7 @@ from tests.conftest import REPO_ROOT
 # a file the README asks the reader to create
 EXAMPLES = {'configs/my_experiments/rdid-gan_lr1e-4_deid-coco.py'}
 DOCS = [osp.join(REPO_ROOT, 'README.md')] + sorted(glob.glob(osp.join(REPO_ROOT, 'docs', '*.md')))
-SHARED_ARGS = [osp.join(REPO_ROOT, 'rdid_mm', 'apis', 'cli.py')]
+SHARED_ARGS = [osp.join(REPO_ROOT, 'rdid_mm', 'reports', 'cli_options.py')]
 
 
 def _code_blocks(text):
