@@ -5,7 +5,7 @@ from rdid_mm.engine.checkpoint import CheckpointError
 from rdid_mm.engine.hooks import NonFiniteLossError
 from rdid_mm.engine.train_loop import ResumeMismatchError
 from rdid_mm.models.restorers import NotARestorerError
-from .inference import init_model, restore_folder, restore_image
+from .inference import init_model
 from .qualitative_grid import make_qualitative_grid
 from .table import make_strength_sweep, make_table1
 from .test import format_metrics_table, test
@@ -19,5 +19,5 @@ __all__ = [
     'AmpUnavailableError', 'CheckpointError', 'NonFiniteLossError', 'NotARestorerError',
     'ResumeMismatchError', 'USER_ERRORS', 'build_runner',
     'format_metrics_table', 'init_model', 'load_config', 'make_qualitative_grid',
-    'make_strength_sweep', 'make_table1', 'restore_folder', 'restore_image', 'test', 'train'
+    'make_strength_sweep', 'make_table1', 'test', 'train'
 ]

@@ -10,7 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from rdid_mm.apis import init_model, restore_folder
+from rdid_mm.apis import init_model
+from rdid_mm.restore.generator import model_restorer
+from rdid_mm.restore.loop import restore_deid_folder
 from rdid_mm.apis.downstream import (_train_weights, train_and_score, validation_options,
                                      variant_annotations)
 from rdid_mm.engine.checkpoint import load_state_dict_file
@@ -32,7 +34,7 @@ def restored_dir(deid_sample, tmp_path_factory):
     model = init_model(TINY_CONFIG)
     model.init_weights()
     out = str(tmp_path_factory.mktemp('restored') / 'train')
-    counts = restore_folder(model, deid_sample, 8, out)
+    counts = restore_deid_folder(model_restorer(model), deid_sample, 8, out)
     assert counts['restored'] == 4
     return out
 

@@ -8,7 +8,9 @@ import shutil
 import numpy as np
 import pytest
 
-from rdid_mm.apis import init_model, make_table1, restore_folder
+from rdid_mm.apis import init_model, make_table1
+from rdid_mm.restore.generator import model_restorer
+from rdid_mm.restore.loop import restore_deid_folder
 from rdid_mm.deid import build_deid_dataset
 from rdid_mm.engine.checkpoint import save_state_dict_file
 from rdid_mm.layout import DeidLayout
@@ -91,7 +93,8 @@ def test_eval_table_and_restore_read_the_same_files(nested_jpeg_build, tiny_weig
     layout = DeidLayout(nested_jpeg_build)
     faces = layout.faces()
     model = init_model(TINY_RDID_GAN, tiny_weights)
-    counts = restore_folder(model, nested_jpeg_build, 8, str(tmp_path / 'restored'))
+    counts = restore_deid_folder(model_restorer(model), nested_jpeg_build, 8,
+                                 str(tmp_path / 'restored'))
     assert counts['restored'] == 2
     for image_id, name in NAMES.items():
         stem = osp.splitext(name)[0]
