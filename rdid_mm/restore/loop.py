@@ -29,11 +29,13 @@ from .regions import box_corners, is_empty, restore_regions, restore_whole
 from .resume import RunState
 from .video import CODECS, restore_video
 
+IMAGES_PER_BATCH = 4  # images whose crops share generator calls
+
 
 def restore_input(restorer: Restorer, input_path: str, out_dir: str,
                   boxes_file: Optional[str] = None, whole_image: bool = False,
                   ann_file: Optional[str] = None, overwrite: bool = False, codec: str = 'h264',
-                  context: float = 0.5, images_per_batch: int = 4) -> dict:
+                  context: float = 0.5, images_per_batch: int = IMAGES_PER_BATCH) -> dict:
     """Restore ``input_path`` into ``out_dir``; returns (and writes) the summary.
 
     Args:
