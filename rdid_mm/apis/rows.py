@@ -5,7 +5,9 @@ detections on images without a person are false positives); with ``person_images
 images with at least one person annotation.
 
 Every row is detected with :class:`KeypointRCNNMetric` (the metric the training loop uses):
-GT and Mosaic rows directly on the builder's files, model rows inside MMEngine's test loop
+GT and Mosaic rows directly on the builder's files; a model trained on face crops restores in
+region mode with the restore loop of ``tools/restore.py`` (:mod:`rdid_mm.restore.mode`), its
+files then detected as the Mosaic rows' are; any other model inside MMEngine's test loop
 (:func:`rdid_mm.apis.test`), which also writes the restored images. Then COCOeval scores the
 row and the bootstrap resamples its images.
 
@@ -37,9 +39,14 @@ from rdid_mm.evaluation.detection import resolve_device
 from rdid_mm.evaluation import detectors
 from rdid_mm.utils.provenance import file_sha256
 from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
-from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import DETECTIONS_FILE, KeypointRCNNMetric
-from rdid_mm.layout import DeidLayout
+from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import (DETECTIONS_FILE, IMAGES_DIR,
+                                                            KeypointRCNNMetric)
+from rdid_mm.layout import DeidLayout, restored_path
+from rdid_mm.restore.generator import model_restorer
+from rdid_mm.restore.loop import restore_deid_folder
+from rdid_mm.restore.mode import REGION, default_mode
 from rdid_mm.utils.io import atomic_write, atomic_write_json, remove_staging_files
+from .inference import init_model
 
 ROW_KINDS = ('gt', 'mosaic', 'model')
 CACHE_VERSION = 1
@@ -172,9 +179,10 @@ class RowEvaluator:
         key['images'] = _digest([_file_identity(s[path_key]) for s in samples])
         if spec.kind == 'model':
             from mmengine.config import Config
-            key.update(config=_digest(Config.fromfile(spec.config).pretty_text),
-                       checkpoint=file_sha256(spec.checkpoint),
-                       paste_to_face_boxes=spec.paste_to_face_boxes)
+            cfg = Config.fromfile(spec.config)
+            key.update(config=_digest(cfg.pretty_text), checkpoint=file_sha256(spec.checkpoint),
+                       paste_to_face_boxes=spec.paste_to_face_boxes,
+                       restore_mode=default_mode(cfg))
         return key
 
     def _cache_file(self, spec: RowSpec) -> str:
@@ -242,7 +250,7 @@ class RowEvaluator:
             detections, face = cached['detections'], cached['face']
         else:
             if spec.kind == 'model':
-                detections, face = self._run_model(spec)
+                detections, face = self._run_model(spec, samples)
             else:
                 detections, face = self._run_files(spec, samples)
             atomic_write_json(self._cache_file(spec),
@@ -257,7 +265,7 @@ class RowEvaluator:
         metric = KeypointRCNNMetric(self.layout.ann_file, pred_key=pred_key,
                                     detector=self._detector_module(), device=self.device)
         face_metric = None
-        if spec.kind == 'mosaic' and osp.isfile(self.layout.faces_file):
+        if spec.kind != 'gt' and osp.isfile(self.layout.faces_file):
             face_metric = FaceRegionQualityMetric(pred_key='img_mosaic', compare_mosaic=False)
         print_log(f'{spec.label}: detecting persons on {len(samples)} images', logger='current')
         progress = ProgressBar(len(samples))
@@ -272,7 +280,10 @@ class RowEvaluator:
         face = face_metric.compute_metrics(face_metric.results) if face_metric else None
         return detections, face
 
-    def _run_model(self, spec: RowSpec):
+    def _run_model(self, spec: RowSpec, samples: List[dict]):
+        from mmengine.config import Config
+        if default_mode(Config.fromfile(spec.config)) == REGION:
+            return self._run_region_model(spec, samples)
         from .test import test
         row_dir = osp.join(self.cache_dir, 'rows', spec.slug)
         detector = dict(self.detector_cfg)
@@ -299,6 +310,20 @@ class RowEvaluator:
             detections = json.load(f)
         face = {k.split('/', 1)[1]: v for k, v in metrics.items() if k.startswith('face/')}
         return detections, face
+
+    def _run_region_model(self, spec: RowSpec, samples: List[dict]):
+        """Region mode (a model trained on crops): the restore loop restores the faces.json
+        boxes into the row's image folder, then those files are detected like a Mosaic row's."""
+        folder = osp.join(self.cache_dir, 'rows', spec.slug, IMAGES_DIR, f's{spec.strength}')
+        print_log(f'{spec.label}: restoring in region mode with {spec.checkpoint} '
+                  f'({spec.config})', logger='current')
+        model = init_model(spec.config, spec.checkpoint, device=str(resolve_device(self.device)))
+        restore_deid_folder(model_restorer(model), self.layout.root, spec.strength, folder,
+                            overwrite=True)
+        del model
+        restored = [dict(s, mosaic_path=restored_path(folder, s['file_name'])) for s in samples]
+        self.layout.check_files(restored, 'mosaic_path')
+        return self._run_files(spec, restored)
 
     def _resample_weights(self, num_samples: int, seed: int) -> np.ndarray:
         if (num_samples, seed) not in self._weights:
