@@ -57,12 +57,15 @@ def list_files(input_path: str) -> List[str]:
 
 
 def read_coco(ann_file: str) -> dict:
+    """A COCO json whose every image has a ``file_name`` (else a one-line error)."""
     try:
         with open(ann_file, encoding='utf-8') as f:
             coco = json.load(f)
-        [img['file_name'] for img in coco['images']]
+        missing = [i for i, img in enumerate(coco['images']) if 'file_name' not in img]
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise RestoreInputError(f'{ann_file}: not a readable COCO json ({err})') from None
+    if missing:
+        raise RestoreInputError(f'{ann_file}: image {missing[0]} has no file_name')
     return coco
 
 

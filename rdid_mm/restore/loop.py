@@ -16,7 +16,6 @@ import os.path as osp
 from typing import List, Optional
 
 from mmengine.logging import print_log
-from PIL import Image
 
 from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import ImageReadError, atomic_write, read_image, remove_staging_files
@@ -137,7 +136,7 @@ class RestoreRun:
         if self.owners.setdefault(item.output, item.name) != item.name:
             return self.fail(item, f'its output {item.output} is also that of '
                              f'{self.owners[item.output]}; rename one of them')
-        if not self.overwrite and self.state.finished(item.name, target, _size(item)):
+        if not self.overwrite and self.state.finished(item.name, target, item.path):
             self.summary['kept'] += 1
             return None
         existed = osp.isfile(target)
@@ -210,17 +209,6 @@ class RestoreRun:
                   f"torn ones redone, {s['failed']} failed); boxes from {s['boxes_source']}",
                   logger='current')
         return s
-
-
-def _size(item: Item) -> Optional[tuple]:
-    """(width, height) of an image input from its header (None for a video or a bad file)."""
-    if item.is_video:
-        return None
-    try:
-        with Image.open(item.path) as image:
-            return image.size
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
 
 
 def _sha(path: Optional[str]) -> Optional[str]:

@@ -12,6 +12,7 @@ import os.path as osp
 from typing import Dict, Optional
 
 from mmengine.logging import print_log
+from PIL import Image
 
 from rdid_mm.utils.io import atomic_write, incomplete_image
 
@@ -60,15 +61,24 @@ class RunState:
             f.flush()
             os.fsync(f.fileno())
 
-    def finished(self, name: str, target: str, expected_size: Optional[tuple] = None) -> bool:
-        """Whether ``name`` was finished and its output is still whole (a video's encode is
-        committed atomically, so its record suffices)."""
+    def finished(self, name: str, target: str, source: str) -> bool:
+        """Whether ``name`` was finished and its output still decodes completely at the size of
+        its ``source`` image (a video's encode is committed atomically: its record suffices)."""
         if name not in self.records or not osp.isfile(target):
             return False
         if target.endswith('.png'):
-            problem = incomplete_image(target, expected_size=expected_size)
+            problem = incomplete_image(target, expected_size=_image_size(source))
             if problem:
                 print_log(f'{target}: not a complete output ({problem}); restoring it again',
                           logger='current', level=30)
                 return False
         return True
+
+
+def _image_size(path: str) -> Optional[tuple]:
+    """(width, height) from an image's header (None if unreadable: the run reports it)."""
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
