@@ -26,13 +26,6 @@ LAYERS = {
     'reports': 5,
     'apis': 6,
 }
-#: upward imports known to come with changes being merged ("FILE -> MODULE" as
-#: :func:`upward_imports` words it), to be emptied at the merge. An entry whose file exists but
-#: no longer imports upward fails the test, so the list cannot go stale.
-EXPECTED_UPWARD = {
-    # a model row of Table 1 is scored through rdid_mm.apis.test until the restore loop lands
-    'rdid_mm/reports/table_rows.py -> rdid_mm.apis.test',
-}
 
 
 def imported_modules(path: str, package: str = None):
@@ -99,11 +92,8 @@ def test_every_subpackage_has_a_layer():
 
 
 def test_no_module_imports_a_layer_above_its_own():
-    found = {v for path, name in _package_modules() for v in upward_imports(path, name)}
-    assert not found - EXPECTED_UPWARD, sorted(found - EXPECTED_UPWARD)
-    stale = {entry for entry in EXPECTED_UPWARD - found
-             if osp.exists(osp.join(REPO_ROOT, entry.split(' -> ')[0]))}
-    assert not stale, f'fixed: take them off EXPECTED_UPWARD: {sorted(stale)}'
+    found = sorted(v for path, name in _package_modules() for v in upward_imports(path, name))
+    assert not found, found
 
 
 def test_the_layer_check_catches_a_planted_upward_import(tmp_path):

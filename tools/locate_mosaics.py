@@ -10,9 +10,9 @@ import json
 import os.path as osp
 import sys
 
-from rdid_mm.apis.restore_input import locate_any
+from rdid_mm.restore.inputs import RestoreInputError
+from rdid_mm.restore.locate_inputs import locate_input
 from rdid_mm.utils.io import atomic_write
-from rdid_mm.restore.pipeline import RestoreInputError
 
 
 def parse_args(argv=None):
@@ -28,7 +28,7 @@ def main(argv=None):
     if osp.exists(args.out) and not args.overwrite:
         sys.exit(f'locate_mosaics.py: error: {args.out} exists; pass --overwrite to replace it')
     try:
-        boxes = locate_any(args.input)
+        boxes = locate_input(args.input)
     except (RestoreInputError, ValueError) as err:
         sys.exit(f'locate_mosaics.py: error: {err}')
     atomic_write(args.out, json.dumps(boxes, indent=0).encode())

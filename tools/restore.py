@@ -7,15 +7,21 @@ Any folder, image or video pixelated by anyone (boxes from --boxes, a builder fa
 mosaic localiser; see docs/restore.md):
 
     python tools/restore.py CONFIG WEIGHTS --input INPUT --out OUT [--boxes boxes.json]
+
+Both run the same loop (rdid_mm/restore/loop.py): --deid-dir D --strength S is --input
+D/mosaic/sS with D/faces.json's boxes. Region mode (only the boxes change) is the default for a
+model trained on crops; --whole-image keeps the generator's output everywhere.
 """
 import argparse
 import sys
 
-from rdid_mm.apis import USER_ERRORS, init_model, restore_folder
-from rdid_mm.apis.restore_input import restore_any
+from rdid_mm.apis import USER_ERRORS, init_model
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.layout import DeidLayout
 from rdid_mm.privacy.training_split import training_split_message
+from rdid_mm.restore.generator import model_restorer
+from rdid_mm.restore.loop import restore_deid_folder, restore_input
+from rdid_mm.restore.mode import WHOLE, default_mode
 from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 
@@ -32,10 +38,12 @@ def parse_args():
     parser.add_argument('--ann-file', help='with --input: a COCO json of the images to restore')
     parser.add_argument('--codec', default='h264', choices=['h264', 'ffv1'],
                         help='with --input: video codec (ffv1: lossless .mkv)')
-    parser.add_argument('--overwrite', action='store_true', help='with --input: replace outputs')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace the outputs of another run in --out')
     parser.add_argument('--out', required=True, help='folder for the restored PNGs')
     parser.add_argument('--whole-image', action='store_true',
-                        help='keep the generator output everywhere (default: only in face boxes)')
+                        help='keep the generator output everywhere (default: only in the face '
+                        'boxes, for a model trained on crops)')
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     return parser.parse_args()
 
@@ -78,13 +86,15 @@ def main():
                                                       ann_file)
         if message:
             print(f'restore.py: warning: {message}', file=sys.stderr)
+        whole_image = args.whole_image or default_mode(model.cfg) == WHOLE
+        restorer = model_restorer(model)
         if args.input is not None:
-            restore_any(model, args.input, args.out, boxes_file=args.boxes,
-                        whole_image=args.whole_image, ann_file=args.ann_file,
-                        overwrite=args.overwrite, codec=args.codec)
-            return
-        restore_folder(model, args.deid_dir, args.strength, args.out,
-                       paste_to_face_boxes=not args.whole_image)
+            restore_input(restorer, args.input, args.out, boxes_file=args.boxes,
+                          whole_image=whole_image, ann_file=args.ann_file,
+                          overwrite=args.overwrite, codec=args.codec)
+        else:
+            restore_deid_folder(restorer, args.deid_dir, args.strength, args.out,
+                                whole_image=whole_image, overwrite=args.overwrite)
     except USER_ERRORS + (ValueError, ) as err:  # RestoreInputError is a ValueError
         sys.exit(f'restore.py: error: {err}')
 

@@ -1,11 +1,11 @@
-"""The Python API behind ``tools/``: train, test and restore (the reports, Table 1 and the rest,
-are in :mod:`rdid_mm.reports`)."""
+"""The Python API behind ``tools/``: train, test, and ``init_model`` for restoring (the loop is
+:mod:`rdid_mm.restore`; Table 1 and the other reports are :mod:`rdid_mm.reports`)."""
 from rdid_mm.datasets.split_annotations import SplitAnnotationsError
 from rdid_mm.engine.hooks import NonFiniteLossError
 from rdid_mm.engine.train_loop import ResumeMismatchError
 from rdid_mm.models.restorers import NotARestorerError
+from rdid_mm.restore.generator import init_model
 from rdid_mm.utils.weights_file import CheckpointError
-from .inference import init_model, restore_folder, restore_image
 from .test import format_metrics_table, test
 from .train import AmpUnavailableError, build_runner, load_config, train
 
@@ -16,6 +16,5 @@ USER_ERRORS = (AmpUnavailableError, CheckpointError, FileNotFoundError, NonFinit
 __all__ = [
     'AmpUnavailableError', 'CheckpointError', 'NonFiniteLossError', 'NotARestorerError',
     'ResumeMismatchError', 'USER_ERRORS', 'build_runner',
-    'format_metrics_table', 'init_model', 'load_config', 'restore_folder', 'restore_image', 'test',
-    'train'
+    'format_metrics_table', 'init_model', 'load_config', 'test', 'train'
 ]

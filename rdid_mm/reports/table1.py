@@ -105,9 +105,13 @@ def _images_note(counts: dict, person_images_only: bool, ann_file: str) -> str:
 
 
 MODEL_ROWS_NOTE = (
-    'Model rows: every model restores the whole image at full resolution (reflect padding to the '
-    "network's divisor, cropped back) with its generator in eval mode; for Pix2Pix this differs "
-    "from mmagic's test, which runs in train mode (dropout and batch statistics).")
+    'Model rows: a model trained on face crops restores in region mode, as tools/restore.py does '
+    '(each faces.json box with 50% context at native resolution, pasted back; the rest is the '
+    'mosaic); a model trained on whole images restores the whole image at full resolution '
+    "(reflect padding to the network's divisor, cropped back); --paste-to-face-boxes: region mode "
+    "for every model. Generators run in eval mode; for "
+    "Pix2Pix this differs from mmagic's test, which runs in train mode (dropout and batch "
+    'statistics).')
 
 
 def _notes(results: Sequence[RowResult], detector: dict, num_bootstrap: int, level: float,

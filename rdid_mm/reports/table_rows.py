@@ -5,9 +5,10 @@ detections on images without a person are false positives); with ``person_images
 images with at least one person annotation.
 
 Every row is detected with :class:`KeypointRCNNMetric` (the metric the training loop uses):
-GT and Mosaic rows directly on the builder's files, model rows inside MMEngine's test loop
-(:func:`rdid_mm.apis.test`), which also writes the restored images. Then COCOeval scores the
-row and the bootstrap resamples its images.
+GT and Mosaic rows directly on the builder's files; a model row restores with the restore loop of
+``tools/restore.py`` as the model was trained (region mode for a model trained on face crops,
+else the whole image: :mod:`rdid_mm.restore.mode`), its files then detected as the Mosaic rows'
+are. Then COCOeval scores the row and the bootstrap resamples its images.
 
 Two caches under ``cache_dir/rows/``, both keyed by everything a row depends on (detector
 weights and settings, images, annotation and faces files, config and checkpoint, and the images
@@ -28,6 +29,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
@@ -37,12 +39,15 @@ from rdid_mm.evaluation.detection import resolve_device
 from rdid_mm.evaluation import detectors
 from rdid_mm.utils.provenance import file_sha256
 from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
-from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import DETECTIONS_FILE, KeypointRCNNMetric
-from rdid_mm.layout import DeidLayout
+from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import IMAGES_DIR, KeypointRCNNMetric
+from rdid_mm.layout import DeidLayout, restored_path
+from rdid_mm.restore.generator import init_model, model_restorer
+from rdid_mm.restore.loop import restore_deid_folder
+from rdid_mm.restore.mode import REGION, default_mode
 from rdid_mm.utils.io import atomic_write, atomic_write_json, remove_staging_files
 
 ROW_KINDS = ('gt', 'mosaic', 'model')
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 IOU_SHORT = {'bbox': 'bbox', 'keypoints': 'kpt'}
 
 
@@ -171,10 +176,10 @@ class RowEvaluator:
         path_key = 'gt_path' if spec.kind == 'gt' else 'mosaic_path'
         key['images'] = _digest([_file_identity(s[path_key]) for s in samples])
         if spec.kind == 'model':
-            from mmengine.config import Config
-            key.update(config=_digest(Config.fromfile(spec.config).pretty_text),
-                       checkpoint=file_sha256(spec.checkpoint),
-                       paste_to_face_boxes=spec.paste_to_face_boxes)
+            cfg = Config.fromfile(spec.config)
+            key.update(config=_digest(cfg.pretty_text), checkpoint=file_sha256(spec.checkpoint),
+                       paste_to_face_boxes=spec.paste_to_face_boxes,
+                       restore_mode=REGION if spec.paste_to_face_boxes else default_mode(cfg))
         return key
 
     def _cache_file(self, spec: RowSpec) -> str:
@@ -242,7 +247,7 @@ class RowEvaluator:
             detections, face = cached['detections'], cached['face']
         else:
             if spec.kind == 'model':
-                detections, face = self._run_model(spec)
+                detections, face = self._run_model(spec, samples)
             else:
                 detections, face = self._run_files(spec, samples)
             atomic_write_json(self._cache_file(spec),
@@ -257,7 +262,7 @@ class RowEvaluator:
         metric = KeypointRCNNMetric(self.layout.ann_file, pred_key=pred_key,
                                     detector=self._detector_module(), device=self.device)
         face_metric = None
-        if spec.kind == 'mosaic' and osp.isfile(self.layout.faces_file):
+        if spec.kind != 'gt' and osp.isfile(self.layout.faces_file):
             face_metric = FaceRegionQualityMetric(pred_key='img_mosaic', compare_mosaic=False)
         print_log(f'{spec.label}: detecting persons on {len(samples)} images', logger='current')
         progress = ProgressBar(len(samples))
@@ -272,33 +277,22 @@ class RowEvaluator:
         face = face_metric.compute_metrics(face_metric.results) if face_metric else None
         return detections, face
 
-    def _run_model(self, spec: RowSpec):
-        from rdid_mm.apis.test import test  # TODO(issue 20): the restore loop, not apis
-        row_dir = osp.join(self.cache_dir, 'rows', spec.slug)
-        detector = dict(self.detector_cfg)
-        cfg_options = {
-            # batch_size images per step: restored one by one at their own size, then detected
-            # in one call (torchvision's detector takes images of different sizes)
-            'test_dataloader.batch_size': self.batch_size,
-            'test_dataloader.dataset.data_root': self.layout.root,
-            'test_dataloader.dataset.strengths': [int(spec.strength)],
-            'test_dataloader.dataset.ann_file': osp.abspath(self.layout.ann_file),
-            'test_dataloader.dataset.gt_dir': osp.abspath(self.layout.gt_dir),
-            'test_evaluator': [
-                dict(type='KeypointRCNNMetric', ann_file=osp.abspath(self.layout.ann_file),
-                     pred_key='fake_gt', detector=detector, device=self.device,
-                     batch_size=0, out_dir=row_dir),
-                dict(type='FaceRegionQualityMetric', pred_key='fake_gt', compare_mosaic=False),
-            ],
-        }
-        print_log(f'{spec.label}: restoring with {spec.checkpoint} ({spec.config})',
-                  logger='current')
-        metrics = test(spec.config, spec.checkpoint, work_dir=osp.join(row_dir, 'work_dir'),
-                       paste_to_face_boxes=spec.paste_to_face_boxes, cfg_options=cfg_options)
-        with open(osp.join(row_dir, DETECTIONS_FILE)) as f:
-            detections = json.load(f)
-        face = {k.split('/', 1)[1]: v for k, v in metrics.items() if k.startswith('face/')}
-        return detections, face
+    def _run_model(self, spec: RowSpec, samples: List[dict]):
+        """The restore loop restores the row's images as the model was trained (region mode for
+        a model trained on face crops, else the whole image; ``paste_to_face_boxes``: region mode
+        for every model), then those files are detected like a Mosaic row's."""
+        folder = osp.join(self.cache_dir, 'rows', spec.slug, IMAGES_DIR, f's{spec.strength}')
+        whole_image = (not spec.paste_to_face_boxes
+                       and default_mode(Config.fromfile(spec.config)) != REGION)
+        print_log(f'{spec.label}: restoring ({"whole image" if whole_image else "region mode"}) '
+                  f'with {spec.checkpoint} ({spec.config})', logger='current')
+        model = init_model(spec.config, spec.checkpoint, device=str(resolve_device(self.device)))
+        restore_deid_folder(model_restorer(model), self.layout.root, spec.strength, folder,
+                            whole_image=whole_image, overwrite=True)
+        del model
+        restored = [dict(s, mosaic_path=restored_path(folder, s['file_name'])) for s in samples]
+        self.layout.check_files(restored, 'mosaic_path')
+        return self._run_files(spec, restored)
 
     def _resample_weights(self, num_samples: int, seed: int) -> np.ndarray:
         if (num_samples, seed) not in self._weights:

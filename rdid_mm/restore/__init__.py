@@ -1,6 +1,7 @@
 """Restoration of pixelated data from anyone: find mosaics, restore regions, images and videos.
 
-Import the submodules for the heavy parts; this package import stays light (numpy, OpenCV).
+One loop restores every input (:mod:`.loop`); import the submodules for the heavy parts, this
+package import stays light (numpy, OpenCV).
 """
 from .localiser import Mosaic, locate_mosaics
 

@@ -14,6 +14,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from rdid_mm.utils.boxes import xywh_iou
+
 Box = Tuple[float, float, float, float]
 
 
@@ -41,16 +43,6 @@ def deface_rectangles(image: np.ndarray, threshold: float = 0.2, mask_scale: flo
     return rects
 
 
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """IoU of two ``(x, y, w, h)`` boxes."""
-    iw = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    ih = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    return inter / float(a[2] * a[3] + b[2] * b[3] - inter)
-
-
 def union_of_overlapping(boxes: Sequence[Box]) -> List[Box]:
     """The enclosing boxes of groups of overlapping boxes (deface draws overlapping detections
     one over the other, which looks like one mosaic)."""
@@ -60,7 +52,7 @@ def union_of_overlapping(boxes: Sequence[Box]) -> List[Box]:
         changed = False
         for i in range(len(groups)):
             for j in range(i + 1, len(groups)):
-                if iou(groups[i], groups[j]) > 0:
+                if xywh_iou(groups[i], groups[j]) > 0:
                     a, b = groups[i], groups[j]
                     x1, y1 = min(a[0], b[0]), min(a[1], b[1])
                     x2, y2 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
@@ -89,17 +81,17 @@ def score_detections(cases: Sequence[dict], iou_threshold: float = 0.5,
         found += len(dets)
         for target in case['targets']:
             targets += 1
-            matches = [d for d in dets if iou(target, d) >= iou_threshold]
+            matches = [d for d in dets if xywh_iou(target, d) >= iou_threshold]
             if not matches:
                 misses.append((case.get('name'), list(target)))
                 continue
             hits += 1
             if len(target) > 4 and target[4] is not None:
                 blocks_checked += 1
-                best = max(matches, key=lambda d: iou(target, d))
+                best = max(matches, key=lambda d: xywh_iou(target, d))
                 blocks_ok += abs(best[4] - target[4]) <= block_tolerance
         for det in dets:
-            if any(iou(a, det) >= iou_threshold for a in allowed):
+            if any(xywh_iou(a, det) >= iou_threshold for a in allowed):
                 true_found += 1
             else:
                 false_positives.append((case.get('name'), det))

@@ -9,19 +9,22 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
+from rdid_mm.utils.boxes import box_to_slices
+
 from .generator import Restorer
 
 Box = Sequence[float]
 
 
-def box_pixels(box: Box, height: int, width: int) -> Tuple[int, int, int, int]:
-    """Integer ``(x1, y1, x2, y2)`` covering an ``[x, y, w, h]`` box, clipped (may be empty)."""
-    x, y, w, h = (float(v) for v in box[:4])
-    x1 = min(max(math.floor(x), 0), width)
-    y1 = min(max(math.floor(y), 0), height)
-    x2 = min(max(math.ceil(x + w), x1), width)
-    y2 = min(max(math.ceil(y + h), y1), height)
-    return x1, y1, x2, y2
+def box_corners(box: Box, height: int, width: int) -> Tuple[int, int, int, int]:
+    """Integer ``(x1, y1, x2, y2)`` of the pixels an ``[x, y, w, h]`` box covers, clipped
+    (:func:`rdid_mm.utils.boxes.box_to_slices`; may be empty)."""
+    rows, cols = box_to_slices(box, height, width)
+    return cols.start, rows.start, cols.stop, rows.stop
+
+
+def is_empty(corners: Tuple[int, int, int, int]) -> bool:
+    return corners[2] <= corners[0] or corners[3] <= corners[1]
 
 
 def context_window(pixels: Tuple[int, int, int, int], height: int, width: int,
@@ -54,8 +57,8 @@ def restore_regions(images: Sequence[np.ndarray], boxes: Sequence[Sequence[Box]]
     for index, (image, image_boxes) in enumerate(zip(images, boxes)):
         height, width = image.shape[:2]
         for box in image_boxes:
-            pixels = box_pixels(box, height, width)
-            if pixels[2] <= pixels[0] or pixels[3] <= pixels[1]:
+            pixels = box_corners(box, height, width)
+            if is_empty(pixels):
                 continue
             jobs.append((index, pixels, context_window(pixels, height, width, context)))
     outputs = [image.copy() for image in images]
@@ -97,9 +100,9 @@ def changed_outside(before: np.ndarray, after: np.ndarray, boxes: Sequence[Box])
     """How many pixels outside ``boxes`` differ (0 for a correct region-mode result)."""
     mask = np.ones(before.shape[:2], bool)
     for box in boxes:
-        x1, y1, x2, y2 = box_pixels(box, *before.shape[:2])
-        mask[y1:y2, x1:x2] = False
+        mask[box_to_slices(box, *before.shape[:2])] = False
     return int((before != after).any(axis=-1)[mask].sum())
 
 
-__all__ = ['box_pixels', 'context_window', 'restore_regions', 'restore_whole', 'changed_outside']
+__all__ = ['box_corners', 'is_empty', 'context_window', 'restore_regions', 'restore_whole',
+           'changed_outside']

@@ -19,10 +19,11 @@ import numpy as np
 
 from rdid_mm.utils.io import commit_staging_file, new_staging_file
 
+from rdid_mm.utils.boxes import box_to_slices, xywh_iou
+
 from .localiser import locate_mosaics
 from .media import SYNTHETIC_TAG
-from .mosaic_reference import iou
-from .regions import box_pixels, restore_regions
+from .regions import box_corners, restore_regions, restore_whole
 
 VIDEO_EXTENSIONS = ('.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.ts')
 CODECS = {'h264': ('libx264', '.mp4', 'yuv444p', ['-crf', '18']),
@@ -64,15 +65,16 @@ def read_video_frames(path: str):
 def _stabilise(boxes: List[list], previous: List[list], stable_iou: float) -> List[list]:
     out = []
     for box in boxes:
-        match = max(previous, key=lambda p: iou(p, box), default=None)
-        out.append(list(match) if match is not None and iou(match, box) >= stable_iou else box)
+        match = max(previous, key=lambda p: xywh_iou(p, box), default=None)
+        out.append(list(match) if match is not None and xywh_iou(match, box) >= stable_iou
+                   else box)
     return out
 
 
 def restore_video(path: str, target: str, restorer, codec: str = 'h264',
                   boxes_for_frame: Optional[Callable[[int, np.ndarray], Sequence]] = None,
                   whole_image: bool = False, stable_iou: float = 0.8,
-                  reuse_change: float = 1.5, restore_whole=None) -> dict:
+                  reuse_change: float = 1.5) -> dict:
     """Restore ``path`` into ``target`` (written atomically); returns counts and the flicker.
 
     ``boxes_for_frame(index, frame)`` gives a frame's boxes (default: the localiser).
@@ -109,22 +111,22 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
                                    previous_boxes, stable_iou)
                 result = restore_regions([frame], [boxes], restorer)[0]
                 for box in boxes:
-                    x1, y1, x2, y2 = box_pixels(box, height, width)
-                    same_box = any(iou(p, box) >= 0.999 for p in previous_boxes)
+                    inside = box_to_slices(box, height, width)
+                    same_box = any(xywh_iou(p, box) >= 0.999 for p in previous_boxes)
                     if previous_in is not None and same_box:
-                        change = np.abs(frame[y1:y2, x1:x2].astype(np.int16)
-                                        - previous_in[y1:y2, x1:x2]).mean()
+                        change = np.abs(frame[inside].astype(np.int16)
+                                        - previous_in[inside]).mean()
                         if change < reuse_change:
-                            result[y1:y2, x1:x2] = previous_out[y1:y2, x1:x2]
+                            result[inside] = previous_out[inside]
                             counts['reused'] += 1
                         changes_in.append(float(change))
-                        changes_out.append(float(np.abs(result[y1:y2, x1:x2].astype(np.int16)
-                                                        - previous_out[y1:y2, x1:x2]).mean()))
+                        changes_out.append(float(np.abs(result[inside].astype(np.int16)
+                                                        - previous_out[inside]).mean()))
             writer.send(np.ascontiguousarray(result))
             counts['frames'] += 1
             counts['frames_with_boxes'] += bool(boxes)
             counts['boxes'] += len(boxes)
-            used_boxes.append([[int(v) for v in box_pixels(b, height, width)] for b in boxes])
+            used_boxes.append([list(box_corners(b, height, width)) for b in boxes])
             previous_boxes, previous_in, previous_out = boxes, frame, result
         writer.close()
         commit_staging_file(staging, target)

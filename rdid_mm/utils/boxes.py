@@ -1,5 +1,5 @@
 """The box helpers every package shares: an ``[x, y, w, h]`` box as the pixel slices it covers,
-and the IoU of two corner boxes."""
+and the IoU of two boxes."""
 import math
 from typing import Sequence
 
@@ -27,3 +27,8 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     inter = iw * ih
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return float(inter / union) if union > 0 else 0.0
+
+
+def xywh_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """IoU of two ``[x, y, w, h, ...]`` boxes (:func:`box_iou` of their corners)."""
+    return box_iou((a[0], a[1], a[0] + a[2], a[1] + a[3]), (b[0], b[1], b[0] + b[2], b[1] + b[3]))

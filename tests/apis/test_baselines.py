@@ -1,6 +1,6 @@
 """Every model through every path: RDID-GAN, CycleGAN and Pix2Pix (and mmagic's own CycleGAN)
 through tools/test.py (with and without --paste-to-face-boxes), tools/eval_table.py,
-tools/restore.py and rdid_mm.apis.restore_image, with the same full-resolution handling."""
+tools/restore.py and rdid_mm.restore's whole-image mode, with the same full-resolution handling."""
 import csv
 import os.path as osp
 import sys
@@ -10,7 +10,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rdid_mm.apis import init_model, restore_image
+from rdid_mm.apis import init_model
+from rdid_mm.restore.generator import model_restorer
+from rdid_mm.restore.regions import restore_whole
+from rdid_mm.utils.weights_file import save_state_dict_file
 from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
@@ -116,13 +119,13 @@ def test_restore_tool_and_api_use_the_same_full_resolution_path(name, weights, d
     model = init_model(config_path(name), weights[name])
     file_name = next(iter(layout.faces()))
     mosaic = read_rgb(layout.mosaic(file_name, 8))
-    restored = restore_image(model, mosaic)
+    restored = restore_whole(mosaic, model_restorer(model))
     np.testing.assert_array_equal(read_rgb(restored_path(str(out), file_name)), restored)
 
     # independently: reflect-pad to the divisor, the gt generator in eval mode, crop back
     height, width = mosaic.shape[:2]
     generator = model.generators['gt']
-    model.train()  # restore_image must not depend on the mode it finds the model in
+    model.train()  # restoring must not depend on the mode it finds the model in
     x = torch.from_numpy(mosaic).permute(2, 0, 1)[None].float() / 127.5 - 1
     pad_h, pad_w = (-height) % DIVISOR[name], (-width) % DIVISOR[name]
     x = F.pad(x, (0, pad_w, 0, pad_h), mode='reflect')
@@ -131,7 +134,7 @@ def test_restore_tool_and_api_use_the_same_full_resolution_path(name, weights, d
         y = generator(x)[..., :height, :width]
     expected = ((y[0] + 1) * 127.5).clamp(0, 255).round().permute(1, 2, 0).to(torch.uint8).numpy()
     model.train()
-    again = restore_image(model, mosaic)
+    again = restore_whole(mosaic, model_restorer(model))
     assert model.training, 'the mode is restored'
     assert np.abs(again.astype(int) - expected.astype(int)).max() <= 1
     np.testing.assert_array_equal(again, restored)
@@ -146,7 +149,7 @@ def test_mmagic_own_cyclegan_config_restores_too(tmp_path, deid_sample):
     assert type(model).__name__ == 'CycleGAN'
     layout = DeidLayout(deid_sample)
     mosaic = read_rgb(layout.mosaic(next(iter(layout.faces())), 8))
-    assert restore_image(model, mosaic).shape == mosaic.shape
+    assert restore_whole(mosaic, model_restorer(model)).shape == mosaic.shape
 
 
 @pytest.mark.slow

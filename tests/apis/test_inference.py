@@ -1,4 +1,5 @@
-"""Restoring images with a trained model: full resolution, faces only, files on disk."""
+"""Restoring images with a trained model: full resolution, faces only, files on disk; the
+builder-folder and any-input entry points of tools/restore.py give the same bytes."""
 import json
 import os
 import os.path as osp
@@ -8,11 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from rdid_mm.apis import init_model, restore_image
+from rdid_mm.apis import init_model
+from rdid_mm.restore.generator import model_restorer
+from rdid_mm.restore.regions import context_window, restore_regions, restore_whole
 from rdid_mm.utils.io import read_rgb
 from rdid_mm.utils.boxes import box_to_slices
-from tests.tools.test_train_test_tools import TINY_CONFIG
+from tests.conftest import REPO_ROOT
 from tests.helpers import run_tool
+from tests.tools.test_train_test_tools import TINY_CONFIG
 
 
 @pytest.fixture(scope='module')
@@ -26,34 +30,70 @@ def tiny_weights(tmp_path_factory):
     return path
 
 
-def test_restore_image_keeps_size_and_pixels_outside_the_faces(deid_sample, tiny_weights):
+def test_restorer_keeps_size_and_changes_only_the_faces(deid_sample, tiny_weights):
+    """Whole image: the generator's output rounded to uint8. Region mode: each face box holds
+    the generator's output on the box's context window, everything else is the input."""
     model = init_model(TINY_CONFIG, tiny_weights)
+    restorer = model_restorer(model)
     faces = json.load(open(osp.join(deid_sample, 'faces.json')))
-    name = next(n for n, boxes in faces.items() if boxes)
+    name = next(n for n, boxes in faces.items() if len(boxes) == 1)
     mosaic = read_rgb(osp.join(deid_sample, 'mosaic', 's8', osp.splitext(name)[0] + '.png'))
     boxes = [box[:4] for box in faces[name]]
 
-    whole = restore_image(model, mosaic)
+    def generator(rgb):
+        normalised = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1
+        with torch.no_grad():
+            out = ((model.restore_tensor(normalised) + 1) * 127.5).clamp(0, 255)
+        return out[0].permute(1, 2, 0).numpy()
+
+    whole = restore_whole(mosaic, restorer)
     assert whole.shape == mosaic.shape and whole.dtype == np.uint8
-    normalised = torch.from_numpy(mosaic).permute(2, 0, 1)[None].float() / 127.5 - 1
-    with torch.no_grad():
-        expected = ((model.restore_tensor(normalised) + 1) * 127.5).clamp(0, 255)
-    difference = np.abs(whole - expected[0].permute(1, 2, 0).numpy())
-    assert difference.max() <= 0.5 + 1e-3, 'the generator output, rounded to uint8'
+    assert np.abs(whole - generator(mosaic)).max() <= 0.5 + 1e-3, 'rounded generator output'
     assert not np.array_equal(whole, mosaic)
 
-    pasted = restore_image(model, mosaic, boxes)
+    region = restore_regions([mosaic], [boxes], restorer, size_multiple=1)[0]
+    rows, cols = box_to_slices(boxes[0], *mosaic.shape[:2])
+    x1, y1, x2, y2 = context_window((cols.start, rows.start, cols.stop, rows.stop),
+                                    *mosaic.shape[:2], context=0.5)
+    crop_out = generator(np.ascontiguousarray(mosaic[y1:y2, x1:x2]))
+    expected = crop_out[rows.start - y1:rows.stop - y1, cols.start - x1:cols.stop - x1]
+    assert np.abs(region[rows, cols] - expected).max() <= 0.5 + 1e-3
     inside = np.zeros(mosaic.shape[:2], dtype=bool)
-    for box in boxes:
-        inside[box_to_slices(box, *mosaic.shape[:2])] = True
-    assert np.array_equal(pasted[~inside], mosaic[~inside])
-    assert np.array_equal(pasted[inside], whole[inside])
+    inside[rows, cols] = True
+    assert np.array_equal(region[~inside], mosaic[~inside])
+    assert not np.array_equal(region[inside], whole[inside]), 'a crop, not the whole image'
 
 
-def test_restore_image_rejects_non_rgb_input(tiny_weights):
-    model = init_model(TINY_CONFIG, tiny_weights)
+def test_restorer_rejects_non_rgb_input(tiny_weights):
+    restorer = model_restorer(init_model(TINY_CONFIG, tiny_weights))
     with pytest.raises(ValueError, match='expected an H x W x 3 uint8 RGB image'):
-        restore_image(model, np.zeros((8, 8), dtype=np.uint8))
+        restorer([np.zeros((8, 8), dtype=np.uint8)])
+
+
+@pytest.mark.slow
+def test_deid_dir_and_input_write_the_same_bytes(deid_sample, tiny_weights, tmp_path):
+    """``--deid-dir D --strength 8`` and ``--input D/mosaic/s8`` (boxes from D/faces.json both
+    ways) run one loop: byte-identical PNGs, faces changed, the rest the mosaic's pixels."""
+    outputs = {}
+    for mode, source in (('deid-dir', ['--deid-dir', deid_sample, '--strength', '8']),
+                         ('input', ['--input', osp.join(deid_sample, 'mosaic', 's8')])):
+        out = tmp_path / mode
+        result = run_tool([sys.executable, 'tools/restore.py', TINY_CONFIG, tiny_weights,
+                           *source, '--out', str(out)], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+        outputs[mode] = {p.name: p.read_bytes() for p in out.glob('*.png')}
+    assert outputs['deid-dir'] == outputs['input'] and len(outputs['input']) == 4
+    faces = json.load(open(osp.join(deid_sample, 'faces.json')))
+    for name, boxes in faces.items():
+        stem = osp.splitext(name)[0]
+        mosaic = read_rgb(osp.join(deid_sample, 'mosaic', 's8', stem + '.png'))
+        restored = read_rgb(str(tmp_path / 'input' / (stem + '.png')))
+        inside = np.zeros(mosaic.shape[:2], dtype=bool)
+        for box in boxes:
+            inside[box_to_slices(box, *mosaic.shape[:2])] = True
+        assert np.array_equal(restored[~inside], mosaic[~inside])
+        assert (restored[inside] != mosaic[inside]).any() == inside.any()
 
 
 @pytest.mark.slow
@@ -64,8 +104,9 @@ def test_restore_tool_writes_every_image_and_resumes(deid_sample, tiny_weights, 
     first = run_tool(args, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
     mosaics = sorted(os.listdir(osp.join(deid_sample, 'mosaic', 's16')))
-    assert sorted(os.listdir(out)) == mosaics
-    assert 'restored 4 images' in first.stdout + first.stderr
+    assert sorted(n for n in os.listdir(out) if n.endswith('.png')) == mosaics
+    # 000000196141 has no face box: copied, pixels unchanged (region mode)
+    assert 'restored 3 images and copied 1 without a box' in first.stdout + first.stderr
     for name in mosaics:
         mosaic = read_rgb(osp.join(deid_sample, 'mosaic', 's16', name))
         assert read_rgb(str(out / name)).shape == mosaic.shape

@@ -24,7 +24,9 @@ NUM_HELD_OUT = 2
 def trained(privacy_sample, tmp_path_factory):
     """Two iterations on the sample's training split (2 of 4 images held out), the weights file
     stamped with that split, and the sample restored with it at strength 8."""
-    from rdid_mm.apis import init_model, restore_folder
+    from rdid_mm.apis import init_model
+    from rdid_mm.restore.generator import model_restorer
+    from rdid_mm.restore.loop import restore_deid_folder
     from rdid_mm.datasets import DeidPairedDataset
     work_dir = str(tmp_path_factory.mktemp('memorisation') / 'tiny')
     split = ['train_dataloader.dataset.subset=train',
@@ -39,7 +41,8 @@ def trained(privacy_sample, tmp_path_factory):
                                 num_val_images=NUM_HELD_OUT, split_seed=0)
     add_training_split(weights, training_split_metadata(dataset))
     restored = str(tmp_path_factory.mktemp('restored') / 's8')
-    restore_folder(init_model(TINY_CONFIG, weights), privacy_sample, 8, restored)
+    restore_deid_folder(model_restorer(init_model(TINY_CONFIG, weights)), privacy_sample, 8,
+                        restored)
     train_ids = sorted({info['img_id'] for info in dataset.load_data_list()})
     return dict(weights=weights, restored=restored, train_ids=train_ids)
 

@@ -10,7 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from rdid_mm.apis import init_model, restore_folder
+from rdid_mm.apis import init_model
+from rdid_mm.restore.generator import model_restorer
+from rdid_mm.restore.loop import restore_deid_folder
 from rdid_mm.reports.downstream import (_train_weights, train_and_score, validation_options,
                                      variant_annotations)
 from rdid_mm.evaluation import evaluate_coco_results
@@ -32,8 +34,9 @@ def restored_dir(deid_sample, tmp_path_factory):
     model = init_model(TINY_CONFIG)
     model.init_weights()
     out = str(tmp_path_factory.mktemp('restored') / 'train')
-    counts = restore_folder(model, deid_sample, 8, out)
-    assert counts['restored'] == 4
+    counts = restore_deid_folder(model_restorer(model), deid_sample, 8, out)
+    # region mode: the 3 images with a face box restored, 000000196141 (none) copied unchanged
+    assert counts['restored'] == 3 and counts['copied_unchanged'] == 1
     return out
 
 

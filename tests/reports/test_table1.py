@@ -110,7 +110,7 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_model_rows_run_through_the_test_loop(deid_sample, cache_dir, tiny_checkpoint, tmp_path):
+def test_model_rows_restore_score_and_cache(deid_sample, cache_dir, tiny_checkpoint, tmp_path):
     paths = make_table1(deid_sample, str(tmp_path), strengths=[8, 16],
                         models=[('RDID-GAN', TINY_RDID_GAN, tiny_checkpoint)],
                         detector=SMALL_DETECTOR, cache_dir=cache_dir, device='cpu',
@@ -138,6 +138,52 @@ def test_model_rows_run_through_the_test_loop(deid_sample, cache_dir, tiny_check
         deid_sample, 8, [('RDID-GAN', osp.dirname(restored))], str(tmp_path / 'grid.png'))
     image = read_rgb(grid)
     assert image.shape[0] > 2 * 240 and image.std() > 10
+
+
+@pytest.mark.slow
+def test_model_rows_restore_as_the_model_was_trained(deid_sample, tiny_checkpoint, tmp_path):
+    """A model trained on face crops: the row's images are the restore loop's region mode (equal
+    to ``tools/restore.py --deid-dir``); one trained on whole resized images: the test loop's
+    whole-image restoration (every pixel the generator's)."""
+    import numpy as np
+
+    from rdid_mm.apis import init_model
+    from rdid_mm.layout import DeidLayout, restored_path
+    from rdid_mm.restore.generator import model_restorer
+    from rdid_mm.restore.loop import restore_deid_folder
+    from rdid_mm.restore.regions import restore_whole
+    whole_config = tmp_path / 'tiny_resize.py'
+    whole_config.write_text(
+        f"_base_ = ['{TINY_RDID_GAN}']\n"
+        "keys = ['img_mosaic', 'img_gt']\n"
+        "train_dataloader = dict(dataset=dict(pipeline=[\n"
+        "    dict(type='LoadRGBImage', key=keys[0]), dict(type='LoadRGBImage', key=keys[1]),\n"
+        "    dict(type='Resize', keys=keys, scale=(32, 32), keep_ratio=False),\n"
+        "    dict(type='PackInputs', keys=keys)]))\n")
+    layout = DeidLayout(deid_sample)
+    for name, config, mode in (('crops', TINY_RDID_GAN, 'region'),
+                               ('whole', str(whole_config), 'whole')):
+        cache = str(tmp_path / f'cache_{name}')
+        paths = make_table1(deid_sample, str(tmp_path / name), strengths=[8],
+                            models=[(name, config, tiny_checkpoint)], detector=SMALL_DETECTOR,
+                            cache_dir=cache, device='cpu', num_bootstrap=20, face_models=False)
+        assert 'a model trained on face crops restores in region mode' in open(
+            paths['markdown']).read()
+        row_images = osp.join(cache, 'rows', f'model-{name}-s8', 'images', 's8')
+        model = init_model(config, tiny_checkpoint)
+        reference = str(tmp_path / f'restored_{name}')
+        if mode == 'region':
+            restore_deid_folder(model_restorer(model), deid_sample, 8, reference)
+        for file_name in layout.faces():
+            from_table = read_rgb(restored_path(row_images, file_name))
+            mosaic = read_rgb(layout.mosaic(file_name, 8))
+            if mode == 'region':
+                expected = read_rgb(restored_path(reference, file_name))
+            else:
+                expected = restore_whole(mosaic, model_restorer(model))
+            np.testing.assert_array_equal(from_table, expected)
+            changed = (from_table != mosaic).any(axis=-1).mean()
+            assert (changed > 0.9) if mode == 'whole' else (changed < 0.5), (name, changed)
 
 
 def test_unknown_strength_and_missing_checkpoint_are_named(deid_sample, tmp_path):

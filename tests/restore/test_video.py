@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from rdid_mm.restore.media import SYNTHETIC_TAG
-from rdid_mm.restore.pipeline import restore_input
+from rdid_mm.restore.loop import restore_input
 from rdid_mm.restore.regions import changed_outside
 from rdid_mm.restore.video import read_video_frames, video_info
 

@@ -212,8 +212,8 @@ def test_allreduce_counter_sees_ddp_gradient_sync():
     code = '\n'.join([
         'import os, sys, torch, torch.distributed as dist',
         'from torch.profiler import profile, ProfilerActivity',
-        f'sys.path.insert(0, {KIT!r})', 'import gpu_check',
-        "os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(gpu_check.free_port()),",
+        f'sys.path.insert(0, {KIT!r})', 'import kit_common, section_ddp',
+        "os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(kit_common.free_port()),",
         "                  RANK='0', WORLD_SIZE='1')",
         "dist.init_process_group('gloo')",
         'plain = torch.nn.Linear(4, 4)',
@@ -221,7 +221,7 @@ def test_allreduce_counter_sees_ddp_gradient_sync():
         'for model in (plain, ddp):',
         '    with profile(activities=[ProfilerActivity.CPU]) as prof:',
         '        model(torch.randn(2, 4)).sum().backward()',
-        '    print("COUNT", gpu_check.count_allreduces(prof))',
+        '    print("COUNT", section_ddp.count_allreduces(prof))',
         'dist.destroy_process_group()'])
     result = run([sys.executable, '-c', code])
     assert result.returncode == 0, result.stderr[-3000:]
@@ -270,32 +270,38 @@ def test_run_script_without_wheelhouse_says_what_to_do(tmp_path):
         f'run_gpu_check.sh: error: no wheels in {tmp_path}/none/wheels')
 
 
-def test_region_restore_changes_only_the_boxes(deid_sample):
-    """The restore section's region mode pastes inside each face box and nowhere else; whole-image
-    mode returns every image at its own size."""
+def test_region_restore_changes_only_the_boxes(deid_sample, monkeypatch):
+    """The restore section times rdid_mm.restore: region mode changes each face box and nothing
+    else, and equals the restore loop's region restorer; whole-image mode returns every image at
+    its own size."""
     import numpy as np
     import torch
     from mmengine.registry import init_default_scope
 
     import rdid_mm.models  # noqa: F401
-    from rdid_mm.models.face_paste import box_to_slices
-    gpu_check = load_kit_module('gpu_check')
+    from rdid_mm.restore.generator import model_restorer
+    from rdid_mm.restore.regions import restore_regions
+    from rdid_mm.utils.boxes import box_to_slices
+    monkeypatch.syspath_prepend(KIT)
+    import kit_common
+    import section_restore
     init_default_scope('rdid_mm')
-    bench = gpu_check.load_benchmark_module()
+    bench = kit_common.load_benchmark_module()
     torch.manual_seed(0)
     model, _ = bench.build_model('RDID-GAN', torch.device('cpu'),
-                                 model_overrides=gpu_check.TINY_MODEL)
-    model.eval()
-    images = gpu_check.load_sample(deid_sample, 8, 4)
-    with torch.no_grad():
-        regions, count = gpu_check.restore_regions(model, images, torch.device('cpu'), 32)
-        whole = gpu_check.restore_whole(model, images[:1], torch.device('cpu'))
+                                 model_overrides=kit_common.TINY_MODEL)
+    restorer = model_restorer(model.eval())
+    images = section_restore.load_sample(deid_sample, 8, 4)
+    regions, count = section_restore.restore_sample(restorer, images, 'region')
+    whole, _ = section_restore.restore_sample(restorer, images[:1], 'whole-image')
     assert count == sum(len(boxes) for _, _, boxes in images) > 0
-    for (_, img, boxes), out in zip(images, regions):
+    loop = restore_regions([img for _, img, _ in images], [b for _, _, b in images], restorer)
+    for (_, img, boxes), out, expected in zip(images, regions, loop):
         inside = np.zeros(img.shape[:2], bool)
         for box in boxes:
             rows, cols = box_to_slices(box, *img.shape[:2])
             inside[rows, cols] = True
             assert not np.array_equal(out[rows, cols], img[rows, cols])
         assert np.array_equal(out[~inside], img[~inside])
+        assert np.array_equal(out, expected)
     assert whole[0].shape == images[0][1].shape and whole[0].dtype == np.uint8

@@ -1,0 +1,103 @@
+"""Where the boxes to restore come from: a boxes file, the builder's ``faces.json``, the mosaic
+localiser, or none (whole-image mode).
+
+Every source answers ``boxes(key, image)`` with ``[[x, y, w, h], ...]`` in pixels, where ``key`` is
+an item's relative name, or ``<video name>#<frame index, 6 digits>`` for a video frame.
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from rdid_mm.layout import DeidLayout, image_stem
+
+from .inputs import RestoreInputError
+from .localiser import locate_mosaics
+
+
+def frame_key(video_name: str, index: int) -> str:
+    return f'{video_name}#{index:06d}'
+
+
+class BoxesFile:
+    """``{relative_path or video#000123: [[x, y, w, h, ...], ...]}``, e.g. from
+    ``tools/locate_mosaics.py``."""
+    label = 'boxes_file'
+
+    def __init__(self, path: str):
+        try:
+            with open(path, encoding='utf-8') as f:
+                boxes = json.load(f)
+        except (OSError, ValueError) as err:
+            raise RestoreInputError(f'{path}: not a readable boxes json ({err})') from None
+        if not isinstance(boxes, dict) or not all(isinstance(v, list) for v in boxes.values()):
+            raise RestoreInputError(f'{path}: expected {{relative_path: [[x, y, w, h, ...], ...]}}')
+        self.path, self.by_key = path, boxes
+
+    def boxes(self, key: str, image: np.ndarray) -> List[list]:
+        return [list(b[:4]) for b in self.by_key.get(key, [])]
+
+    def unmatched(self, names) -> List[str]:
+        """Keys that name no input (a typo, or boxes of another folder)."""
+        names = set(names)
+        return sorted(k for k in self.by_key if k.split('#')[0] not in names)
+
+
+class BuilderFaces:
+    """The builder's ``faces.json`` for the mosaics of one strength: image boxes by file name
+    (matched by stem, so ``a.jpg``'s boxes fit ``mosaic/s8/a.png``), a video's by frame index."""
+    label = 'builder'
+
+    def __init__(self, faces: Dict[str, list], prefix: str = ''):
+        self.prefix = prefix  # the part of an item's name before the builder's file name
+        self.by_stem = {image_stem(name): boxes for name, boxes in faces.items()}
+
+    def boxes(self, key: str, image: np.ndarray) -> List[list]:
+        if '#' in key:  # a builder video: faces.json is keyed by frame index
+            found = self.by_stem.get(str(int(key.split('#')[1])), [])
+        else:
+            name = key[len(self.prefix):] if key.startswith(self.prefix) else key
+            found = self.by_stem.get(image_stem(name), [])
+        return [list(b[:4]) for b in found]
+
+
+class Localiser:
+    """The mosaic localiser (:func:`rdid_mm.restore.localiser.locate_mosaics`) on each image."""
+    label = 'localiser'
+
+    def boxes(self, key: str, image: np.ndarray) -> List[list]:
+        return [m.to_list()[:4] for m in locate_mosaics(image)]
+
+
+def find_builder_faces(input_path: str) -> Optional[BuilderFaces]:
+    """The ``faces.json`` source when ``input_path`` is a builder output with one strength, or
+    one of its ``mosaic/s{S}`` folders; ``None`` for any other input."""
+    if not osp.isdir(input_path):
+        return None
+    layout = DeidLayout(input_path)
+    if osp.isfile(layout.faces_file) and osp.isdir(osp.join(input_path, 'mosaic')):
+        strengths = sorted(os.listdir(osp.join(input_path, 'mosaic')))
+        if len(strengths) != 1:
+            raise RestoreInputError(
+                f'{input_path} is a builder output with mosaics {strengths}: give one of them as '
+                f'--input, e.g. {osp.join(input_path, "mosaic", strengths[0])}')
+        return BuilderFaces(layout.faces(), prefix=f'mosaic/{strengths[0]}/')
+    mosaic_dir = osp.dirname(osp.abspath(input_path))
+    layout = DeidLayout(osp.dirname(mosaic_dir))
+    if osp.basename(mosaic_dir) == 'mosaic' and osp.isfile(layout.faces_file):
+        return BuilderFaces(layout.faces())
+    return None
+
+
+def choose_box_source(input_path: str, boxes_file: Optional[str], whole_image: bool,
+                      coco_input: bool):
+    """A boxes file if given, else (region mode) the builder's faces.json when the input is a
+    builder output, else the localiser; ``None`` in whole-image mode."""
+    if whole_image:
+        return None
+    if boxes_file is not None:
+        return BoxesFile(boxes_file)
+    builder = None if coco_input else find_builder_faces(input_path)
+    return builder or Localiser()

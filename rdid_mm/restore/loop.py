@@ -1,0 +1,218 @@
+"""The one restoration loop, for every input: a builder output, a folder (recursively), an image,
+a video or a COCO json.
+
+Boxes come from a boxes file, the builder's ``faces.json`` or the localiser
+(:mod:`.box_sources`); region mode (crop with context, batch, paste: :mod:`.regions`) changes only
+the pixels inside them, whole-image mode keeps the generator's output everywhere. Every output is
+written atomically and recorded (:mod:`.resume`), so an interrupted run resumes.
+``OUT/summary.json`` counts restored, copied unchanged (no box), failed, kept (already there) and
+redone (a torn or unrecorded output replaced), with one message per problem; names in it are
+relative to the input, so no input path leaves the machine with the outputs.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+from typing import List, Optional
+
+from mmengine.logging import print_log
+
+from rdid_mm.layout import DeidLayout
+from rdid_mm.utils.io import ImageReadError, atomic_write, read_image, remove_staging_files
+
+from .box_sources import BoxesFile, choose_box_source, frame_key
+from .generator import Restorer
+from .inputs import Item, RestoreInputError, check_output_folder, list_items, read_coco
+from .media import write_png
+from .regions import box_corners, is_empty, restore_regions, restore_whole
+from .resume import RunState
+from .video import CODECS, restore_video
+
+IMAGES_PER_BATCH = 4  # images whose crops share generator calls
+
+
+def restore_input(restorer: Restorer, input_path: str, out_dir: str,
+                  boxes_file: Optional[str] = None, whole_image: bool = False,
+                  ann_file: Optional[str] = None, overwrite: bool = False, codec: str = 'h264',
+                  context: float = 0.5, images_per_batch: int = IMAGES_PER_BATCH) -> dict:
+    """Restore ``input_path`` into ``out_dir``; returns (and writes) the summary.
+
+    Args:
+        restorer: restores a list of uint8 RGB arrays (:func:`.generator.model_restorer`).
+        input_path: a folder (searched recursively), an image or a video; with ``ann_file``,
+            the folder the json's ``file_name``s are relative to.
+        boxes_file: ``{relative_path: [[x, y, w, h, ...], ...]}``; video frames as
+            ``name#000123``.
+        whole_image: keep the generator's output everywhere (no boxes needed).
+        ann_file: a COCO json: one PNG per listed image, and ``OUT/annotations/<json name>``
+            pointing at them.
+        overwrite: write into an ``out_dir`` that holds other files or another run's outputs.
+        codec: ``h264`` or ``ffv1`` (lossless) for videos.
+        context: the context around each box restored with it, as a fraction of its size.
+        images_per_batch: images whose crops share generator calls.
+    """
+    input_path, out_dir = os.fspath(input_path), os.fspath(out_dir)
+    if not osp.exists(input_path):
+        raise RestoreInputError(f'{input_path}: no such file or folder')
+    if codec not in CODECS:
+        raise RestoreInputError(f'--codec must be one of {sorted(CODECS)}, got {codec!r}')
+    check_output_folder(input_path, out_dir)
+    coco = read_coco(ann_file) if ann_file is not None else None
+    items = list_items(input_path, codec, coco)
+    source = choose_box_source(input_path, boxes_file, whole_image, coco is not None)
+    settings = dict(input=hashlib.sha256(osp.realpath(input_path).encode()).hexdigest()[:16],
+                    boxes=source.label if source else 'whole_image',
+                    boxes_file_sha=_sha(boxes_file), whole_image=whole_image,
+                    ann_file_sha=_sha(ann_file), codec=codec, context=context)
+    run = RestoreRun(restorer, source, out_dir, settings, overwrite, codec, context,
+                     images_per_batch)
+    run.check_boxes_file(items)
+    for item in items:
+        run.add(item)
+    run.flush()
+    if coco is not None:
+        written = {item.name: item.output for item in items}
+        copy = dict(coco, images=[dict(img, file_name=written[img['file_name']])
+                                  for img in coco['images']])
+        atomic_write(osp.join(out_dir, 'annotations', osp.basename(ann_file)),
+                     json.dumps(copy).encode())
+    return run.finish()
+
+
+def restore_deid_folder(restorer: Restorer, deid_dir: str, strength: int, out_dir: str,
+                        whole_image: bool = False, overwrite: bool = False) -> dict:
+    """Restore a builder output's ``mosaic/s{strength}`` with its ``faces.json`` boxes: the same
+    run as :func:`restore_input` on that mosaic folder (``OUT/<stem>.png`` per image,
+    :func:`rdid_mm.layout.restored_path`)."""
+    layout = DeidLayout(deid_dir)
+    for path in (layout.mosaic_dir(strength), layout.faces_file):
+        if not osp.exists(path):
+            raise FileNotFoundError(f'not a de-identified dataset folder: {path} is missing')
+    real_out = osp.realpath(out_dir)
+    if real_out == osp.realpath(deid_dir) or real_out.startswith(
+            osp.realpath(osp.join(deid_dir, 'mosaic')) + os.sep):
+        raise RestoreInputError(f'--out {out_dir} must not be the dataset folder or inside its '
+                                'mosaics')
+    return restore_input(restorer, layout.mosaic_dir(strength), out_dir, whole_image=whole_image,
+                         overwrite=overwrite)
+
+
+class RestoreRun:
+    """One run's output folder, counts and pending batch; :meth:`add` each item, then
+    :meth:`flush` and :meth:`finish`."""
+
+    def __init__(self, restorer: Restorer, source, out_dir: str, settings: dict,
+                 overwrite: bool, codec: str, context: float, images_per_batch: int):
+        self.restorer, self.source, self.out_dir = restorer, source, out_dir
+        self.overwrite, self.codec, self.context = overwrite, codec, context
+        self.images_per_batch = images_per_batch
+        os.makedirs(out_dir, exist_ok=True)
+        self.state = RunState(out_dir, settings, overwrite)
+        remove_staging_files(out_dir)  # what a killed run was writing (a video's encode, a PNG)
+        self.summary = dict(restored=0, copied_unchanged=0, failed=0, kept=0, redone=0, videos=0,
+                            boxes=0, boxes_source=settings['boxes'], messages=[])
+        self.pending: List[tuple] = []  # (item, image, boxes, existed)
+        self.owners = {}
+
+    def note(self, kind: str, name: str, message: str) -> None:
+        self.summary['messages'].append(dict(kind=kind, file=name, message=message))
+        print_log(f'{name}: {message}', logger='current', level=30)
+
+    def fail(self, item: Item, message: str) -> None:
+        self.note('failed', item.name, message.replace(item.path, item.name))
+        self.summary['failed'] += 1
+
+    def check_boxes_file(self, items: List[Item]) -> None:
+        if isinstance(self.source, BoxesFile):
+            unmatched = self.source.unmatched(item.name for item in items)
+            self.summary['boxes_unmatched'] = len(unmatched)
+            if unmatched:
+                self.note('boxes_unmatched', osp.basename(self.source.path),
+                          f'{len(unmatched)} entries match no input (e.g. {unmatched[:3]})')
+
+    def add(self, item: Item) -> None:
+        """Keep, restore (now or in the next batch) or count ``item`` as failed."""
+        target = osp.join(self.out_dir, item.output)
+        if self.owners.setdefault(item.output, item.name) != item.name:
+            return self.fail(item, f'its output {item.output} is also that of '
+                             f'{self.owners[item.output]}; rename one of them')
+        if not self.overwrite and self.state.finished(item.name, target, item.path):
+            self.summary['kept'] += 1
+            return None
+        existed = osp.isfile(target)
+        if item.is_video:
+            self.flush()
+            return self.video(item, target, existed)
+        try:
+            image = read_image(item.path).rgb
+        except ImageReadError as err:
+            return self.fail(item, f'{err.reason}: {err.detail}')
+        if self.source is None:
+            write_png(target, restore_whole(image, self.restorer))
+            return self.done(item, 'restored', existed)
+        boxes = self.source.boxes(item.name, image)
+        height, width = image.shape[:2]
+        inside = [b for b in boxes if not is_empty(box_corners(b, height, width))]
+        if len(inside) < len(boxes):
+            self.note('boxes_outside', item.name, f'{len(boxes) - len(inside)} boxes lie outside '
+                      f'the {width}x{height} image; ignored')
+        self.pending.append((item, image, inside, existed))
+        if len(self.pending) >= self.images_per_batch:
+            self.flush()
+        return None
+
+    def flush(self) -> None:
+        """Restore the pending images' boxes together, write and record them."""
+        with_boxes = [p for p in self.pending if p[2]]
+        results = restore_regions([p[1] for p in with_boxes], [p[2] for p in with_boxes],
+                                  self.restorer, context=self.context) if with_boxes else []
+        restored = {p[0].name: r for p, r in zip(with_boxes, results)}
+        for item, image, boxes, existed in self.pending:
+            write_png(osp.join(self.out_dir, item.output), restored.get(item.name, image))
+            self.done(item, 'restored' if boxes else 'copied_unchanged', existed, len(boxes))
+        self.pending.clear()
+
+    def done(self, item: Item, status: str, existed: bool, boxes: Optional[int] = None) -> None:
+        self.summary[status] += 1
+        self.summary['redone'] += existed
+        record = dict(name=item.name, status=status)
+        if boxes is not None:
+            self.summary['boxes'] += boxes
+            record['boxes'] = boxes
+        self.state.add(record)
+
+    def video(self, item: Item, target: str, existed: bool) -> None:
+        source = self.source
+
+        def frame_boxes(index, frame):
+            return source.boxes(frame_key(item.name, index), frame)
+
+        try:
+            result = restore_video(item.path, target, self.restorer, codec=self.codec,
+                                   boxes_for_frame=frame_boxes if source else None,
+                                   whole_image=source is None)
+        except ValueError as err:
+            return self.fail(item, str(err))
+        self.summary['videos'] += 1
+        self.summary.setdefault('video_results', {})[item.name] = result
+        if result['frames'] != result['frames_in']:
+            self.note('broken_frames', item.name, f"{result['frames_in']} frames counted, "
+                      f"{result['frames']} decoded and restored")
+        return self.done(item, 'restored', existed)
+
+    def finish(self) -> dict:
+        """Write ``summary.json`` and log one line of counts; return the summary."""
+        s = self.summary
+        atomic_write(osp.join(self.out_dir, 'summary.json'), json.dumps(s, indent=1).encode())
+        print_log(f"restored {s['restored']} images and copied {s['copied_unchanged']} without a "
+                  f"box unchanged into {self.out_dir} ({s['kept']} already there, {s['redone']} "
+                  f"torn ones redone, {s['failed']} failed); boxes from {s['boxes_source']}",
+                  logger='current')
+        return s
+
+
+def _sha(path: Optional[str]) -> Optional[str]:
+    if path is None:
+        return None
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
