@@ -159,7 +159,7 @@ def test_register_all_modules_imports_only_registering_modules():
                 'rdid_mm.reports.qualitative_grid', 'rdid_mm.deid.builder', 'rdid_mm.deid.summary',
                 'rdid_mm.deid.video', 'rdid_mm.evaluation.benchmark'}
     assert not unwanted & loaded, sorted(unwanted & loaded)
-    assert {'rdid_mm.models.rdid_gan', 'rdid_mm.evaluation.metrics.keypoint_rcnn_metric',
+    assert {'rdid_mm.models.rdid_gan', 'rdid_mm.evaluation.metrics.detector_ap_metric',
             'rdid_mm.engine.hooks.reference_rows_hook', 'rdid_mm.datasets.deid_paired_dataset',
             'rdid_mm.deid.face_sources', 'rdid_mm.deid.pixelate'} <= loaded
 

@@ -31,7 +31,7 @@ default_hooks = dict(
         max_keep_ckpts=5,
         less_keys=[],
         greater_keys=['coco/kpt_AP', 'coco/bbox_AP'],
-        # the best checkpoint by the validation split's keypoint AP (KeypointRCNNMetric)
+        # the best checkpoint by the validation split's keypoint AP (DetectorAPMetric)
         save_best='coco/kpt_AP',
         rule='greater',
         save_optimizer=True),

@@ -10,7 +10,8 @@ from rdid_mm.models.restorers import as_restorer, restoring_generator_prefix
 from rdid_mm.utils.weights_file import CheckpointError, load_weights
 from .train import build_runner, load_config
 
-AP_METRIC_TYPES = ('KeypointRCNNMetric', 'rdid_mm.KeypointRCNNMetric')
+AP_METRIC_TYPES = ('DetectorAPMetric', 'rdid_mm.DetectorAPMetric', 'KeypointRCNNMetric',
+                   'rdid_mm.KeypointRCNNMetric')  # the old name stays registered
 
 
 def test(config: str, checkpoint: str, work_dir: Optional[str] = None, out: Optional[str] = None,
@@ -38,7 +39,7 @@ def test(config: str, checkpoint: str, work_dir: Optional[str] = None, out: Opti
     if out is not None:
         metrics = [m for _, m in metric_cfgs(cfg.test_evaluator) if m['type'] in AP_METRIC_TYPES]
         if not metrics:
-            raise ValueError(f'--out needs a KeypointRCNNMetric in test_evaluator of {config}')
+            raise ValueError(f'--out needs a DetectorAPMetric in test_evaluator of {config}')
         for metric in metrics:
             metric['out_dir'] = out
     runner = build_runner(cfg)

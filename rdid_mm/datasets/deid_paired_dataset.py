@@ -20,7 +20,7 @@ class DeidPairedDataset(BaseDataset):
     annotation file and ``faces.json``. Pairs are keyed by the full ``file_name``, so two images
     with the same name in different sub-folders stay apart.
 
-    The metainfo carries ``ann_file``, ``strengths`` and ``data_root``: a ``KeypointRCNNMetric``
+    The metainfo carries ``ann_file``, ``strengths`` and ``data_root``: a ``DetectorAPMetric``
     without an ``ann_file`` follows the dataloader it evaluates. For ``subset='val'`` that
     ``ann_file`` is the split's own small json (:mod:`.split_annotations`, written once under
     ``ROOT/annotations/splits/``), so COCOeval scores exactly the held-out images without loading

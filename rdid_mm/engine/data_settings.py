@@ -9,7 +9,7 @@ and :class:`~rdid_mm.engine.RDIDTestLoop`. A plain ``Runner.from_cfg(Config.from
 (``mim train``, mmagic's and mmdet's ``tools/train.py``) reads the child's folder, and so does
 rdid_mm's own loader, through the same loops. A value set on one dataset stays that dataset's.
 
-The evaluators follow their dataloader (``KeypointRCNNMetric`` without ``ann_file`` reads the
+The evaluators follow their dataloader (``DetectorAPMetric`` without ``ann_file`` reads the
 dataset's); the val and test loops refuse a metric whose explicit ``ann_file`` is not its
 dataloader's, naming both keys. :func:`resolve_data_settings` applies all of it to a whole config
 for code that reads one without building a Runner.

@@ -6,7 +6,7 @@ from typing import List, Sequence
 
 from mmengine.logging import print_log
 
-from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import IMAGES_DIR
+from rdid_mm.evaluation.metrics.detector_ap_metric import IMAGES_DIR
 from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.privacy import IdentityAudit, identity_top1
 from rdid_mm.privacy.face_models import CenterFaceDetections, centerface_recall, landmark_error

@@ -4,7 +4,7 @@ Scored images: by default every image of the annotation file (COCO's and torchvi
 detections on images without a person are false positives); with ``person_images_only`` the
 images with at least one person annotation.
 
-Every row is detected with :class:`KeypointRCNNMetric` (the metric the training loop uses):
+Every row is detected with :class:`DetectorAPMetric` (the metric the training loop uses):
 GT and Mosaic rows directly on the builder's files; a model row restores with the restore loop of
 ``tools/restore.py`` as the model was trained (region mode for a model trained on face crops,
 else the whole image: :mod:`rdid_mm.restore.mode`), its files then detected as the Mosaic rows'
@@ -39,7 +39,7 @@ from rdid_mm.evaluation.detection import resolve_device
 from rdid_mm.evaluation import detectors
 from rdid_mm.utils.provenance import file_sha256
 from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
-from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import IMAGES_DIR, KeypointRCNNMetric
+from rdid_mm.evaluation.metrics.detector_ap_metric import IMAGES_DIR, DetectorAPMetric
 from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.restore.generator import init_model, model_restorer
 from rdid_mm.restore.loop import restore_deid_folder
@@ -259,7 +259,7 @@ class RowEvaluator:
 
     def _run_files(self, spec: RowSpec, samples: List[dict]):
         pred_key = 'img_gt' if spec.kind == 'gt' else 'img_mosaic'
-        metric = KeypointRCNNMetric(self.layout.ann_file, pred_key=pred_key,
+        metric = DetectorAPMetric(self.layout.ann_file, pred_key=pred_key,
                                     detector=self._detector_module(), device=self.device)
         face_metric = None
         if spec.kind != 'gt' and osp.isfile(self.layout.faces_file):

@@ -56,7 +56,7 @@ def with_detector(name, folder, deid_sample):
     child.write_text(
         f"_base_ = ['{config_path(name)}']\n"
         f"data_root = '{deid_sample}'\n"
-        "test_evaluator = [dict(type='KeypointRCNNMetric', pred_key='fake_gt', device='cpu',\n"
+        "test_evaluator = [dict(type='DetectorAPMetric', pred_key='fake_gt', device='cpu',\n"
         "                       detector=dict(weights=None, min_size=128, max_size=192,\n"
         "                                     box_detections_per_img=5))]\n")
     return str(child)

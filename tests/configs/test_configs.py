@@ -136,7 +136,7 @@ def test_full_configs_select_models_by_keypoint_ap_on_a_held_out_training_split(
     assert test_set.data_root.endswith('val2017') and test_set.get('subset', 'all') == 'all'
     # the metrics name no annotation file: each reads that of the dataset it scores
     for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
-        ap = [m for m in evaluator if m['type'] == 'KeypointRCNNMetric']
+        ap = [m for m in evaluator if m['type'] == 'DetectorAPMetric']
         assert ap and 'ann_file' not in ap[0]
     assert cfg.default_hooks.checkpoint.save_best == 'coco/kpt_AP'
     assert cfg.default_hooks.checkpoint.rule == 'greater'

@@ -76,7 +76,7 @@ def test_an_evaluator_that_disagrees_is_refused_when_its_loop_is_built(
     for ann_file in (sample_ann_file, own):
         cfg = child_config(
             tmp_path, f"data_root = '{deid_sample}'\n"
-            "test_evaluator = [dict(type='KeypointRCNNMetric', device='cpu', "
+            "test_evaluator = [dict(type='DetectorAPMetric', device='cpu', "
             f"ann_file='{ann_file}', detector=dict(weights=None, min_size=128, max_size=192))]\n")
         runner = Runner.from_cfg(cfg)
         if ann_file == own:  # its own annotation file is accepted

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from rdid_mm.datasets.split_annotations import RECORD_KEY, split_annotations
-from rdid_mm.evaluation import KeypointRCNNMetric
+from rdid_mm.evaluation import DetectorAPMetric
 from rdid_mm.layout import DeidLayout
 from tests.datasets.test_deid_paired_dataset import build, read_json
 from tests.evaluation.detector_double import GroundTruthKeypointRCNN
@@ -75,7 +75,7 @@ def test_metric_on_the_val_split_scores_every_image_of_its_json(rdid_scope, deid
         s['img_id']: {'gt': s['gt_path'], 'mosaic': s['mosaic_path']} for s in layout.samples(8)})
     val = build(deid_copy, subset='val', num_val_images=2, strengths=[8], test_mode=True)
     for explicit in (None, layout.ann_file):  # unset, or the source file: both follow the split
-        metric = KeypointRCNNMetric(explicit, detector=double, pred_key='img_mosaic',
+        metric = DetectorAPMetric(explicit, detector=double, pred_key='img_mosaic',
                                     out_dir=str(tmp_path))
         metric.dataset_meta = val.metainfo
         assert metric.ann_file == val.metainfo['ann_file']
@@ -110,7 +110,7 @@ def test_an_unrelated_explicit_ann_file_is_still_refused(rdid_scope, deid_copy, 
     val = build(deid_copy, subset='val', num_val_images=1, test_mode=True)
     other = tmp_path / 'other.json'
     other.write_text('{}')
-    metric = KeypointRCNNMetric(str(other))
+    metric = DetectorAPMetric(str(other))
     with pytest.raises(ValueError, match='is not the annotation file of the evaluated dataset'):
         metric.dataset_meta = val.metainfo
 

@@ -39,7 +39,7 @@ def test_child_with_strength_16_trains_and_tests_at_16(tmp_path, deid_sample):
     child.write_text(
         f"_base_ = ['{TINY}']\nstrengths = [16]\ndata_root = '{deid_sample}'\n"
         "train_cfg = dict(max_iters=1, val_interval=1)\ncustom_hooks = []\n"
-        "test_evaluator = [dict(type='KeypointRCNNMetric', pred_key='fake_gt', device='cpu',\n"
+        "test_evaluator = [dict(type='DetectorAPMetric', pred_key='fake_gt', device='cpu',\n"
         "                       detector=dict(weights=None, min_size=128, max_size=192,\n"
         "                                     box_detections_per_img=5)),\n"
         "                  dict(type='FaceRegionQualityMetric', pred_key='fake_gt')]\n")
@@ -64,7 +64,7 @@ def test_an_evaluator_that_disagrees_with_its_dataloader_is_refused(tmp_path, sa
     child = tmp_path / 'bad.py'
     child.write_text(
         f"_base_ = ['{FULL}']\n"
-        f"test_evaluator = [dict(type='KeypointRCNNMetric', ann_file='{sample_ann_file}')]\n")
+        f"test_evaluator = [dict(type='DetectorAPMetric', ann_file='{sample_ann_file}')]\n")
     with pytest.raises(ValueError) as err:
         resolve_data_settings(Config.fromfile(str(child)))
     message = str(err.value)

@@ -2,7 +2,7 @@
 import pytest
 from mmengine.evaluator import Evaluator
 
-from rdid_mm.evaluation import FaceRegionQualityMetric, KeypointRCNNMetric
+from rdid_mm.evaluation import FaceRegionQualityMetric, DetectorAPMetric
 from rdid_mm.layout import DeidLayout
 from .detector_double import GroundTruthKeypointRCNN, read_pillow
 
@@ -29,7 +29,7 @@ def _samples(deid_sample):
 
 
 def test_two_strengths_give_two_aps(deid_sample, strength_double):
-    metric = KeypointRCNNMetric(detector=strength_double, pred_key='fake_gt')
+    metric = DetectorAPMetric(detector=strength_double, pred_key='fake_gt')
     evaluator = Evaluator([metric, FaceRegionQualityMetric(pred_key='fake_gt')])
     evaluator.dataset_meta = dict(ann_file=DeidLayout(deid_sample).ann_file, strengths=[8, 16])
     samples = _samples(deid_sample)
@@ -52,18 +52,18 @@ def test_two_strengths_give_two_aps(deid_sample, strength_double):
 
 def test_select_strength_and_one_strength_names(deid_sample, strength_double):
     ann_file = DeidLayout(deid_sample).ann_file
-    metric = KeypointRCNNMetric(ann_file, detector=strength_double, select_strength=16)
+    metric = DetectorAPMetric(ann_file, detector=strength_double, select_strength=16)
     samples = _samples(deid_sample)
     metric.process(None, samples)
     metrics = metric.evaluate(len(samples))
     assert metrics['coco/kpt_AP'] == metrics['coco/s16/kpt_AP']
-    single = KeypointRCNNMetric(ann_file, detector=strength_double)
+    single = DetectorAPMetric(ann_file, detector=strength_double)
     single.process(None, samples[:4])
     names = list(single.evaluate(4))
     assert 'coco/kpt_AP' in names and not any('/s8/' in n for n in names)
 
 
 def test_an_explicit_ann_file_that_is_not_the_datasets_is_refused(deid_sample, sample_ann_file):
-    metric = KeypointRCNNMetric(sample_ann_file)
+    metric = DetectorAPMetric(sample_ann_file)
     with pytest.raises(ValueError, match='is not the annotation file of the evaluated dataset'):
         metric.dataset_meta = dict(ann_file=DeidLayout(deid_sample).ann_file)

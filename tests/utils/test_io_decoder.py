@@ -49,7 +49,7 @@ def test_16_bit_la_and_palette_decode_the_same_in_every_row(tmp_path):
     from mmengine.registry import DefaultScope
 
     from rdid_mm.deid import build_deid_dataset
-    from rdid_mm.evaluation import FaceRegionQualityMetric, KeypointRCNNMetric
+    from rdid_mm.evaluation import FaceRegionQualityMetric, DetectorAPMetric
     from rdid_mm.layout import DeidLayout
     from rdid_mm.registry import DATASETS
     from rdid_mm.engine import register_all_modules
@@ -71,8 +71,8 @@ def test_16_bit_la_and_palette_decode_the_same_in_every_row(tmp_path):
     with DefaultScope.overwrite_default_scope('rdid_mm'):
         dataset = DATASETS.build(dict(type='DeidPairedDataset', data_root=out_dir, strengths=[8],
                                       pipeline=pipeline))
-    gt_row = KeypointRCNNMetric(layout.ann_file, pred_key='img_gt')
-    mosaic_row = KeypointRCNNMetric(layout.ann_file, pred_key='img_mosaic')
+    gt_row = DetectorAPMetric(layout.ann_file, pred_key='img_gt')
+    mosaic_row = DetectorAPMetric(layout.ann_file, pred_key='img_mosaic')
     face_metric = FaceRegionQualityMetric()
     assert len(dataset) == 3
     for index in range(3):

@@ -1,7 +1,7 @@
 """Where evaluation time goes: the detector's own forward time against the whole evaluation.
 
 For the same images it measures (1) the detector alone on already decoded, preprocessed
-inputs, one image per call, and (2) the whole metric path (``KeypointRCNNMetric``: decode,
+inputs, one image per call, and (2) the whole metric path (``DetectorAPMetric``: decode,
 preprocess, forward, scoring), and reports both with the per-stage split of (2).
 
     python tools/analysis_tools/benchmark_eval.py                          # COCO_V1 weights
@@ -18,7 +18,7 @@ from rdid_mm.evaluation.coco_scoring import load_coco
 from rdid_mm.evaluation.detection import (resolve_device, run_detector, to_detector_input,
                                           to_uint8_chw)
 from rdid_mm.evaluation.keypoint_rcnn import build_keypoint_rcnn
-from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import KeypointRCNNMetric
+from rdid_mm.evaluation.metrics.detector_ap_metric import DetectorAPMetric
 from rdid_mm.evaluation.stage_timer import StageTimer
 from rdid_mm.utils.io import read_rgb
 
@@ -51,7 +51,7 @@ def benchmark_eval(ann_file: str, img_dir: str, detector: Optional[dict] = None,
             per_image.append(time.perf_counter() - start)
             detections.append(len(output['boxes']))
 
-    metric = KeypointRCNNMetric(ann_file, pred_key='img_gt', detector=model, device=device,
+    metric = DetectorAPMetric(ann_file, pred_key='img_gt', detector=model, device=device,
                                 batch_size=batch_size)
     runs = []
     for _ in range(repeats):

@@ -7,7 +7,7 @@
 # them). The loops (RDIDIterBasedTrainLoop, RDIDValLoop, RDIDTestLoop) fill every dataset from
 # them when they build it, under any Runner: a child config that sets `strengths = [16]` or
 # `data_root = '...'` changes every dataloader. The evaluators follow their dataloader (no ann_file
-# here: KeypointRCNNMetric reads the dataset's; the val and test loops refuse one that differs).
+# here: DetectorAPMetric reads the dataset's; the val and test loops refuse one that differs).
 dataset_type = 'DeidPairedDataset'
 data_root = 'data/deid_coco'
 train_split = 'train2017'  # training, and the held-out validation images
@@ -83,11 +83,11 @@ detector = dict(weights='torchvision')
 # With several strengths, each is scored on its own (coco/s8/kpt_AP, ...) and the unqualified
 # names that save_best reads are those of `select_strength` (default: the smallest).
 val_evaluator = [
-    dict(type='KeypointRCNNMetric', pred_key='fake_gt', detector=detector),
+    dict(type='DetectorAPMetric', pred_key='fake_gt', detector=detector),
     dict(type='FaceRegionQualityMetric', pred_key='fake_gt'),
 ]
 test_evaluator = [
-    dict(type='KeypointRCNNMetric', pred_key='fake_gt', detector=detector),
+    dict(type='DetectorAPMetric', pred_key='fake_gt', detector=detector),
     dict(type='FaceRegionQualityMetric', pred_key='fake_gt'),
 ]
 

@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from rdid_mm.registry import HOOKS
-from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import KeypointRCNNMetric
+from rdid_mm.evaluation.metrics.detector_ap_metric import DetectorAPMetric
 from rdid_mm.evaluation.stage_timer import StageTimer
 
 
@@ -15,7 +15,7 @@ from rdid_mm.evaluation.stage_timer import StageTimer
 class ReferenceRowsHook(Hook):
     """Score the validation split's original (GT) and pixelated (Mosaic) images at train start.
 
-    The detector, annotation file and settings are those of the ``KeypointRCNNMetric`` in the
+    The detector, annotation file and settings are those of the ``DetectorAPMetric`` in the
     validation evaluator; the images are the files named by each sample's ``gt_path`` and
     ``mosaic_path``. After each validation the reference values are put into the message hub as
     ``val/ref_gt/kpt_AP``, ``val/ref_mosaic/kpt_AP`` etc., so the logger prints them beside the
@@ -40,13 +40,13 @@ class ReferenceRowsHook(Hook):
         self._metric_prefix: Optional[str] = None
 
     @staticmethod
-    def _find_metric(runner) -> Optional[KeypointRCNNMetric]:
+    def _find_metric(runner) -> Optional[DetectorAPMetric]:
         for metric in runner.val_loop.evaluator.metrics:
-            if isinstance(metric, KeypointRCNNMetric):
+            if isinstance(metric, DetectorAPMetric):
                 return metric
         return None
 
-    def _score_row(self, metric: KeypointRCNNMetric, dataloader, name: str, pred_key: str):
+    def _score_row(self, metric: DetectorAPMetric, dataloader, name: str, pred_key: str):
         _ = (metric.coco, metric.detector)  # load and build both once: the copy shares them
         row = copy.copy(metric)
         row.pred_key, row.out_dir, row.prefix = pred_key, None, f'ref_{name}'
@@ -58,7 +58,7 @@ class ReferenceRowsHook(Hook):
         results = row.evaluate(len(dataloader.dataset))
         return {key: results[f'ref_{name}/{key}'] for key in self.keys}
 
-    def _scored_on(self, runner, metric: KeypointRCNNMetric) -> dict:
+    def _scored_on(self, runner, metric: DetectorAPMetric) -> dict:
         """What the reference values depend on: annotation file, images, rows, keys."""
         dataset = runner.val_loop.dataloader.dataset
         img_ids = sorted(f"{info.get('img_id')}:{info.get('strength')}" for info in
@@ -80,7 +80,7 @@ class ReferenceRowsHook(Hook):
             return
         metric = self._find_metric(runner)
         if metric is None:
-            raise ValueError('ReferenceRowsHook needs a KeypointRCNNMetric in val_evaluator')
+            raise ValueError('ReferenceRowsHook needs a DetectorAPMetric in val_evaluator')
         self._metric_prefix = metric.prefix
         self._scored_on_record = self._scored_on(runner, metric)
         loaded = getattr(self, '_loaded', None)

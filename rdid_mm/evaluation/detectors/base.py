@@ -4,7 +4,7 @@ torchvision's Keypoint R-CNN set it: a module called on a list of RGB float imag
 (``3 x H x W``, original size) that returns, per image, ``boxes`` (``x1, y1, x2, y2``), ``labels``
 (COCO category ids; 1 is person), ``scores`` and, for pose models, ``keypoints`` (``N x 17 x 3``).
 The wrappers of mmdet and mmpose models return the same, so :func:`rdid_mm.evaluation.detection.
-run_detector` and :class:`KeypointRCNNMetric` take any of them. :meth:`EvalDetector.detect` gives
+run_detector` and :class:`DetectorAPMetric` take any of them. :meth:`EvalDetector.detect` gives
 COCO result records directly; top-down pose models that take their person boxes from the ground
 truth need the images' ids, so they are passed along.
 """

@@ -1,5 +1,6 @@
-"""Registered metrics: COCO AP of a Keypoint R-CNN, and face-region PSNR/SSIM."""
+"""Registered metrics: COCO box and keypoint AP of a person detector on the restored images, and
+face-region PSNR/SSIM."""
 from .face_quality_metric import FaceRegionQualityMetric
-from .keypoint_rcnn_metric import KeypointRCNNMetric
+from .detector_ap_metric import DetectorAPMetric
 
-__all__ = ['FaceRegionQualityMetric', 'KeypointRCNNMetric']
+__all__ = ['FaceRegionQualityMetric', 'DetectorAPMetric']

@@ -9,7 +9,7 @@ from rdid_mm.registry import METRICS
 from ..detection import to_uint8_chw
 from ..face_quality import face_region_scores, summarize_scores
 from rdid_mm.utils.io import read_rgb
-from .keypoint_rcnn_metric import REFERENCE_PATH_KEYS, group_by_strength, sample_path, strength_key
+from .detector_ap_metric import REFERENCE_PATH_KEYS, group_by_strength, sample_path, strength_key
 
 
 @METRICS.register_module()

@@ -8,7 +8,7 @@ from mmengine.model import BaseModel
 
 from rdid_mm.engine import RDIDRunner
 from rdid_mm.engine.hooks import ReferenceRowsHook
-from rdid_mm.evaluation import KeypointRCNNMetric
+from rdid_mm.evaluation import DetectorAPMetric
 from rdid_mm.layout import DeidLayout
 from rdid_mm.engine import register_all_modules
 from tests.evaluation.detector_double import GroundTruthKeypointRCNN
@@ -61,7 +61,7 @@ def _runner(work_dir, deid_sample, deid_double, resume=False):
             dict(type='PackInputs', keys=PAIR_KEYS, meta_keys=META_KEYS),
         ])
     loader = dict(batch_size=2, num_workers=0, dataset=dataset)
-    metric = KeypointRCNNMetric(osp.join(deid_sample, 'annotations', 'person_keypoints.json'),
+    metric = DetectorAPMetric(osp.join(deid_sample, 'annotations', 'person_keypoints.json'),
                                 detector=deid_double)
     runner = RDIDRunner(
         model=MosaicEcho(),
@@ -88,10 +88,10 @@ def _runner(work_dir, deid_sample, deid_double, resume=False):
 @pytest.mark.slow
 def test_validation_logs_reference_rows_and_keeps_the_best_checkpoint(tmp_path, deid_sample,
                                                                       deid_double, monkeypatch):
-    from rdid_mm.evaluation.metrics import keypoint_rcnn_metric
+    from rdid_mm.evaluation.metrics import detector_ap_metric
     loads = []
-    real_load = keypoint_rcnn_metric.load_coco
-    monkeypatch.setattr(keypoint_rcnn_metric, 'load_coco',
+    real_load = detector_ap_metric.load_coco
+    monkeypatch.setattr(detector_ap_metric, 'load_coco',
                         lambda path: loads.append(path) or real_load(path))
     runner = _runner(tmp_path, deid_sample, deid_double)
     deid_double.seen.clear()

@@ -1,17 +1,17 @@
-"""KeypointRCNNMetric (the validation metric) built on mmdet / mmpose settings."""
+"""DetectorAPMetric (the validation metric) built on mmdet / mmpose settings."""
 import pytest
 
 from rdid_mm.evaluation.coco_scoring import load_coco, score_detections
 from rdid_mm.evaluation.detectors import build_detector
 from rdid_mm.evaluation.detectors.scoring import detect_files
-from rdid_mm.evaluation.metrics.keypoint_rcnn_metric import KeypointRCNNMetric
+from rdid_mm.evaluation.metrics.detector_ap_metric import DetectorAPMetric
 from rdid_mm.layout import DeidLayout
 
 from .conftest import RTMDET_SMOKE, RTMPOSE_SMOKE
 
 
 def _metric_run(layout, settings):
-    metric = KeypointRCNNMetric(layout.ann_file, pred_key='img_gt', detector=settings,
+    metric = DetectorAPMetric(layout.ann_file, pred_key='img_gt', detector=settings,
                                 device='cpu', batch_size=2)
     samples = layout.samples(8)
     metric.process(None, samples[:3])

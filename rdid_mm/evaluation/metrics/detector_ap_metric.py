@@ -1,4 +1,4 @@
-"""``KeypointRCNNMetric``: COCO bbox and keypoint AP of a person detector run on restored images."""
+"""``DetectorAPMetric``: COCO bbox and keypoint AP of a person detector run on restored images."""
 import os.path as osp
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Union
@@ -59,8 +59,11 @@ def group_by_strength(results: Sequence[dict], what: str) -> 'OrderedDict':
 
 
 @METRICS.register_module()
-class KeypointRCNNMetric(BaseMetric):
-    """Run a COCO Keypoint R-CNN on each image and score its raw detections with COCOeval.
+class DetectorAPMetric(BaseMetric):
+    """Run a person detector on each image and score its raw detections with COCOeval.
+
+    The detector is torchvision's COCO Keypoint R-CNN by default (the paper's), or any mmdet /
+    mmpose model (``detector=dict(config=...)``, :mod:`rdid_mm.evaluation.detectors`).
 
     Reported as ``coco/bbox_AP`` ... ``coco/bbox_ARl`` and ``coco/kpt_AP`` ... ``coco/kpt_ARl``
     (fractions; NaN where COCOeval has no value), with the prefix ``coco`` by default.
@@ -267,3 +270,7 @@ class KeypointRCNNMetric(BaseMetric):
                       f'({self.prefix}/kpt_AP ..., read by save_best) are those of strength '
                       f'{chosen}', logger='current')
         return metrics
+
+
+# The name this metric had while it ran only Keypoint R-CNN; configs that use it keep working.
+METRICS.register_module(name='KeypointRCNNMetric', module=DetectorAPMetric)
