@@ -14,7 +14,6 @@ from rdid_mm.restore.generator import model_restorer
 from rdid_mm.restore.regions import context_window, restore_regions, restore_whole
 from rdid_mm.utils.io import read_rgb
 from rdid_mm.utils.boxes import box_to_slices
-from tests.conftest import REPO_ROOT
 from tests.helpers import run_tool
 from tests.tools.test_train_test_tools import TINY_CONFIG
 
@@ -79,8 +78,7 @@ def test_deid_dir_and_input_write_the_same_bytes(deid_sample, tiny_weights, tmp_
                          ('input', ['--input', osp.join(deid_sample, 'mosaic', 's8')])):
         out = tmp_path / mode
         result = run_tool([sys.executable, 'tools/restore.py', TINY_CONFIG, tiny_weights,
-                           *source, '--out', str(out)], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=600)
+                           *source, '--out', str(out)])
         assert result.returncode == 0, result.stderr[-2000:]
         outputs[mode] = {p.name: p.read_bytes() for p in out.glob('*.png')}
     assert outputs['deid-dir'] == outputs['input'] and len(outputs['input']) == 4
