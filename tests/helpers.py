@@ -159,3 +159,14 @@ def run_tool(command, cwd=None, env=None, timeout=600, fresh_interpreter=False):
         with open(err, encoding='utf-8', errors='replace') as f:
             stderr = f.read()
     return subprocess.CompletedProcess([sys.executable, *argv], process.exitcode, stdout, stderr)
+
+
+def changed_outside(before, after, boxes) -> int:
+    """How many pixels outside ``boxes`` differ (0 for a correct region-mode result)."""
+    import numpy as np
+
+    from rdid_mm.utils.boxes import box_to_slices
+    mask = np.ones(before.shape[:2], bool)
+    for box in boxes:
+        mask[box_to_slices(box, *before.shape[:2])] = False
+    return int((before != after).any(axis=-1)[mask].sum())

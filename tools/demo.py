@@ -178,7 +178,7 @@ def main(argv=None):
                   '--overwrite'], 'restore_held_out.log')
 
     from rdid_mm.reports.demo import (face_grid, face_model_table, face_scores, format_face_table,
-                                   plot_training_losses, summarize_face_scores)
+                                      plot_training_losses, summarize_face_scores)
     from rdid_mm.reports.face_model_columns import face_models_available
     from rdid_mm.layout import DeidLayout
     layout = DeidLayout.existing(data_dir)

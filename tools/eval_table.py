@@ -30,7 +30,7 @@ from rdid_mm.reports.cli_options import (add_detector_args, add_detector_config_
                                          detector_settings_from_args)
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.layout import DeidLayout
-from rdid_mm.privacy.training_split import training_split_message
+from rdid_mm.privacy.training_split_warning import training_split_message
 from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 

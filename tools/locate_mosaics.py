@@ -10,7 +10,7 @@ import json
 import os.path as osp
 import sys
 
-from rdid_mm.restore.inputs import RestoreInputError
+from rdid_mm.restore.items import RestoreInputError
 from rdid_mm.restore.locate_inputs import locate_input
 from rdid_mm.utils.io import atomic_write
 

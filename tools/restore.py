@@ -18,7 +18,7 @@ import sys
 from rdid_mm.apis import USER_ERRORS, init_model
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.layout import DeidLayout
-from rdid_mm.privacy.training_split import training_split_message
+from rdid_mm.privacy.training_split_warning import training_split_message
 from rdid_mm.restore.generator import model_restorer
 from rdid_mm.restore.loop import restore_deid_folder, restore_input
 from rdid_mm.restore.mode import WHOLE, default_mode

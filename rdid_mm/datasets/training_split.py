@@ -9,7 +9,7 @@ reveals nothing about the data but lets the audit and the restore tools recognis
 
 It lives with the datasets (it reads only annotation files and weights files) so that the engine's
 Runner can stamp every weights file it writes; the warning built on it is in
-:mod:`rdid_mm.privacy.training_split`.
+:mod:`rdid_mm.privacy.training_split_warning`.
 """
 import hashlib
 import json

@@ -3,7 +3,7 @@
 The builder (and its worker pool, progress bar and summary) loads only when
 ``build_deid_dataset`` is first used, so registering modules does not import it.
 """
-from .boxes import FaceBox, prepare_face_boxes
+from .face_boxes import FaceBox, prepare_face_boxes
 from .pixelate import Pixelate, pixelate_boxes, pixelate_region
 
 __all__ = [

@@ -26,11 +26,11 @@ from rdid_mm.layout import DeidLayout, mosaic_extension, output_name_problems
 from rdid_mm.utils.io import atomic_open, atomic_write_json
 from .face_sources import FaceSourceUnion
 from .image_job import STAGES, ImageJob, init_worker, run_in_worker
-from .inputs import CocoPersonSource, FolderSource
+from .image_tasks import CocoPersonSource, FolderSource
 from .progress import ImageProgressBar
 from .settings import BuildSettings
 from .summary import SummaryBuilder, log_record
-from .video import deidentify_video
+from .pixelate_video import deidentify_video
 
 FINISHED = ('done', 'failed')
 

@@ -16,7 +16,7 @@ from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import (ImageReadError, atomic_link_or_copy, atomic_write,
                               atomic_write_json, encode_image, read_image)
 from .missed_face_audit import audit_faces
-from .boxes import prepare_face_boxes
+from .face_boxes import prepare_face_boxes
 from .face_sources import FaceSourceUnion
 from .pixelate import pixelate_boxes
 from .settings import BuildSettings
@@ -25,7 +25,7 @@ STAGES = ('decode', 'detect', 'pixelate', 'encode', 'write')
 
 
 class ImageJob:
-    """Processes tasks (see :mod:`rdid_mm.deid.inputs`) with one set of face sources."""
+    """Processes tasks (see :mod:`rdid_mm.deid.image_tasks`) with one set of face sources."""
 
     def __init__(self, settings: BuildSettings, layout: DeidLayout,
                  sources: Optional[FaceSourceUnion] = None, num_threads: Optional[int] = None):

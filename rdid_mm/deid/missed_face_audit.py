@@ -9,7 +9,7 @@ of them.
 """
 from typing import List, Optional, Sequence, Tuple
 
-from .boxes import FaceBox, covered_fraction, point_in_boxes
+from .face_boxes import FaceBox, covered_fraction, point_in_boxes
 from .face_sources.coco_keypoints import LEFT_EYE, NOSE, RIGHT_EYE, person_keypoints
 from .face_sources.wholebody import wholebody_face_box
 

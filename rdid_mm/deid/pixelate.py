@@ -68,7 +68,7 @@ def pixelate_boxes(image: np.ndarray, boxes: Sequence[Sequence[int]], strength: 
 
     Boxes are rounded outwards to whole pixels and clipped to the image; each is pixelated from the
     original pixels (a later box wins where boxes overlap; final boxes from
-    :func:`rdid_mm.deid.boxes.prepare_face_boxes` never overlap).
+    :func:`rdid_mm.deid.face_boxes.prepare_face_boxes` never overlap).
     """
     out = image.copy()
     height, width = image.shape[:2]

@@ -7,7 +7,7 @@ from .identity_audit import IdentityAudit, identity_top1, summarize_rows
 from .builder_check import privacy_check
 from .command import privacy_audit
 from .embedders import BaseEmbedder, DlibResNetEmbedder, OnnxEmbedder, build_embedder
-from .training_split import TrainingSplitWarning, warn_if_training_split
+from .training_split_warning import TrainingSplitWarning, warn_if_training_split
 
 __all__ = [
     'BaseEmbedder', 'DlibResNetEmbedder', 'IdentityAudit', 'OnnxEmbedder', 'TrainingSplitWarning',

@@ -260,7 +260,7 @@ class RowEvaluator:
     def _run_files(self, spec: RowSpec, samples: List[dict]):
         pred_key = 'img_gt' if spec.kind == 'gt' else 'img_mosaic'
         metric = DetectorAPMetric(self.layout.ann_file, pred_key=pred_key,
-                                    detector=self._detector_module(), device=self.device)
+                                  detector=self._detector_module(), device=self.device)
         face_metric = None
         if spec.kind != 'gt' and osp.isfile(self.layout.faces_file):
             face_metric = FaceRegionQualityMetric(pred_key='img_mosaic', compare_mosaic=False)

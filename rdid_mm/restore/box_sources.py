@@ -13,7 +13,7 @@ import numpy as np
 
 from rdid_mm.layout import DeidLayout, image_stem
 
-from .inputs import RestoreInputError
+from .items import RestoreInputError
 from .localiser import locate_mosaics
 
 

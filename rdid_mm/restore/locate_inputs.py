@@ -8,9 +8,9 @@ from mmengine.logging import print_log
 from rdid_mm.utils.io import ImageReadError, read_image
 
 from .box_sources import frame_key
-from .inputs import list_files
+from .items import list_files
 from .localiser import locate_mosaics
-from .video import is_video, read_video_frames
+from .restore_video import is_video, read_video_frames
 
 
 def locate_input(input_path: str) -> Dict[str, list]:

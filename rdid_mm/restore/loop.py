@@ -22,11 +22,11 @@ from rdid_mm.utils.io import ImageReadError, atomic_write, read_image, remove_st
 
 from .box_sources import BoxesFile, choose_box_source, frame_key
 from .generator import Restorer
-from .inputs import Item, RestoreInputError, check_output_folder, list_items, read_coco
+from .items import Item, RestoreInputError, check_output_folder, list_items, read_coco
 from .media import write_png
 from .regions import box_corners, is_empty, restore_regions, restore_whole
 from .resume import RunState
-from .video import CODECS, restore_video
+from .restore_video import CODECS, restore_video
 
 IMAGES_PER_BATCH = 4  # images whose crops share generator calls
 

@@ -2,7 +2,7 @@
 
 A restored PNG is encoded from pixels only (no EXIF, GPS, XMP, ICC or text of the input) and gets
 one ``tEXt`` chunk, :data:`SYNTHETIC_TAG`, under the key ``rdid_mm``. Restored videos carry the
-same sentence as container metadata (see :mod:`rdid_mm.restore.video`).
+same sentence as container metadata (see :mod:`rdid_mm.restore.restore_video`).
 """
 import io
 

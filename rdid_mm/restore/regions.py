@@ -96,13 +96,4 @@ def restore_whole(image: np.ndarray, restorer: Restorer, tile: int = 1024,
     return out
 
 
-def changed_outside(before: np.ndarray, after: np.ndarray, boxes: Sequence[Box]) -> int:
-    """How many pixels outside ``boxes`` differ (0 for a correct region-mode result)."""
-    mask = np.ones(before.shape[:2], bool)
-    for box in boxes:
-        mask[box_to_slices(box, *before.shape[:2])] = False
-    return int((before != after).any(axis=-1)[mask].sum())
-
-
-__all__ = ['box_corners', 'is_empty', 'context_window', 'restore_regions', 'restore_whole',
-           'changed_outside']
+__all__ = ['box_corners', 'is_empty', 'context_window', 'restore_regions', 'restore_whole']

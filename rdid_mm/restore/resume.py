@@ -16,7 +16,7 @@ from PIL import Image
 
 from rdid_mm.utils.io import atomic_write, incomplete_image
 
-from .inputs import RestoreInputError
+from .items import RestoreInputError
 
 STATE_DIR = '.restore_state'
 

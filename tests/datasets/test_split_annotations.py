@@ -76,7 +76,7 @@ def test_metric_on_the_val_split_scores_every_image_of_its_json(rdid_scope, deid
     val = build(deid_copy, subset='val', num_val_images=2, strengths=[8], test_mode=True)
     for explicit in (None, layout.ann_file):  # unset, or the source file: both follow the split
         metric = DetectorAPMetric(explicit, detector=double, pred_key='img_mosaic',
-                                    out_dir=str(tmp_path))
+                                  out_dir=str(tmp_path))
         metric.dataset_meta = val.metainfo
         assert metric.ann_file == val.metainfo['ann_file']
         metric.process(None, [val.get_data_info(i) for i in range(len(val))])

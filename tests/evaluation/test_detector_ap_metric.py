@@ -99,7 +99,7 @@ def test_missing_prediction_key_is_named(sample_ann_file, gt_double):
 def test_real_keypoint_rcnn_path_makes_a_well_formed_table(sample_ann_file, sample_gt_files):
     """images -> Keypoint R-CNN (weights=None, small resize) -> COCO results -> AP."""
     metric = DetectorAPMetric(sample_ann_file, pred_key='img_gt', detector=SMALL_DETECTOR,
-                                device='cpu')
+                              device='cpu')
     samples = _samples(sample_ann_file, sample_gt_files)
     evaluator = Evaluator(metric)
     evaluator.process(samples[:2])

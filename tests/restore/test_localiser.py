@@ -116,15 +116,3 @@ def test_grid_phase_and_pitch_of_a_synthetic_mosaic():
     assert (m.x, m.y, m.w, m.h) == (80, 50, 100, 60)
     assert abs(m.pitch_x - 10) < 0.1 and abs(m.pitch_y - 10) < 0.1
     assert abs(m.phase_x - 3) < 0.6 and abs(m.phase_y - 3) < 0.6
-
-
-def test_h264_video_made_by_the_builder(sample_img_dir):
-    """Per-frame recall on an H.264 video the builder pixelated (CenterFace boxes, S = 8)."""
-    import os.path as osp
-
-    from rdid_mm.restore.benchmark import video_figures
-    result = video_figures(osp.join(sample_img_dir, '000000040083.jpg'), frames=12)
-    assert result['frames'] == 12 and result['targets'] >= 12
-    assert result['min_frame_recall'] == 1.0 and result['precision'] >= 0.9
-    assert result['block_accuracy'] >= 0.9
-

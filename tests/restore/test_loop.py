@@ -11,9 +11,9 @@ from PIL import Image
 
 from rdid_mm.restore import locate_mosaics
 from rdid_mm.restore.media import SYNTHETIC_TAG, TAG_KEY, read_tag
-from rdid_mm.restore.inputs import RestoreInputError
+from rdid_mm.restore.items import RestoreInputError
 from rdid_mm.restore.loop import restore_input
-from rdid_mm.restore.regions import changed_outside
+from tests.helpers import changed_outside
 
 from .conftest import read_rgb
 

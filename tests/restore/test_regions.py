@@ -1,7 +1,8 @@
 """Region-mode restoration changes only the boxes, batched across images and boxes."""
 import numpy as np
 
-from rdid_mm.restore.regions import changed_outside, restore_regions, restore_whole
+from rdid_mm.restore.regions import restore_regions, restore_whole
+from tests.helpers import changed_outside
 
 from .conftest import read_rgb
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rdid_mm.restore.media import SYNTHETIC_TAG, read_tag
-from rdid_mm.restore.regions import changed_outside
+from tests.helpers import changed_outside
 from tests.conftest import REPO_ROOT
 
 from .conftest import read_rgb

@@ -52,7 +52,7 @@ def benchmark_eval(ann_file: str, img_dir: str, detector: Optional[dict] = None,
             detections.append(len(output['boxes']))
 
     metric = DetectorAPMetric(ann_file, pred_key='img_gt', detector=model, device=device,
-                                batch_size=batch_size)
+                              batch_size=batch_size)
     runs = []
     for _ in range(repeats):
         metric.timer.reset()

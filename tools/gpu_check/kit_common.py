@@ -1,6 +1,6 @@
 """What every section of the GPU check shares: the goal's constants, device synchronisation and
 memory figures, the timing of the models' real ``train_step``, and the model builder of
-tools/benchmark_train_step.py (each config's model and optimiser wrappers)."""
+tools/analysis_tools/benchmark_train_step.py (each config's model and optimiser wrappers)."""
 import importlib.util
 import os
 import os.path as osp
@@ -27,8 +27,8 @@ RESERVE_S = {'ddp': 45.0, 'restore': 40.0, 'profile': 30.0}
 
 
 def load_benchmark_module():
-    """``tools/benchmark_train_step.py`` (model building and the random batch)."""
-    path = osp.join(REPO_ROOT, 'tools', 'benchmark_train_step.py')
+    """``tools/analysis_tools/benchmark_train_step.py`` (model building and the random batch)."""
+    path = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'benchmark_train_step.py')
     spec = importlib.util.spec_from_file_location('benchmark_train_step', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -3,7 +3,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from ..boxes import Detection
+from ..face_boxes import Detection
 
 
 class BaseFaceSource:

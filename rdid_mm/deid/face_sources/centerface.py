@@ -15,7 +15,7 @@ import numpy as np
 
 from rdid_mm.registry import FACE_SOURCES
 
-from ..boxes import nms
+from ..face_boxes import nms
 from .base import BaseFaceSource
 
 

@@ -1,7 +1,7 @@
 """Several face sources at once: their detections together, each tagged with its source.
 
 Duplicates are merged afterwards, with the margin applied, by
-:func:`rdid_mm.deid.boxes.prepare_face_boxes` (overlapping boxes become their enclosing box).
+:func:`rdid_mm.deid.face_boxes.prepare_face_boxes` (overlapping boxes become their enclosing box).
 """
 from typing import List, Optional, Sequence, Union
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from rdid_mm.registry import FACE_SOURCES
 
-from ..boxes import Detection
+from ..face_boxes import Detection
 from .base import BaseFaceSource
 
 

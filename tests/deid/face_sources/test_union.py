@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rdid_mm.deid.boxes import prepare_face_boxes
+from rdid_mm.deid.face_boxes import prepare_face_boxes
 from rdid_mm.deid.face_sources import BaseFaceSource, FaceSourceUnion, build_face_source
 from rdid_mm.registry import FACE_SOURCES
 

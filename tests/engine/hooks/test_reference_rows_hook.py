@@ -62,7 +62,7 @@ def _runner(work_dir, deid_sample, deid_double, resume=False):
         ])
     loader = dict(batch_size=2, num_workers=0, dataset=dataset)
     metric = DetectorAPMetric(osp.join(deid_sample, 'annotations', 'person_keypoints.json'),
-                                detector=deid_double)
+                              detector=deid_double)
     runner = RDIDRunner(
         model=MosaicEcho(),
         work_dir=str(work_dir),

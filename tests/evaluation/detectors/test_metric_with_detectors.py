@@ -12,7 +12,7 @@ from .conftest import RTMDET_SMOKE, RTMPOSE_SMOKE
 
 def _metric_run(layout, settings):
     metric = DetectorAPMetric(layout.ann_file, pred_key='img_gt', detector=settings,
-                                device='cpu', batch_size=2)
+                              device='cpu', batch_size=2)
     samples = layout.samples(8)
     metric.process(None, samples[:3])
     metric.process(None, samples[3:])

@@ -13,7 +13,7 @@ from typing import List, Optional
 
 from rdid_mm.utils.io import IMAGE_EXTENSIONS
 
-from .video import CODECS, is_video
+from .restore_video import CODECS, is_video
 
 
 class RestoreInputError(ValueError):

@@ -16,7 +16,7 @@ from collections import defaultdict
 import numpy as np
 from mmengine.logging import print_log
 
-from .boxes import prepare_face_boxes
+from .face_boxes import prepare_face_boxes
 from .face_sources import FaceSourceUnion
 from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import (atomic_link_or_copy, atomic_open, atomic_write_json,

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from rdid_mm.deid.inputs import CocoPersonSource, FolderSource
+from rdid_mm.deid.image_tasks import CocoPersonSource, FolderSource
 
 
 def test_coco_person_source(sample_ann_file, sample_img_dir, sample_wholebody_ann_file):

@@ -119,6 +119,7 @@ def test_restore_tool_names_a_missing_dataset_folder(tiny_weights, tmp_path):
         [sys.executable, 'tools/restore.py', TINY_CONFIG, tiny_weights, '--deid-dir',
          str(tmp_path), '--strength', '8', '--out', str(tmp_path / 'o')], timeout=600)
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines()[-1] == (
-        f'restore.py: error: annotation file not found: {tmp_path}/annotations/person_keypoints.json')
+    assert result.stderr.strip().splitlines()[-1] == ('restore.py: error: annotation file not '
+                                                      f'found: {tmp_path}/annotations/'
+                                                      'person_keypoints.json')
     assert 'Traceback' not in result.stderr

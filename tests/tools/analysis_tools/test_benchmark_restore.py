@@ -1,15 +1,19 @@
-"""tools/benchmark_restore.py --speed runs and reports what it promises; very large images."""
-import pytest
+"""tools/analysis_tools/benchmark_restore.py: --speed runs and reports what it promises; very
+large images; the localiser on an H.264 video."""
 import json
 import os.path as osp
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
-from rdid_mm.restore.benchmark import large_image, peak_rss_mib
-from rdid_mm.restore.regions import changed_outside, restore_regions
+from rdid_mm.restore.regions import restore_regions
+from rdid_mm.utils.io import read_rgb
 from tests.conftest import REPO_ROOT
+from tests.helpers import changed_outside, load_tool
+
+benchmark_restore = load_tool('analysis_tools/benchmark_restore')
 
 TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
                 'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
@@ -19,8 +23,8 @@ TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
 def test_speed_benchmark_tool(tmp_path, sample_dir):
     out = tmp_path / 'speed.json'
     result = subprocess.run(
-        [sys.executable, 'tools/benchmark_restore.py', '--speed', '--config', TINY, '--modes',
-         'region', 'whole', '--repeat', '1', '--sample', sample_dir, '--out', str(out)],
+        [sys.executable, 'tools/analysis_tools/benchmark_restore.py', '--speed', '--config', TINY,
+         '--modes', 'region', 'whole', '--repeat', '1', '--sample', sample_dir, '--out', str(out)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     speed = json.loads(out.read_text())['speed']
@@ -35,16 +39,24 @@ def test_speed_benchmark_tool(tmp_path, sample_dir):
 def test_8000x6000_region_restore_is_exact_and_bounded(deid_sample):
     """An 8000 x 6000 image with 8 mosaics: crops only, so the extra memory is about two copies
     of the image (input and output), not a full-image generator pass."""
-    from .conftest import read_rgb
     with open(osp.join(deid_sample, 'faces.json')) as f:
         faces = json.load(f)
     photo = read_rgb(osp.join(deid_sample, 'mosaic', 's8', '000000040083.png'))
-    big, boxes = large_image(photo, [b[:4] for b in faces['000000040083.jpg']])
+    big, boxes = benchmark_restore.large_image(photo, [b[:4] for b in faces['000000040083.jpg']])
     assert big.shape == (6000, 8000, 3) and len(boxes) == 8
-    before = peak_rss_mib()
+    before = benchmark_restore.peak_rss_mib()
     out = restore_regions([big], [boxes], lambda crops: [255 - c for c in crops])[0]
-    grown = peak_rss_mib() - before
+    grown = benchmark_restore.peak_rss_mib() - before
     assert changed_outside(big, out, boxes) == 0
     x, y, w, h = boxes[-1]
     np.testing.assert_array_equal(out[y:y + h, x:x + w], 255 - big[y:y + h, x:x + w])
     assert grown < 3 * big.nbytes / 2**20  # 137 MiB per copy
+
+
+def test_h264_video_made_by_the_builder(sample_img_dir):
+    """Per-frame recall on an H.264 video the builder pixelated (CenterFace boxes, S = 8)."""
+    result = benchmark_restore.video_figures(osp.join(sample_img_dir, '000000040083.jpg'),
+                                             frames=12)
+    assert result['frames'] == 12 and result['targets'] >= 12
+    assert result['min_frame_recall'] == 1.0 and result['precision'] >= 0.9
+    assert result['block_accuracy'] >= 0.9

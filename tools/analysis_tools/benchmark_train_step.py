@@ -18,7 +18,7 @@ the dist loss alone.
 
 Example (the numbers in docs/models.md)::
 
-    python tools/benchmark_train_step.py --batch-size 2 --size 128 --steps 5
+    python tools/analysis_tools/benchmark_train_step.py --batch-size 2 --size 128 --steps 5
 """
 import argparse
 import os.path as osp
@@ -28,7 +28,7 @@ from collections import defaultdict
 
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RDID_GAN_CONFIG = osp.join(REPO_ROOT, 'configs', 'rdid_gan_coco.py')
 CYCLEGAN_CONFIG = osp.join(REPO_ROOT, 'configs', 'cyclegan',
                            'cyclegan_lsgan-id0-resnet-in_8xb4-100e_deid-coco.py')
