@@ -60,8 +60,11 @@ def add_training_split(weights_path: str, record: dict) -> None:
     import json
 
     from rdid_mm.datasets.training_split import METADATA_KEY
-    from rdid_mm.utils.weights_file import (load_state_dict_file, save_state_dict_file,
-                                            weights_file_metadata)
+    from rdid_mm.utils.weights_file import (
+        load_state_dict_file,
+        save_state_dict_file,
+        weights_file_metadata,
+    )
     metadata = weights_file_metadata(weights_path)
     metadata[METADATA_KEY] = json.dumps(record, sort_keys=True)
     save_state_dict_file(load_state_dict_file(weights_path), weights_path, metadata)

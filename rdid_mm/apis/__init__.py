@@ -6,6 +6,7 @@ from rdid_mm.engine.train_loop import ResumeMismatchError
 from rdid_mm.models.restorers import NotARestorerError
 from rdid_mm.restore.generator import init_model
 from rdid_mm.utils.weights_file import CheckpointError
+
 from .test import format_metrics_table, test
 from .train import AmpUnavailableError, build_runner, load_config, train
 

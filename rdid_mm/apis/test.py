@@ -8,6 +8,7 @@ from rdid_mm.engine.data_settings import metric_cfgs
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.models.restorers import as_restorer, restoring_generator_prefix
 from rdid_mm.utils.weights_file import CheckpointError, load_weights
+
 from .train import build_runner, load_config
 
 AP_METRIC_TYPES = ('DetectorAPMetric', 'rdid_mm.DetectorAPMetric', 'KeypointRCNNMetric',

@@ -37,8 +37,9 @@ def load_config(config: str, work_dir: Optional[str] = None, cfg_options: Option
 def enable_amp(cfg: Config) -> None:
     """Switch every optimiser wrapper of ``cfg`` to MMEngine's AmpOptimWrapper (CUDA only)."""
     if not torch.cuda.is_available():
-        raise AmpUnavailableError('--amp needs a CUDA GPU (automatic mixed precision runs on CUDA); '
-                           'no GPU is visible, so train without --amp on this machine.')
+        raise AmpUnavailableError(
+            '--amp needs a CUDA GPU (automatic mixed precision runs on CUDA); no GPU is visible, '
+            'so train without --amp on this machine.')
     optim_wrapper = cfg.optim_wrapper
     wrappers = [optim_wrapper] if 'optimizer' in optim_wrapper else [
         value for key, value in optim_wrapper.items() if isinstance(value, dict)]
@@ -48,7 +49,8 @@ def enable_amp(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Build the Runner named by ``cfg.runner_type``, ``RDIDRunner`` (the checkpoint policy) if unset."""
+    """Build the Runner named by ``cfg.runner_type``; ``RDIDRunner`` (the checkpoint policy) if
+    unset."""
     register_all_modules(init_default_scope=False)
     prepare_distributed(cfg)
     cfg.setdefault('runner_type', 'RDIDRunner')

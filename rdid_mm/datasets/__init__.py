@@ -1,4 +1,5 @@
-"""The paired de-identification dataset, its transforms and samplers; importing this registers them."""
+"""The paired de-identification dataset, its transforms and samplers; importing this registers
+them."""
 import mmagic.datasets  # noqa: F401  (registers mmagic's datasets)
 import mmagic.datasets.transforms  # noqa: F401  (LoadImageFromFile, Flip, PackInputs)
 

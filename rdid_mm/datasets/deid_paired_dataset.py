@@ -7,6 +7,7 @@ from mmengine.logging import print_log
 
 from rdid_mm.layout import DeidLayout
 from rdid_mm.registry import DATASETS
+
 from .split_annotations import split_annotations
 from .training_split import split_ids
 

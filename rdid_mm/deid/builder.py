@@ -24,13 +24,14 @@ from mmengine.logging import print_log
 
 from rdid_mm.layout import DeidLayout, mosaic_extension, output_name_problems
 from rdid_mm.utils.io import atomic_open, atomic_write_json
+
 from .face_sources import FaceSourceUnion
 from .image_job import STAGES, ImageJob, init_worker, run_in_worker
 from .image_tasks import CocoPersonSource, FolderSource
+from .pixelate_video import deidentify_video
 from .progress import ImageProgressBar
 from .settings import BuildSettings
 from .summary import SummaryBuilder, log_record
-from .pixelate_video import deidentify_video
 
 FINISHED = ('done', 'failed')
 
@@ -58,8 +59,9 @@ def build_deid_dataset(ann_file: Optional[str] = None, img_dir: Optional[str] = 
         workers: worker processes (0: work in this process).
         publish: leave out ``gt/`` (write only what may be shared).
         jpeg_quality: write JPEG mosaics at this quality instead of lossless PNG.
-        require_all_faces: an image with a missed face (see :mod:`rdid_mm.deid.missed_face_audit`) fails and
-            gets no outputs, instead of being published.
+        require_all_faces: an image with a missed face (see
+            :mod:`rdid_mm.deid.missed_face_audit`) fails and gets no outputs, instead of being
+            published.
         video: a video file to de-identify instead of images (frame count and rate are kept).
         audit_min_coverage: the pixelated fraction a WholeBody face box needs in the audit.
         overwrite: rebuild an output folder that was built with other settings.

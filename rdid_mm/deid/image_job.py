@@ -13,11 +13,18 @@ from collections import defaultdict
 from typing import Dict, Optional, Tuple
 
 from rdid_mm.layout import DeidLayout
-from rdid_mm.utils.io import (ImageReadError, atomic_link_or_copy, atomic_write,
-                              atomic_write_json, encode_image, read_image)
-from .missed_face_audit import audit_faces
+from rdid_mm.utils.io import (
+    ImageReadError,
+    atomic_link_or_copy,
+    atomic_write,
+    atomic_write_json,
+    encode_image,
+    read_image,
+)
+
 from .face_boxes import prepare_face_boxes
 from .face_sources import FaceSourceUnion
+from .missed_face_audit import audit_faces
 from .pixelate import pixelate_boxes
 from .settings import BuildSettings
 

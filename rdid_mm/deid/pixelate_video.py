@@ -16,14 +16,20 @@ from collections import defaultdict
 import numpy as np
 from mmengine.logging import print_log
 
+from rdid_mm.layout import DeidLayout
+from rdid_mm.utils.io import (
+    atomic_link_or_copy,
+    atomic_open,
+    atomic_write_json,
+    commit_staging_file,
+    new_staging_file,
+)
+
 from .face_boxes import prepare_face_boxes
 from .face_sources import FaceSourceUnion
-from rdid_mm.layout import DeidLayout
-from rdid_mm.utils.io import (atomic_link_or_copy, atomic_open, atomic_write_json,
-                              commit_staging_file, new_staging_file)
-from .settings import BuildSettings
 from .pixelate import pixelate_boxes
 from .progress import ImageProgressBar
+from .settings import BuildSettings
 from .summary import SummaryBuilder
 
 VIDEO_CRF = '18'

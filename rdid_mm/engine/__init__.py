@@ -6,8 +6,13 @@ from .eval_loops import RDIDTestLoop, RDIDValLoop
 from .hooks import NonFiniteLossError, NonFiniteLossHook
 from .runner import RDIDRunner
 from .setup_env import register_all_modules
-from .train_loop import (RDIDIterBasedTrainLoop, ResumeMismatchError, ScheduleError, batch_layout,
-                         iters_per_epoch)
+from .train_loop import (
+                         RDIDIterBasedTrainLoop,
+                         ResumeMismatchError,
+                         ScheduleError,
+                         batch_layout,
+                         iters_per_epoch,
+)
 
 __all__ = [
     'load_training_file', 'NonFiniteLossError', 'NonFiniteLossHook', 'RDIDRunner',

@@ -16,6 +16,7 @@ from mmengine.model import is_model_wrapper
 
 from rdid_mm.utils.io import atomic_open
 from rdid_mm.utils.weights_file import CheckpointError, unpickling_detail, weights_file_metadata
+
 from .plain_state import from_plain, to_plain
 
 

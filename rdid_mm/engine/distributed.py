@@ -109,7 +109,8 @@ def _synced_class(cls):
 
 
 def sync_gradients_before_step(optim_wrapper) -> None:
-    """Make every optimiser wrapper in ``optim_wrapper`` average gradients over ranks before it steps.
+    """Make every optimiser wrapper in ``optim_wrapper`` average gradients over ranks before it
+    steps.
 
     Works for any ``OptimWrapper`` subclass (``AmpOptimWrapper`` too): the instance's class becomes
     a subclass whose ``step`` all-reduces first (``isinstance`` checks and MMEngine's

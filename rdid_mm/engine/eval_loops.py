@@ -2,6 +2,7 @@
 from mmengine.runner import TestLoop, ValLoop
 
 from rdid_mm.registry import LOOPS
+
 from .data_settings import loader_with_settings
 
 

@@ -1,4 +1,5 @@
-"""What a rank needs besides weights and optimisers to continue a run exactly: RNGs and image buffers.
+"""What a rank needs besides weights and optimisers to continue a run exactly: RNGs and image
+buffers.
 
 MMEngine saves no RNG state, and mmagic's ``GANImageBuffer`` (the pool of past fakes the
 discriminator sees, filled through the global ``np.random``) is a plain list outside every

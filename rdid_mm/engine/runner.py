@@ -1,4 +1,5 @@
-"""``RDIDRunner``: MMEngine's Runner with rdid_mm's checkpoint policy, gradient sync and exact resume.
+"""``RDIDRunner``: MMEngine's Runner with rdid_mm's checkpoint policy, gradient sync and exact
+resume.
 
 - every checkpoint it saves gets a weights file beside it (``iter_4.pth`` -> ``iter_4.safetensors``)
   and one state file per rank (``iter_4.rank0.state``: RNG states and GAN image buffers); the
@@ -34,12 +35,24 @@ from mmengine.runner.checkpoint import weights_to_cpu
 from rdid_mm.datasets.training_split import METADATA_KEY, training_split_metadata
 from rdid_mm.registry import RUNNERS
 from rdid_mm.utils.provenance import code_commit, config_text_sha256, package_versions
-from rdid_mm.utils.weights_file import (CheckpointError, apply_weights, load_state_dict_file,
-                                        save_state_dict_file, weights_file_metadata,
-                                        weights_path_for)
+from rdid_mm.utils.weights_file import (
+    CheckpointError,
+    apply_weights,
+    load_state_dict_file,
+    save_state_dict_file,
+    weights_file_metadata,
+    weights_path_for,
+)
 from rdid_mm.version import __version__
-from .checkpoint import (PROVENANCE_KEY, WRITTEN_BY, load_training_file, rank_state_path_for,
-                         save_training_file, unwrapped_state_dict)
+
+from .checkpoint import (
+    PROVENANCE_KEY,
+    WRITTEN_BY,
+    load_training_file,
+    rank_state_path_for,
+    save_training_file,
+    unwrapped_state_dict,
+)
 from .console import keep_dumps_off_console
 from .cudnn import cudnn_benchmark_off
 from .distributed import needs_gradient_sync, sync_gradients_before_step
@@ -57,7 +70,8 @@ class RDIDRunner(Runner):
     _resume_rank_state = None
 
     def build_logger(self, log_level='INFO', log_file=None, **kwargs):
-        """MMEngine's logger: one log file per rank, start-up dumps in the file only (console.py)."""
+        """MMEngine's logger: one log file per rank, start-up dumps in the file only
+        (console.py)."""
         kwargs.setdefault('distributed', True)
         return keep_dumps_off_console(super().build_logger(log_level, log_file, **kwargs))
 

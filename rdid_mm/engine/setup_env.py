@@ -13,6 +13,7 @@ import rdid_mm.deid.face_sources  # noqa: F401  (FACE_SOURCES)
 import rdid_mm.deid.pixelate  # noqa: F401  (the Pixelate transform)
 import rdid_mm.evaluation.metrics  # noqa: F401  (metrics)
 import rdid_mm.models  # noqa: F401  (models)
+
 from . import hooks, runner, train_loop  # noqa: F401  (hooks, runner, loop)
 
 

@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 from mmengine.runner.loops import IterBasedTrainLoop, _InfiniteDataloaderIterator
 
 from rdid_mm.registry import DATASETS, LOOPS
+
 from .cudnn import cudnn_benchmark_off
 from .data_settings import fill_datasets
 from .resume_state import forked_rng, restore_image_buffers, restore_rng_state
@@ -96,7 +97,8 @@ def stream_seed(runner) -> int:
 
 
 def iters_per_epoch(num_samples: int, global_batch_size: int) -> int:
-    """Iterations for one pass over ``num_samples`` at ``global_batch_size`` (the last one partial)."""
+    """Iterations for one pass over ``num_samples`` at ``global_batch_size`` (the last one
+    partial)."""
     if num_samples < 1:
         raise ScheduleError('the training set is empty')
     return math.ceil(num_samples / global_batch_size)
@@ -157,8 +159,8 @@ class RDIDIterBasedTrainLoop(IterBasedTrainLoop):
         super().__init__(runner, dataloader, max_iters, val_begin, val_interval,
                          dynamic_intervals)
         length = (f'{max_epochs} epochs = {max_iters} iterations' if by_epoch else
-                  f'{max_iters} iterations (train_cfg.max_iters; {max_iters / self.iters_per_epoch:.3g}'
-                  ' epochs)')
+                  f'{max_iters} iterations (train_cfg.max_iters; '
+                  f'{max_iters / self.iters_per_epoch:.3g} epochs)')
         print_log(
             f'Training set: {num_samples} samples (one per image and strength). Global batch '
             f'{self.global_batch_size} = {self.per_gpu_batch_size} per GPU x {world_size} '
@@ -229,7 +231,8 @@ class RDIDIterBasedTrainLoop(IterBasedTrainLoop):
         print_log('Restored the RNG states and GAN image buffers of this rank.', logger='current')
 
     def run(self):
-        """MMEngine's ``IterBasedTrainLoop.run`` with positioning, state restore, forked validation."""
+        """MMEngine's ``IterBasedTrainLoop.run`` with positioning, state restore, forked
+        validation."""
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         if self._iter > 0:

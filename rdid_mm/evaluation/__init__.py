@@ -8,7 +8,7 @@ Table 1, sweep and grid orchestration, which runs models, is above; the hooks ar
 """
 from .coco_scoring import evaluate_coco_results, score_detections
 from .keypoint_rcnn import build_keypoint_rcnn
-from .metrics import FaceRegionQualityMetric, DetectorAPMetric
+from .metrics import DetectorAPMetric, FaceRegionQualityMetric
 
 __all__ = [
     'evaluate_coco_results', 'score_detections', 'build_keypoint_rcnn', 'DetectorAPMetric',

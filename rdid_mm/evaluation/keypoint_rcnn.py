@@ -22,8 +22,13 @@ from mmengine.logging import print_log
 from torch import nn
 
 from rdid_mm.utils.provenance import file_sha256
-from rdid_mm.utils.weights_file import (CheckpointError, apply_weights, load_state_dict_file,
-                                        save_state_dict_file, weights_file_metadata)
+from rdid_mm.utils.weights_file import (
+    CheckpointError,
+    apply_weights,
+    load_state_dict_file,
+    save_state_dict_file,
+    weights_file_metadata,
+)
 
 TORCHVISION_WEIGHTS = 'torchvision'
 TORCHVISION_FILE = 'keypointrcnn_resnet50_fpn_coco-fc266e95.pth'
@@ -99,8 +104,10 @@ def _load_file(model: nn.Module, path: str) -> None:
 
 
 def _torchvision_coco_v1(**kwargs) -> nn.Module:
-    from torchvision.models.detection import (KeypointRCNN_ResNet50_FPN_Weights,
-                                              keypointrcnn_resnet50_fpn)
+    from torchvision.models.detection import (
+        KeypointRCNN_ResNet50_FPN_Weights,
+        keypointrcnn_resnet50_fpn,
+    )
     try:
         return keypointrcnn_resnet50_fpn(
             weights=KeypointRCNN_ResNet50_FPN_Weights.COCO_V1, weights_backbone=None, **kwargs)

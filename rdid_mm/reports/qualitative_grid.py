@@ -11,7 +11,8 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from rdid_mm.layout import DeidLayout, restored_path as layout_restored_path
+from rdid_mm.layout import DeidLayout
+from rdid_mm.layout import restored_path as layout_restored_path
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb, write_image
 

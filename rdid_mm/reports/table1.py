@@ -13,11 +13,18 @@ from rdid_mm.evaluation.detectors.build import is_openmmlab
 from rdid_mm.evaluation.keypoint_rcnn import TORCHVISION_WEIGHTS
 from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import atomic_write, atomic_write_json
+
 from .face_model_columns import add_face_model_columns
 from .seeds import SEEDS_NOTE, number_runs
 from .strength_plot import plot_ap_vs_strength
-from .table_format import (sweep_csv, sweep_markdown, sweep_series, table1_csv, table1_markdown,
-                           table_lines)
+from .table_format import (
+    sweep_csv,
+    sweep_markdown,
+    sweep_series,
+    table1_csv,
+    table1_markdown,
+    table_lines,
+)
 from .table_provenance import provenance_note, table_provenance
 from .table_rows import RowEvaluator, RowResult, RowSpec
 

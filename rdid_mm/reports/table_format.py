@@ -16,6 +16,7 @@ import numpy as np
 from rdid_mm.engine.checkpoint import weights_provenance
 from rdid_mm.evaluation.bootstrap import percentile_interval
 from rdid_mm.utils.provenance import sha256_of
+
 from .seeds import FACE_COLUMNS, SeedSummary, seed_summary
 from .table_provenance import config_sha256
 from .table_rows import RowResult

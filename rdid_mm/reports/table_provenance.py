@@ -2,8 +2,7 @@
 from mmengine.config import Config
 
 import rdid_mm
-from rdid_mm.utils.provenance import (code_commit, config_text_sha256, package_versions,
-                                      sha256_of)
+from rdid_mm.utils.provenance import code_commit, config_text_sha256, package_versions, sha256_of
 
 
 def config_sha256(config: str) -> str:

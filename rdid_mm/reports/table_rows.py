@@ -18,8 +18,8 @@ and CPU arithmetic differ, so both change detections slightly):
 COCOeval stats and bootstrap samples for one resample count and seed. A rerun with nothing
 changed reads only the scores; with another resample count, only the detections.
 """
-import io
 import hashlib
+import io
 import json
 import os
 import os.path as osp
@@ -28,23 +28,22 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 import numpy as np
-
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
+from rdid_mm.evaluation import detectors
 from rdid_mm.evaluation.bootstrap import ImageMatches, bootstrap_ap, resample_weights
 from rdid_mm.evaluation.coco_scoring import load_coco, run_cocoeval, stats_of
 from rdid_mm.evaluation.detection import resolve_device
-from rdid_mm.evaluation import detectors
-from rdid_mm.utils.provenance import file_sha256
-from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
 from rdid_mm.evaluation.metrics.detector_ap_metric import IMAGES_DIR, DetectorAPMetric
+from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
 from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.restore.generator import init_model, model_restorer
 from rdid_mm.restore.loop import restore_deid_folder
 from rdid_mm.restore.mode import REGION, default_mode
 from rdid_mm.utils.io import atomic_write, atomic_write_json, remove_staging_files
+from rdid_mm.utils.provenance import file_sha256
 
 ROW_KINDS = ('gt', 'mosaic', 'model')
 CACHE_VERSION = 2

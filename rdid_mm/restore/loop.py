@@ -25,8 +25,8 @@ from .generator import Restorer
 from .items import Item, RestoreInputError, check_output_folder, list_items, read_coco
 from .media import write_png
 from .regions import box_corners, is_empty, restore_regions, restore_whole
-from .resume import RunState
 from .restore_video import CODECS, restore_video
+from .resume import RunState
 
 IMAGES_PER_BATCH = 4  # images whose crops share generator calls
 

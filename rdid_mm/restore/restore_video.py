@@ -17,9 +17,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from rdid_mm.utils.io import commit_staging_file, new_staging_file
-
 from rdid_mm.utils.boxes import box_to_slices, xywh_iou
+from rdid_mm.utils.io import commit_staging_file, new_staging_file
 
 from .localiser import locate_mosaics
 from .media import SYNTHETIC_TAG

@@ -1,7 +1,8 @@
 """Every workaround for an upstream problem, in one place.
 
 Each shim names the problem it works around in a one-line comment and is covered by a test in
-``tests/utils/test_compat.py`` that shows the problem still exists upstream and that the shim fixes it.
+``tests/utils/test_compat.py`` that shows the problem still exists upstream and that the shim fixes
+it.
 """
 import importlib
 import os
@@ -26,7 +27,8 @@ def apply_import_time_shims():
     if not hasattr(np, 'bool8'):
         np.bool8 = np.bool_
     # diffusers 0.24 (imported by mmagic) calls torch's deprecated _register_pytree_node at import
-    # time: one FutureWarning per import, in front of every tool's output. Silenced for diffusers only.
+    # time: one FutureWarning per import, in front of every tool's output. Silenced for diffusers
+    # only.
     warnings.filterwarnings(
         'ignore', message=r'`torch\.utils\._pytree\._register_pytree_node` is deprecated',
         category=FutureWarning, module=r'diffusers(\.|$)')
@@ -44,8 +46,7 @@ def generation_init_weights(module, init_type='normal', init_gain=0.02):
     layers, N(1, gain) for BatchNorm2d); other layers are left alone and no longer crash the
     Runner's init-info bookkeeping.
     """
-    from mmengine.model.weight_init import (kaiming_init, normal_init, update_init_info,
-                                            xavier_init)
+    from mmengine.model.weight_init import kaiming_init, normal_init, update_init_info, xavier_init
     from torch.nn import init
 
     def init_func(m):
@@ -117,7 +118,8 @@ def keeping_default_scope(scope):
 def cpu_model_wrapper_cfg(model_wrapper_cfg):
     """The DDP wrapper config for a CPU-only distributed run.
 
-    mmengine's Runner passes ``device_ids=[LOCAL_RANK]`` to DDP, which torch refuses for CPU modules.
+    mmengine's Runner passes ``device_ids=[LOCAL_RANK]`` to DDP, which torch refuses for CPU
+    modules.
     """
     cfg = dict(model_wrapper_cfg or {})
     cfg['device_ids'] = None

@@ -11,13 +11,13 @@ import torch
 import torch.nn.functional as F
 
 from rdid_mm.apis import init_model
+from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.restore.generator import model_restorer
 from rdid_mm.restore.regions import restore_whole
-from rdid_mm.utils.weights_file import save_state_dict_file
-from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
 from rdid_mm.utils.weights_file import save_state_dict_file
+
 from tests.conftest import REPO_ROOT
 from tests.helpers import run_tool
 

@@ -2,6 +2,7 @@
 import pytest
 
 from rdid_mm import apis
+
 from tests.apis.test_baselines import config_path, with_detector
 
 # torchvision pads a batch to its largest image; on the sample with the small random detector the

@@ -6,6 +6,7 @@ import torch
 
 from rdid_mm.apis import AmpUnavailableError, load_config
 from rdid_mm.apis.train import enable_amp
+
 from tests.tools.test_train_test_tools import TINY_CONFIG
 
 

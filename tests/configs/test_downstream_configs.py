@@ -7,8 +7,12 @@ import pytest
 from mmengine.config import Config
 
 from rdid_mm.reports.downstream import variant_annotations
-from rdid_mm.utils.compat import (albumentations_v2_args, ignore_exif_orientation,
-                                  patch_albumentations_for_mmpose)
+from rdid_mm.utils.compat import (
+    albumentations_v2_args,
+    ignore_exif_orientation,
+    patch_albumentations_for_mmpose,
+)
+
 from tests.conftest import REPO_ROOT
 
 DOWNSTREAM = osp.join(REPO_ROOT, 'configs', 'downstream')

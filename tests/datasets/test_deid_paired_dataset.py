@@ -8,8 +8,9 @@ import pytest
 from mmengine.config import Config
 
 import rdid_mm.datasets  # noqa: F401
-from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.registry import DATASETS
+from rdid_mm.utils.boxes import box_to_slices
+
 from tests.conftest import REPO_ROOT
 
 PAIR = ['img_mosaic', 'img_gt']

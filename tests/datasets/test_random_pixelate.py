@@ -6,8 +6,8 @@ import pytest
 
 from rdid_mm.datasets.transforms.random_pixelate import RandomPixelate, grid_pixelate
 from rdid_mm.deid.pixelate import pixelate_region
-from rdid_mm.registry import TRANSFORMS
 from rdid_mm.engine import register_all_modules
+from rdid_mm.registry import TRANSFORMS
 
 
 @pytest.fixture

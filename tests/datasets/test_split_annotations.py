@@ -9,6 +9,7 @@ import pytest
 from rdid_mm.datasets.split_annotations import RECORD_KEY, split_annotations
 from rdid_mm.evaluation import DetectorAPMetric
 from rdid_mm.layout import DeidLayout
+
 from tests.datasets.test_deid_paired_dataset import build, read_json
 from tests.evaluation.detector_double import GroundTruthKeypointRCNN
 
@@ -116,8 +117,8 @@ def test_an_unrelated_explicit_ann_file_is_still_refused(rdid_scope, deid_copy, 
 
 
 def test_nowhere_to_write_is_one_error_naming_both_places(deid_copy, tmp_path, monkeypatch):
-    from rdid_mm.datasets.split_annotations import SplitAnnotationsError
     from rdid_mm.apis import USER_ERRORS
+    from rdid_mm.datasets.split_annotations import SplitAnnotationsError
     blocked = tmp_path / 'blocked'
     blocked.write_text('a file, not a folder')
     monkeypatch.setenv('HOME', str(blocked))

@@ -5,9 +5,14 @@ import json
 import pytest
 import torch
 
-from rdid_mm.datasets.training_split import (METADATA_KEY, ids_sha256, read_training_split,
-                                             training_image_ids)
+from rdid_mm.datasets.training_split import (
+    METADATA_KEY,
+    ids_sha256,
+    read_training_split,
+    training_image_ids,
+)
 from rdid_mm.utils.provenance import file_sha256
+
 from tests.helpers import add_training_split
 
 

@@ -12,6 +12,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from rdid_mm.deid import build_deid_dataset
+
 from tests.deid.reference import pixelate_reference
 
 

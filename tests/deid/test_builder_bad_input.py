@@ -11,6 +11,7 @@ from mmengine.logging import MMLogger
 from PIL import Image
 
 from rdid_mm.deid import build_deid_dataset
+
 from tests.deid.reference import pixelate_reference
 from tests.deid.test_builder import check_mosaics, read_rgb, tree_digest
 

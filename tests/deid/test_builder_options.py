@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from rdid_mm.deid import build_deid_dataset
+
 from tests.deid.test_builder import read_rgb, tree_digest
 
 

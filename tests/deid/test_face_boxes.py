@@ -3,8 +3,14 @@ import math
 
 import numpy as np
 
-from rdid_mm.deid.face_boxes import (FaceBox, covered_fraction, merge_overlapping, nms,
-                                     point_in_boxes, prepare_face_boxes)
+from rdid_mm.deid.face_boxes import (
+    FaceBox,
+    covered_fraction,
+    merge_overlapping,
+    nms,
+    point_in_boxes,
+    prepare_face_boxes,
+)
 from rdid_mm.utils.boxes import box_iou
 
 

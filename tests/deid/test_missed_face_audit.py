@@ -1,6 +1,6 @@
 """The missed-face audit: visible noses and eyes must be pixelated, WholeBody faces covered."""
-from rdid_mm.deid.missed_face_audit import audit_faces
 from rdid_mm.deid.face_boxes import FaceBox
+from rdid_mm.deid.missed_face_audit import audit_faces
 
 
 def _person(ann_id, points, face_box=None, iscrowd=0):

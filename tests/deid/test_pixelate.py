@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from rdid_mm.deid.pixelate import Pixelate, pixelate_boxes, pixelate_region
+
 from tests.deid.reference import pixelate_reference
 
 

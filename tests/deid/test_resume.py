@@ -1,5 +1,4 @@
 """A build killed with SIGKILL in the middle and run again ends with the same files as one run."""
-import pytest
 import os
 import os.path as osp
 import signal
@@ -7,7 +6,10 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from rdid_mm.deid import build_deid_dataset
+
 from tests.deid.test_builder import tree_digest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

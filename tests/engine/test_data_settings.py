@@ -7,6 +7,7 @@ from mmengine.config import Config
 
 from rdid_mm import apis
 from rdid_mm.engine.data_settings import fill_datasets, resolve_data_settings
+
 from tests.conftest import REPO_ROOT
 
 TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',

@@ -10,6 +10,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from rdid_mm.utils.weights_file import load_state_dict_file, save_state_dict_file
+
 from tests.conftest import REPO_ROOT
 from tests.helpers import free_port
 
@@ -33,8 +34,8 @@ def real_batch(name, deid_sample):
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import DefaultScope
 
-    from rdid_mm.registry import DATASETS
     from rdid_mm.engine import register_all_modules
+    from rdid_mm.registry import DATASETS
     register_all_modules(init_default_scope=False)
     cfg = _config(name)
     dataset_cfg = cfg.train_dataloader.dataset
@@ -53,9 +54,9 @@ def one_step(name, batch, world_size):
     from mmengine.optim import OptimWrapper, OptimWrapperDict
     from mmengine.registry import DefaultScope
 
+    from rdid_mm.engine import register_all_modules
     from rdid_mm.engine.distributed import needs_gradient_sync, sync_gradients_before_step
     from rdid_mm.registry import MODELS
-    from rdid_mm.engine import register_all_modules
     register_all_modules(init_default_scope=False)
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('rdid_mm'):

@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from rdid_mm.utils.weights_file import load_state_dict_file
-from tests.tools.test_train_test_tools import TINY_CONFIG, config_with_test_hooks, data_options
+
 from tests.helpers import run_tool
+from tests.tools.test_train_test_tools import TINY_CONFIG, config_with_test_hooks, data_options
 
 
 def train(args, expect_rc=0):

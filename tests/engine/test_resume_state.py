@@ -4,8 +4,13 @@ import random
 import numpy as np
 import torch
 
-from rdid_mm.engine.resume_state import (capture_image_buffers, capture_rng_state, forked_rng,
-                                         restore_image_buffers, restore_rng_state)
+from rdid_mm.engine.resume_state import (
+    capture_image_buffers,
+    capture_rng_state,
+    forked_rng,
+    restore_image_buffers,
+    restore_rng_state,
+)
 
 
 def draws():

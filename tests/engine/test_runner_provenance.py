@@ -17,6 +17,7 @@ from safetensors import safe_open
 from rdid_mm import apis
 from rdid_mm.engine import runner as runner_module
 from rdid_mm.engine.checkpoint import PROVENANCE_KEY, weights_provenance
+
 from tests.conftest import REPO_ROOT
 from tests.helpers import load_tool
 from tests.models.test_training import TINY, tiny_cfg

@@ -12,12 +12,17 @@ import sys
 import pytest
 
 from rdid_mm.datasets import DeidPairedDataset
-from rdid_mm.datasets.training_split import (METADATA_KEY, ids_sha256, read_training_split,
-                                             training_image_ids)
+from rdid_mm.datasets.training_split import (
+    METADATA_KEY,
+    ids_sha256,
+    read_training_split,
+    training_image_ids,
+)
 from rdid_mm.utils.provenance import file_sha256
 from rdid_mm.utils.weights_file import weights_file_metadata
-from tests.tools.test_train_test_tools import TINY_CONFIG, data_options
+
 from tests.helpers import run_tool
+from tests.tools.test_train_test_tools import TINY_CONFIG, data_options
 
 NUM_HELD_OUT = 2
 SPLIT_OPTIONS = ['train_dataloader.dataset.subset=train',

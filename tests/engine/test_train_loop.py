@@ -1,4 +1,5 @@
-"""The schedule in epochs (1, 2 and 8 ranks), the batch-size warning, cuDNN autotuning in training only."""
+"""The schedule in epochs (1, 2 and 8 ranks), the batch-size warning, cuDNN autotuning in training
+only."""
 import os.path as osp
 
 import pytest
@@ -8,10 +9,13 @@ from mmengine.config import Config
 from rdid_mm import apis
 from rdid_mm.engine import ScheduleError, batch_layout, iters_per_epoch
 from rdid_mm.registry import DATASETS
+
 from tests.conftest import REPO_ROOT
 
-OURS = osp.join(REPO_ROOT, 'configs', 'rdid_gan', 'rdid-gan_resnet-cbam_8xb4-lr2e-4-100e_deid-coco.py')
-TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan', 'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
+OURS = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
+                'rdid-gan_resnet-cbam_8xb4-lr2e-4-100e_deid-coco.py')
+TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
+                'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
 KNOWN_LENGTH = 1000
 
 

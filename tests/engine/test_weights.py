@@ -7,8 +7,13 @@ import pytest
 import torch
 
 from rdid_mm.apis import init_model
-from rdid_mm.utils.weights_file import (WeightsMismatchError, apply_weights, load_state_dict_file,
-                                        save_state_dict_file)
+from rdid_mm.utils.weights_file import (
+    WeightsMismatchError,
+    apply_weights,
+    load_state_dict_file,
+    save_state_dict_file,
+)
+
 from tests.conftest import REPO_ROOT
 from tests.helpers import run_tool
 

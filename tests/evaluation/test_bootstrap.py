@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 from pycocotools.coco import COCO
 
-from rdid_mm.evaluation.bootstrap import (ImageMatches, bootstrap_ap, percentile_interval,
-                                          resample_weights)
+from rdid_mm.evaluation.bootstrap import (
+    ImageMatches,
+    bootstrap_ap,
+    percentile_interval,
+    resample_weights,
+)
 from rdid_mm.evaluation.coco_scoring import load_coco, run_cocoeval
 
 

@@ -11,6 +11,7 @@ from mmengine.evaluator import Evaluator
 from rdid_mm.evaluation import DetectorAPMetric, evaluate_coco_results
 from rdid_mm.evaluation.coco_scoring import BBOX_STAT_NAMES, KPT_STAT_NAMES
 from rdid_mm.registry import METRICS
+
 from .detector_double import SMALL_DETECTOR, read_pillow
 
 ALL_KEYS = [f'coco/bbox_{n}' for n in BBOX_STAT_NAMES] + [f'coco/kpt_{n}' for n in KPT_STAT_NAMES]

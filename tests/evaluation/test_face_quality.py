@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from rdid_mm.evaluation import FaceRegionQualityMetric
-from rdid_mm.layout import DeidLayout
 from rdid_mm.evaluation.face_quality import face_region_scores
+from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
 

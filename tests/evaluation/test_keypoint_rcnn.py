@@ -5,8 +5,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from rdid_mm.evaluation.keypoint_rcnn import (build_keypoint_rcnn, detector_cfg_with_defaults,
-                                              detector_identity)
+from rdid_mm.evaluation.keypoint_rcnn import (
+    build_keypoint_rcnn,
+    detector_cfg_with_defaults,
+    detector_identity,
+)
 from rdid_mm.utils.weights_file import CheckpointError
 
 

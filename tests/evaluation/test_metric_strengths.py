@@ -2,8 +2,9 @@
 import pytest
 from mmengine.evaluator import Evaluator
 
-from rdid_mm.evaluation import FaceRegionQualityMetric, DetectorAPMetric
+from rdid_mm.evaluation import DetectorAPMetric, FaceRegionQualityMetric
 from rdid_mm.layout import DeidLayout
+
 from .detector_double import GroundTruthKeypointRCNN, read_pillow
 
 

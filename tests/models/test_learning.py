@@ -1,16 +1,16 @@
 """A few dozen training iterations of the tiny RDID-GAN learn more than the identity."""
-import pytest
 import os.path as osp
 
 import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 
 from rdid_mm import apis
-from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.registry import DATASETS
+from rdid_mm.utils.boxes import box_to_slices
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',

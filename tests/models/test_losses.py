@@ -7,6 +7,7 @@ import torch.nn as nn
 
 import rdid_mm.models  # noqa: F401
 from rdid_mm.registry import MODELS
+
 from .tiny_models import tiny_rdid_gan_cfg
 
 

@@ -8,8 +8,9 @@ from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 import rdid_mm.models  # noqa: F401
-from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.registry import DATASETS, MODELS
+from rdid_mm.utils.boxes import box_to_slices
+
 from .tiny_models import tiny_cyclegan_cfg, tiny_rdid_gan_cfg
 
 TEST_PIPELINE = [

@@ -9,8 +9,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from rdid_mm import apis
-from rdid_mm.utils.weights_file import load_state_dict_file
 from rdid_mm.registry import MODELS
+from rdid_mm.utils.weights_file import load_state_dict_file
+
 from tests.helpers import run_tool
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rdid_mm.privacy import IdentityAudit, privacy_check
+
 from tests.helpers import run_tool
 
 

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from rdid_mm.deid.face_sources.centerface import CenterFaceSource
-from rdid_mm.privacy.face_models import (CenterFaceDetections, centerface_recall,
-                                         landmark_error)
+from rdid_mm.privacy.face_models import CenterFaceDetections, centerface_recall, landmark_error
 from rdid_mm.utils.io import read_rgb
 
 SCORE_THR = 0.2

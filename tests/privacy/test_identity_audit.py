@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from rdid_mm.utils.io import read_rgb
 from rdid_mm.privacy import IdentityAudit, identity_top1
+from rdid_mm.utils.io import read_rgb
 
 from .conftest import box_slices, flip_faces, sample_faces, write_row
 
@@ -79,8 +79,11 @@ def test_other_peoples_faces_stay_near_chance(audit, privacy_sample, tmp_path):
 def test_mosaic_ranks_match_a_direct_dlib_computation(audit, privacy_sample):
     import dlib
 
-    from rdid_mm.privacy.embedders.dlib_resnet import (LANDMARK_FILE, RESNET_FILE,
-                                                       face_recognition_models_dir)
+    from rdid_mm.privacy.embedders.dlib_resnet import (
+        LANDMARK_FILE,
+        RESNET_FILE,
+        face_recognition_models_dir,
+    )
     folder = face_recognition_models_dir()
     predictor = dlib.shape_predictor(osp.join(folder, LANDMARK_FILE))
     resnet = dlib.face_recognition_model_v1(osp.join(folder, RESNET_FILE))

@@ -11,9 +11,14 @@ import warnings
 
 import pytest
 
-from rdid_mm.datasets.training_split import (ids_sha256, read_training_split, training_image_ids,
-                                             training_split_metadata)
+from rdid_mm.datasets.training_split import (
+    ids_sha256,
+    read_training_split,
+    training_image_ids,
+    training_split_metadata,
+)
 from rdid_mm.privacy import TrainingSplitWarning, privacy_audit, warn_if_training_split
+
 from tests.helpers import add_training_split, run_tool
 from tests.tools.test_train_test_tools import TINY_CONFIG, data_options
 
@@ -25,9 +30,9 @@ def trained(privacy_sample, tmp_path_factory):
     """Two iterations on the sample's training split (2 of 4 images held out), the weights file
     stamped with that split, and the sample restored with it at strength 8."""
     from rdid_mm.apis import init_model
+    from rdid_mm.datasets import DeidPairedDataset
     from rdid_mm.restore.generator import model_restorer
     from rdid_mm.restore.loop import restore_deid_folder
-    from rdid_mm.datasets import DeidPairedDataset
     work_dir = str(tmp_path_factory.mktemp('memorisation') / 'tiny')
     split = ['train_dataloader.dataset.subset=train',
              f'train_dataloader.dataset.num_val_images={NUM_HELD_OUT}',

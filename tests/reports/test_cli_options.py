@@ -4,8 +4,12 @@ import argparse
 import pytest
 
 from rdid_mm.evaluation.detectors import build_detector
-from rdid_mm.reports.cli_options import (add_detector_args, add_detector_config_args,
-                                         detector_from_args, detector_settings_from_args)
+from rdid_mm.reports.cli_options import (
+    add_detector_args,
+    add_detector_config_args,
+    detector_from_args,
+    detector_settings_from_args,
+)
 
 from tests.evaluation.detectors.conftest import RTMDET_SMOKE, RTMPOSE_SMOKE
 

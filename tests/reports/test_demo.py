@@ -3,6 +3,7 @@ own, called directly on the same faces, trained-on and held-out faces apart."""
 import pytest
 
 from rdid_mm.layout import DeidLayout, restored_path
+
 from tests.conftest import REPO_ROOT
 
 TINY_RDID_GAN = f'{REPO_ROOT}/configs/rdid_gan/rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py'
@@ -21,10 +22,10 @@ def restored(deid_sample, tmp_path_factory):
 
 @pytest.mark.slow
 def test_face_model_table_equals_the_face_models_called_directly(deid_sample, restored):
-    from rdid_mm.reports.demo import face_model_table
-    from rdid_mm.privacy.face_models import centerface_recall, landmark_error
     from rdid_mm.privacy import IdentityAudit, identity_top1
     from rdid_mm.privacy.audit_rows import Row
+    from rdid_mm.privacy.face_models import centerface_recall, landmark_error
+    from rdid_mm.reports.demo import face_model_table
     layout = DeidLayout.existing(deid_sample)
     names = sorted(name for name, boxes in layout.faces().items() if boxes)
     held_out = names[:1]

@@ -9,16 +9,17 @@ import numpy as np
 import pytest
 
 from rdid_mm.apis import init_model
+from rdid_mm.deid import build_deid_dataset
+from rdid_mm.layout import DeidLayout
 from rdid_mm.reports import make_table1
 from rdid_mm.restore.generator import model_restorer
 from rdid_mm.restore.loop import restore_deid_folder
-from rdid_mm.deid import build_deid_dataset
-from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
 from rdid_mm.utils.weights_file import save_state_dict_file
-from tests.reports.test_table1 import TINY_RDID_GAN
+
 from tests.evaluation.detector_double import SMALL_DETECTOR
+from tests.reports.test_table1 import TINY_RDID_GAN
 
 NAMES = {785: 'a/x.jpg', 40083: 'b/deeper/x.jpg'}  # same basename, other folders and sizes
 
@@ -53,8 +54,8 @@ def test_builder_writes_nested_jpeg_mosaics(nested_jpeg_build):
 def test_dataset_pairs_the_right_files(nested_jpeg_build, sample_img_dir):
     from mmengine.registry import DefaultScope
 
-    from rdid_mm.registry import DATASETS
     from rdid_mm.engine import register_all_modules
+    from rdid_mm.registry import DATASETS
     register_all_modules()
     pipeline = [dict(type='LoadRGBImage', key='img_mosaic'),
                 dict(type='LoadRGBImage', key='img_gt'),

@@ -6,11 +6,12 @@ import shutil
 import numpy as np
 import pytest
 
-from rdid_mm.reports import make_table1
-from rdid_mm.reports.table_rows import RowEvaluator, RowSpec
 from rdid_mm.deid import build_deid_dataset
 from rdid_mm.layout import DeidLayout
+from rdid_mm.reports import make_table1
+from rdid_mm.reports.table_rows import RowEvaluator, RowSpec
 from rdid_mm.utils.io import read_rgb
+
 from tests.evaluation.detector_double import SMALL_DETECTOR, GroundTruthKeypointRCNN
 
 # scored first: COCOeval sorts tied scores stably, so false positives of a later image would

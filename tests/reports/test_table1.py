@@ -7,13 +7,14 @@ import sys
 
 import pytest
 
-from rdid_mm.reports import make_qualitative_grid, make_strength_sweep, make_table1
 from rdid_mm.evaluation import evaluate_coco_results
+from rdid_mm.reports import make_qualitative_grid, make_strength_sweep, make_table1
 from rdid_mm.utils.io import read_rgb
-from tests.evaluation.detector_double import SMALL_DETECTOR
 
 from tests.conftest import REPO_ROOT
+from tests.evaluation.detector_double import SMALL_DETECTOR
 from tests.helpers import run_tool
+
 TINY_RDID_GAN = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
                          'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
 
@@ -99,9 +100,9 @@ def tiny_checkpoint(tmp_path_factory):
     """Random weights of the tiny RDID-GAN config, as a weights file."""
     from mmengine.config import Config
 
-    from rdid_mm.utils.weights_file import save_state_dict_file
-    from rdid_mm.registry import MODELS
     from rdid_mm.engine import register_all_modules
+    from rdid_mm.registry import MODELS
+    from rdid_mm.utils.weights_file import save_state_dict_file
     register_all_modules()
     model = MODELS.build(Config.fromfile(TINY_RDID_GAN).model)
     path = str(tmp_path_factory.mktemp('tiny_rdid_gan') / 'tiny.safetensors')
@@ -198,10 +199,10 @@ def test_unknown_strength_and_missing_checkpoint_are_named(deid_sample, tmp_path
 def test_face_model_columns_equal_a_direct_call_of_the_face_models(table_command, deid_sample):
     """CenterFace recall, landmark error and identity top-1 of the GT and Mosaic rows, against
     the functions called directly (a fresh detector and audit, not the table's)."""
-    from rdid_mm.privacy.face_models import centerface_recall, landmark_error
     from rdid_mm.layout import DeidLayout
     from rdid_mm.privacy import IdentityAudit, identity_top1
     from rdid_mm.privacy.audit_rows import parse_row
+    from rdid_mm.privacy.face_models import centerface_recall, landmark_error
     out_dir, _ = table_command
     markdown = (out_dir / 'table1.md').read_text()
     assert '| CenterFace recall | landmark err | identity top-1 |' in markdown

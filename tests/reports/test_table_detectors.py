@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from rdid_mm.evaluation import evaluate_coco_results
+
 from tests.conftest import REPO_ROOT
 from tests.helpers import run_tool
 

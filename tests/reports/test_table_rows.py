@@ -4,9 +4,10 @@ import os.path as osp
 
 import pytest
 
-from rdid_mm.reports.table_rows import RowEvaluator, RowSpec
 from rdid_mm.evaluation.detectors import build_detector
 from rdid_mm.layout import DeidLayout
+from rdid_mm.reports.table_rows import RowEvaluator, RowSpec
+
 from tests.evaluation.detector_double import SMALL_DETECTOR
 
 

@@ -14,12 +14,13 @@ import pytest
 
 from rdid_mm import apis
 from rdid_mm.reports import make_table1
-from rdid_mm.reports.table_rows import RowResult, RowSpec
 from rdid_mm.reports.table_format import AP_COLUMNS, table1_csv, table1_markdown, table_lines
+from rdid_mm.reports.table_rows import RowResult, RowSpec
+
 from tests.conftest import REPO_ROOT
 from tests.evaluation.detector_double import SMALL_DETECTOR
-from tests.models.test_training import TINY, tiny_cfg
 from tests.helpers import run_tool
+from tests.models.test_training import TINY, tiny_cfg
 
 TINY_RDID_GAN = osp.join(REPO_ROOT, TINY['rdid_gan'])
 SEEDS = (1, 2)

@@ -12,8 +12,9 @@ import torch
 from rdid_mm.apis import init_model
 from rdid_mm.restore.generator import model_restorer
 from rdid_mm.restore.regions import context_window, restore_regions, restore_whole
-from rdid_mm.utils.io import read_rgb
 from rdid_mm.utils.boxes import box_to_slices
+from rdid_mm.utils.io import read_rgb
+
 from tests.helpers import run_tool
 from tests.tools.test_train_test_tools import TINY_CONFIG
 

@@ -92,6 +92,7 @@ def test_unpixelated_photos_have_no_mosaic(deid_sample, quality, scale):
     JPEG's own 8 x 8 grid is strong enough to pass for one)."""
     import glob
     import os.path as osp
+
     from .conftest import jpeg, read_rgb
     for path in sorted(glob.glob(osp.join(deid_sample, 'gt', '*'))):
         image = read_rgb(path)

@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 
 from rdid_mm.restore import locate_mosaics
-from rdid_mm.restore.media import SYNTHETIC_TAG, TAG_KEY, read_tag
 from rdid_mm.restore.items import RestoreInputError
 from rdid_mm.restore.loop import restore_input
-from tests.helpers import changed_outside
+from rdid_mm.restore.media import SYNTHETIC_TAG, TAG_KEY, read_tag
 
 from .conftest import read_rgb
+from tests.helpers import changed_outside
 
 
 def invert(crops):

@@ -7,6 +7,7 @@ import pytest
 from mmengine.config import Config
 
 from rdid_mm.restore.mode import REGION, WHOLE, default_mode
+
 from tests.conftest import REPO_ROOT
 
 MODEL_CONFIGS = sorted(set(glob.glob(osp.join(REPO_ROOT, 'configs', '*', '*.py')))

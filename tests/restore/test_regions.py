@@ -2,9 +2,9 @@
 import numpy as np
 
 from rdid_mm.restore.regions import restore_regions, restore_whole
-from tests.helpers import changed_outside
 
 from .conftest import read_rgb
+from tests.helpers import changed_outside
 
 
 class CountingInverter:

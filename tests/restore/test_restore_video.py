@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rdid_mm.restore.media import SYNTHETIC_TAG
 from rdid_mm.restore.loop import restore_input
-from tests.helpers import changed_outside
+from rdid_mm.restore.media import SYNTHETIC_TAG
 from rdid_mm.restore.restore_video import read_video_frames, video_info
+
+from tests.helpers import changed_outside
 
 FRAMES, FPS = 8, 10
 

@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 
 from rdid_mm.restore.media import SYNTHETIC_TAG, read_tag
-from tests.helpers import changed_outside
-from tests.conftest import REPO_ROOT
 
 from .conftest import read_rgb
-from tests.helpers import run_tool
+from tests.conftest import REPO_ROOT
+from tests.helpers import changed_outside, run_tool
 
 RANDPIX_TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
                         'rdid-gan_resnet-cbam-tiny_1xb2-4i_randpix_deid-sample.py')

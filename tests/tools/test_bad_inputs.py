@@ -19,11 +19,12 @@ import pytest
 from PIL import Image
 
 from rdid_mm.utils.io import read_image
+
 from tests.conftest import REPO_ROOT, SAMPLE_DIR
 from tests.deid.reference import pixelate_reference
-from tests.utils.test_weights_file import write_malicious_checkpoint
-from tests.tools.test_train_test_tools import TINY_CONFIG
 from tests.helpers import run_tool
+from tests.tools.test_train_test_tools import TINY_CONFIG
+from tests.utils.test_weights_file import write_malicious_checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -31,9 +32,10 @@ def tiny_weights(tmp_path_factory):
     """A real weights file of the tiny RDID-GAN (built from its config, untrained)."""
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
+
     from rdid_mm.engine.checkpoint import unwrapped_state_dict
-    from rdid_mm.utils.weights_file import save_state_dict_file
     from rdid_mm.registry import MODELS
+    from rdid_mm.utils.weights_file import save_state_dict_file
     path = str(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
     with DefaultScope.overwrite_default_scope('rdid_mm'):
         model = MODELS.build(Config.fromfile(TINY_CONFIG).model)
@@ -62,6 +64,7 @@ def _corrupted(tmp, weights, sample):
 
 def _wrong_architecture(tmp, weights, sample):
     import torch
+
     from rdid_mm.utils.weights_file import save_state_dict_file
     path = osp.join(tmp, 'resnet.safetensors')
     save_state_dict_file({'backbone.conv1.weight': torch.zeros(64, 3, 7, 7)}, path)

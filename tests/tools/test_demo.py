@@ -1,6 +1,5 @@
 """tools/demo.py end to end on the sample with a small budget, and the data it ships for a clone
 without ../shared."""
-import pytest
 import json
 import os
 import os.path as osp
@@ -8,8 +7,10 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from rdid_mm.utils.io import read_rgb
+
 from tests.conftest import REPO_ROOT
 
 # The suite runs the demo at 30 iterations: every step, file and table, and the verdict line

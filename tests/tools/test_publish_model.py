@@ -5,8 +5,13 @@ import sys
 import pytest
 import torch
 
-from rdid_mm.utils.weights_file import (CheckpointError, check_hash_suffix, load_state_dict_file,
-                                        save_state_dict_file)
+from rdid_mm.utils.weights_file import (
+    CheckpointError,
+    check_hash_suffix,
+    load_state_dict_file,
+    save_state_dict_file,
+)
+
 from tests.helpers import load_tool, run_tool
 
 publish_weights = load_tool('publish_model').publish_weights

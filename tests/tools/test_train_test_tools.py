@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from rdid_mm.utils.weights_file import load_state_dict_file
+
 from tests.conftest import REPO_ROOT
-from tests.utils.test_weights_file import write_malicious_checkpoint
 from tests.helpers import free_port, run_tool
+from tests.utils.test_weights_file import write_malicious_checkpoint
 
 TINY_CONFIG = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
                        'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
@@ -25,7 +26,8 @@ TINY_CONFIGS = {
 
 
 def config_with_test_hooks(tmp_path, base, hooks):
-    """A config inheriting ``base`` that adds the test-only hooks of tests/engine/hooks_for_tests."""
+    """A config inheriting ``base`` that adds the test-only hooks of
+    tests/engine/hooks_for_tests."""
     path = tmp_path / 'with_test_hooks.py'
     path.write_text(
         f'_base_ = [{base!r}]\n'
@@ -45,7 +47,8 @@ def data_options(deid_sample, max_iters):
 def run_ok(args, env=None, timeout=600):
     """Run a tool (see :func:`tests.helpers.run_tool`) and assert it exits 0."""
     result = run_tool(args, timeout=timeout, env={**os.environ, **(env or {})})
-    assert result.returncode == 0, f'{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
+    assert result.returncode == 0, (f'{args} failed:\n{result.stdout[-3000:]}\n'
+                                    f'{result.stderr[-3000:]}')
     return result
 
 

@@ -11,10 +11,11 @@ import sys
 import pytest
 
 from rdid_mm.datasets import DeidPairedDataset
+
 from tests.conftest import REPO_ROOT
 from tests.engine.test_runner_training_split import NUM_HELD_OUT, train_on_split
-from tests.tools.test_train_test_tools import TINY_CONFIG
 from tests.helpers import run_tool
+from tests.tools.test_train_test_tools import TINY_CONFIG
 
 SMALL_DETECTOR = ['--detector-weights', 'none', '--min-size', '128', '--max-size', '192',
                   '--detections-per-img', '5', '--device', 'cpu', '--bootstrap', '20']
@@ -59,12 +60,14 @@ def test_restore_warns_for_training_images_only(split_run, deid_sample, tmp_path
                      '--strength', '8', '--out', str(tmp_path / 'deid'))
     assert_one_warning(lines, 'restore.py', split_run['ann_file'], weights)
     gt_dir = osp.join(deid_sample, 'gt')
-    lines = training_split_warnings('restore.py', TINY_CONFIG, weights, '--input', gt_dir, '--whole-image',
-                     '--ann-file', split_run['ann_file'], '--out', str(tmp_path / 'input'))
+    lines = training_split_warnings('restore.py', TINY_CONFIG, weights, '--input', gt_dir,
+                                    '--whole-image', '--ann-file', split_run['ann_file'],
+                                    '--out', str(tmp_path / 'input'))
     assert_one_warning(lines, 'restore.py', split_run['ann_file'], weights)
     out_dir = tmp_path / 'held_out'
-    assert training_split_warnings('restore.py', TINY_CONFIG, weights, '--input', gt_dir, '--whole-image',
-                    '--ann-file', split_run['held_out_file'], '--out', str(out_dir)) == []
+    assert training_split_warnings('restore.py', TINY_CONFIG, weights, '--input', gt_dir,
+                                   '--whole-image', '--ann-file', split_run['held_out_file'],
+                                   '--out', str(out_dir)) == []
     assert len(list(out_dir.glob('*.png'))) == NUM_HELD_OUT, 'the held-out images were restored'
 
 
@@ -72,11 +75,12 @@ def test_restore_warns_for_training_images_only(split_run, deid_sample, tmp_path
 def test_eval_table_warns_for_training_images_only(split_run, deid_sample, tmp_path):
     weights = split_run['weights']
     model = ['--model', 'Tiny', TINY_CONFIG, weights, '--strengths', '8']
-    lines = training_split_warnings('eval_table.py', deid_sample, '--out-dir', str(tmp_path / 'all'), *model,
-                     *SMALL_DETECTOR)
+    lines = training_split_warnings('eval_table.py', deid_sample, '--out-dir',
+                                    str(tmp_path / 'all'), *model, *SMALL_DETECTOR)
     assert len(lines) == 1 and lines[0].startswith('eval_table.py: warning: row Tiny: '), lines
     assert (f'2 of the images of {split_run["ann_file"]} are in the training split of '
             f'{weights}') in lines[0]
-    assert training_split_warnings('eval_table.py', deid_sample, '--out-dir', str(tmp_path / 'held_out'), *model,
-                    '--ann-file', split_run['held_out_file'], *SMALL_DETECTOR) == []
+    assert training_split_warnings('eval_table.py', deid_sample, '--out-dir',
+                                   str(tmp_path / 'held_out'), *model, '--ann-file',
+                                   split_run['held_out_file'], *SMALL_DETECTOR) == []
     assert osp.isfile(tmp_path / 'held_out' / 'table1.md')

@@ -11,7 +11,7 @@ from tests.helpers import free_port
 
 
 def run_python(code, env=None):
-    """Run ``code`` in a fresh interpreter (shims are process-wide), return the completed process."""
+    """Run ``code`` in a fresh interpreter (shims are process-wide); the completed process."""
     return subprocess.run([sys.executable, '-c', textwrap.dedent(code)], capture_output=True,
                           text=True, env={**os.environ, **(env or {})}, timeout=300)
 

@@ -49,10 +49,10 @@ def test_16_bit_la_and_palette_decode_the_same_in_every_row(tmp_path):
     from mmengine.registry import DefaultScope
 
     from rdid_mm.deid import build_deid_dataset
-    from rdid_mm.evaluation import FaceRegionQualityMetric, DetectorAPMetric
+    from rdid_mm.engine import register_all_modules
+    from rdid_mm.evaluation import DetectorAPMetric, FaceRegionQualityMetric
     from rdid_mm.layout import DeidLayout
     from rdid_mm.registry import DATASETS
-    from rdid_mm.engine import register_all_modules
     from rdid_mm.utils.io import read_image
 
     cases = _odd_images(str(tmp_path / 'images'))

@@ -7,8 +7,14 @@ import subprocess
 
 from mmengine.config import Config
 
-from rdid_mm.utils.provenance import (code_commit, config_text_sha256, file_sha256, git_commit,
-                                      sha256_of)
+from rdid_mm.utils.provenance import (
+    code_commit,
+    config_text_sha256,
+    file_sha256,
+    git_commit,
+    sha256_of,
+)
+
 from tests.conftest import REPO_ROOT
 
 GENERIC = ('git_commit', 'code_commit', 'file_sha256', 'sha256_of', 'config_text_sha256',

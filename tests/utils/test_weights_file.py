@@ -6,8 +6,12 @@ import os.path as osp
 import pytest
 import torch
 
-from rdid_mm.utils.weights_file import (CheckpointError, load_state_dict_file, save_state_dict_file,
-                                        weights_path_for)
+from rdid_mm.utils.weights_file import (
+    CheckpointError,
+    load_state_dict_file,
+    save_state_dict_file,
+    weights_path_for,
+)
 
 
 class _RunsCode:

@@ -13,13 +13,17 @@ import statistics
 import time
 from typing import Optional
 
-from rdid_mm.reports.cli_options import add_detector_args, detector_from_args
 from rdid_mm.evaluation.coco_scoring import load_coco
-from rdid_mm.evaluation.detection import (resolve_device, run_detector, to_detector_input,
-                                          to_uint8_chw)
+from rdid_mm.evaluation.detection import (
+    resolve_device,
+    run_detector,
+    to_detector_input,
+    to_uint8_chw,
+)
 from rdid_mm.evaluation.keypoint_rcnn import build_keypoint_rcnn
 from rdid_mm.evaluation.metrics.detector_ap_metric import DetectorAPMetric
 from rdid_mm.evaluation.stage_timer import StageTimer
+from rdid_mm.reports.cli_options import add_detector_args, detector_from_args
 from rdid_mm.utils.io import read_rgb
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

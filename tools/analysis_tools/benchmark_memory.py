@@ -122,9 +122,9 @@ def tiny_weights(work_dir: str) -> str:
     import torch
     from mmengine.config import Config
 
-    from rdid_mm.utils.weights_file import save_state_dict_file
-    from rdid_mm.registry import MODELS
     from rdid_mm.engine import register_all_modules
+    from rdid_mm.registry import MODELS
+    from rdid_mm.utils.weights_file import save_state_dict_file
     register_all_modules()
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(TINY).model)

@@ -27,8 +27,12 @@ from rdid_mm.deid import build_deid_dataset
 from rdid_mm.deid.pixelate import pixelate_boxes
 from rdid_mm.restore.generator import init_model, model_restorer
 from rdid_mm.restore.localiser import locate_mosaics
-from rdid_mm.restore.mosaic_reference import (builder_block_size, deface_rectangles,
-                                              score_detections, union_of_overlapping)
+from rdid_mm.restore.mosaic_reference import (
+    builder_block_size,
+    deface_rectangles,
+    score_detections,
+    union_of_overlapping,
+)
 from rdid_mm.restore.regions import restore_regions, restore_whole
 from rdid_mm.restore.restore_video import read_video_frames, restore_video
 

@@ -32,8 +32,8 @@ KIT_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, KIT_DIR)
 import mmcv_ops_stub  # noqa: E402  (before anything imports mmcv.ops)
 from kit_common import RESERVE_S, imported_distributions, load_benchmark_module  # noqa: E402
-from kit_report import Budget, Report  # noqa: E402
 from kit_markdown import markdown  # noqa: E402
+from kit_report import Budget, Report  # noqa: E402
 from section_ddp import CHILD_IMPORTS, ddp_in_torchrun, section_ddp  # noqa: E402
 from section_env import section_ceiling, section_env  # noqa: E402
 from section_flops import section_flops  # noqa: E402

@@ -1,6 +1,10 @@
 """The markdown table of a GPU-check report (printed last, for the device tool's output tail)."""
-from kit_common import (FLOP_PER_SAMPLE_256, MODELS, TARGET_IMAGES_PER_S,
-                        TARGET_SPEEDUP_VS_CYCLEGAN_FP32)
+from kit_common import (
+    FLOP_PER_SAMPLE_256,
+    MODELS,
+    TARGET_IMAGES_PER_S,
+    TARGET_SPEEDUP_VS_CYCLEGAN_FP32,
+)
 
 
 def _fmt(value, digits=3):

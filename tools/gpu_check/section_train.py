@@ -4,9 +4,17 @@ autocast, with and without channels_last, at each batch size (most important fir
 import statistics
 import time
 
-from kit_common import (FLOP_PER_SAMPLE_256, MODELS, TARGET_IMAGES_PER_S,
-                        TARGET_SPEEDUP_VS_CYCLEGAN_FP32, TINY_MODEL, flop_limit, peak_memory_gib,
-                        reset_memory, time_steps)
+from kit_common import (
+    FLOP_PER_SAMPLE_256,
+    MODELS,
+    TARGET_IMAGES_PER_S,
+    TARGET_SPEEDUP_VS_CYCLEGAN_FP32,
+    TINY_MODEL,
+    flop_limit,
+    peak_memory_gib,
+    reset_memory,
+    time_steps,
+)
 
 
 def train_configs(args, device):

@@ -2,10 +2,10 @@
 # global batch of 32, no decay.
 #
 # Epochs, not iterations: RDIDIterBasedTrainLoop builds the training set when the Runner starts and
-# trains ceil(len(training set) / 32) iterations per epoch (len: the samples the dataset yields after
-# the face filter and the held-out validation images, one per image and strength; the log says how
-# many). The per-GPU batch is 32 / number of GPUs: 32 on 1 GPU, 8 on 4, 4 on 8 (an error where 32
-# does not divide; set train_dataloader.batch_size to choose the per-GPU batch yourself, and the
+# trains ceil(len(training set) / 32) iterations per epoch (len: the samples the dataset yields
+# after the face filter and the held-out validation images, one per image and strength; the log says
+# how many). The per-GPU batch is 32 / number of GPUs: 32 on 1 GPU, 8 on 4, 4 on 8 (an error where
+# 32 does not divide; set train_dataloader.batch_size to choose the per-GPU batch yourself, and the
 # global batch becomes batch_size x GPUs). max_iters overrides max_epochs (then val_interval counts
 # iterations too).
 train_cfg = dict(

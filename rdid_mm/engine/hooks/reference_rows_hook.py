@@ -6,9 +6,9 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
-from rdid_mm.registry import HOOKS
 from rdid_mm.evaluation.metrics.detector_ap_metric import DetectorAPMetric
 from rdid_mm.evaluation.stage_timer import StageTimer
+from rdid_mm.registry import HOOKS
 
 
 @HOOKS.register_module()

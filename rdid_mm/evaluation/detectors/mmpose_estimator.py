@@ -23,8 +23,13 @@ from torch import nn
 from rdid_mm.utils.compat import keeping_default_scope
 
 from .base import PERSON_CATEGORY_ID, EvalDetector, empty_prediction
-from .openmmlab import (config_scope, load_model_config, load_weights, seeded_build,
-                        without_pretrained_init)
+from .openmmlab import (
+    config_scope,
+    load_model_config,
+    load_weights,
+    seeded_build,
+    without_pretrained_init,
+)
 
 GT_BOXES = 'gt'
 

@@ -4,10 +4,11 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from rdid_mm.utils.io import read_rgb
+
 from ..bootstrap import ImageMatches, bootstrap_ap
 from ..coco_scoring import run_cocoeval, stats_of
 from ..detection import predictions_to_records, run_detector, to_detector_input, to_uint8_chw
-from rdid_mm.utils.io import read_rgb
 
 IOU_SHORT = {'bbox': 'bbox', 'keypoints': 'kpt'}
 

@@ -12,9 +12,15 @@ from torch import nn
 from rdid_mm.layout import restored_path
 from rdid_mm.registry import METRICS
 from rdid_mm.utils.io import atomic_write_json, read_rgb, write_image
+
 from ..coco_scoring import format_ap_table, load_coco, score_detections
-from ..detection import (predictions_to_records, resolve_device, run_detector,
-                         to_detector_input, to_uint8_chw)
+from ..detection import (
+    predictions_to_records,
+    resolve_device,
+    run_detector,
+    to_detector_input,
+    to_uint8_chw,
+)
 from ..detectors import build_detector, detector_iou_types
 from ..stage_timer import StageTimer
 

@@ -6,9 +6,10 @@ from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
 
 from rdid_mm.registry import METRICS
+from rdid_mm.utils.io import read_rgb
+
 from ..detection import to_uint8_chw
 from ..face_quality import face_region_scores, summarize_scores
-from rdid_mm.utils.io import read_rgb
 from .detector_ap_metric import REFERENCE_PATH_KEYS, group_by_strength, sample_path, strength_key
 
 

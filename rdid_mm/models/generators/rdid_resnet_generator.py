@@ -7,6 +7,7 @@ import torch.nn as nn
 from rdid_mm.models.layers.conv_module_with_attention import ConvModuleWithAttention
 from rdid_mm.models.layers.generation_init import GenerationInitModule
 from rdid_mm.registry import MODELS
+
 from .residual_block_with_attention import ResidualBlockWithAttention
 
 CBAM_POSITIONS = ('stem', 'down', 'res')

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from rdid_mm.deid.missed_face_audit import audit_faces
 from rdid_mm.deid.face_boxes import prepare_face_boxes
 from rdid_mm.deid.face_sources import CocoKeypointsSource, build_face_source
+from rdid_mm.deid.missed_face_audit import audit_faces
 from rdid_mm.utils.boxes import box_iou
 
 

@@ -1,9 +1,11 @@
 """AtomicCheckpointHook: a real SIGKILL inside a save keeps the previous checkpoint
-(max_keep_ckpts=1), ``--resume`` continues from it, and a finished save leaves only the newest checkpoint."""
-import pytest
+(max_keep_ckpts=1), ``--resume`` continues from it, and a finished save leaves only the newest
+checkpoint."""
 import glob
 import os.path as osp
 import signal
+
+import pytest
 
 from tests.engine.test_resume import train
 from tests.tools.test_train_test_tools import TINY_CONFIG, config_with_test_hooks, data_options
@@ -69,8 +71,7 @@ def test_a_new_best_checkpoint_is_saved_before_the_previous_best_is_deleted(tmp_
     from mmengine.model import BaseModel
     from torch.utils.data import DataLoader
 
-    from rdid_mm.engine import RDIDRunner
-    from rdid_mm.engine import register_all_modules
+    from rdid_mm.engine import RDIDRunner, register_all_modules
 
     class Toy(BaseModel):
         def __init__(self):

@@ -14,14 +14,17 @@ from rdid_mm import apis
 from rdid_mm.engine.hooks import NonFiniteLossError
 from rdid_mm.registry import HOOKS
 from rdid_mm.utils.weights_file import load_state_dict_file
+
 from tests.conftest import REPO_ROOT
 
-TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan', 'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
+TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
+                'rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py')
 
 
 @HOOKS.register_module(force=True)
 class InjectNaNHook(Hook):
-    """Test only: fills the restoring generator's first conv weight with NaN before iteration ``at``."""
+    """Test only: fills the restoring generator's first conv weight with NaN before iteration
+    ``at``."""
 
     def __init__(self, at):
         self.at = at

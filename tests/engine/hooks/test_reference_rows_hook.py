@@ -6,11 +6,11 @@ import pytest
 import torch
 from mmengine.model import BaseModel
 
-from rdid_mm.engine import RDIDRunner
+from rdid_mm.engine import RDIDRunner, register_all_modules
 from rdid_mm.engine.hooks import ReferenceRowsHook
 from rdid_mm.evaluation import DetectorAPMetric
 from rdid_mm.layout import DeidLayout
-from rdid_mm.engine import register_all_modules
+
 from tests.evaluation.detector_double import GroundTruthKeypointRCNN
 
 PAIR_KEYS = ['img_mosaic', 'img_gt']

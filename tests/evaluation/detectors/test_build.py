@@ -74,6 +74,7 @@ def test_building_and_running_openmmlab_models_keeps_the_callers_default_scope(s
     """init_detector / init_model / inference_topdown make their scope current for good (mmengine's
     init_default_scope); rdid_mm's must still be current afterwards, or CBAM no longer builds."""
     from mmengine.registry import DefaultScope
+
     import rdid_mm.models  # noqa: F401  (registers CBAM)
     from rdid_mm.registry import MODELS
     from rdid_mm.utils.io import read_rgb

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from rdid_mm.evaluation.coco_scoring import load_coco, score_detections
-from rdid_mm.layout import DeidLayout
 from rdid_mm.evaluation.detectors import build_detector
 from rdid_mm.evaluation.detectors.scoring import detect_files
+from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.compat import keeping_default_scope
 from rdid_mm.utils.io import read_rgb
 

@@ -2,14 +2,14 @@
 import json
 
 import numpy as np
-import torch
 import pytest
+import torch
 
 from rdid_mm.evaluation.coco_scoring import load_coco, score_detections
-from rdid_mm.layout import DeidLayout
 from rdid_mm.evaluation.detectors import build_detector, describe_detector
 from rdid_mm.evaluation.detectors.mmpose_estimator import instance_score
 from rdid_mm.evaluation.detectors.scoring import detect_files
+from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import read_rgb
 
 from .conftest import RTMDET_SMOKE, RTMPOSE_SMOKE

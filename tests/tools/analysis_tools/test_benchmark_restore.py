@@ -10,6 +10,7 @@ import pytest
 
 from rdid_mm.restore.regions import restore_regions
 from rdid_mm.utils.io import read_rgb
+
 from tests.conftest import REPO_ROOT
 from tests.helpers import changed_outside, load_tool
 
