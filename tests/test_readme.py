@@ -1,14 +1,19 @@
-"""Every config, tool and flag that README.md and docs/ show exists; no checkpoint name that no
-run writes."""
+"""Every config, tool and flag that README.md, docs/ and the configs' READMEs show exists; no
+checkpoint name that no run writes; every local link resolves; the front page stays short and keeps
+the test command; each algorithm's README lists its folder's configs and has mmagic's sections."""
 import glob
 import os.path as osp
 import re
 
 from tests.conftest import REPO_ROOT
 
-# a file the README asks the reader to create
-EXAMPLES = {'configs/my_experiments/rdid-gan_lr1e-4_deid-coco.py'}
-DOCS = [osp.join(REPO_ROOT, 'README.md')] + sorted(glob.glob(osp.join(REPO_ROOT, 'docs', '*.md')))
+# files the docs ask the reader to create
+EXAMPLES = {'configs/my_experiments/rdid-gan_lr1e-4_deid-coco.py',
+            'configs/my_experiments/rdid-gan_tiny_my-data.py'}
+README = osp.join(REPO_ROOT, 'README.md')
+ALGORITHMS = ('rdid_gan', 'cyclegan', 'pix2pix')
+CONFIG_READMES = [osp.join(REPO_ROOT, 'configs', algo, 'README.md') for algo in ALGORITHMS]
+DOCS = ([README] + sorted(glob.glob(osp.join(REPO_ROOT, 'docs', '*.md'))) + CONFIG_READMES)
 SHARED_ARGS = [osp.join(REPO_ROOT, 'rdid_mm', 'reports', 'cli_options.py')]
 
 
@@ -60,3 +65,64 @@ def test_no_checkpoint_name_that_no_run_writes():
     for doc in DOCS:
         text = open(doc, encoding='utf-8').read()
         assert not re.search(r'work_dirs/[\w-]+/best\.safetensors', text), doc
+
+
+def test_readme_is_short():
+    """The front page: at most 200 lines and 15,000 characters; the rest lives in docs/."""
+    text = open(README, encoding='utf-8').read()
+    assert len(text.splitlines()) <= 200, len(text.splitlines())
+    assert len(text) <= 15000, len(text)
+
+
+def test_readme_shows_the_test_command():
+    """.ci/run and a new user run the test command the README shows."""
+    commands = list(_commands(open(README, encoding='utf-8').read()))
+    assert 'bash tools/run_tests.sh' in commands
+    assert 'bash tools/demo.sh' in commands
+    assert 'bash tools/run_tests.sh' in open(osp.join(REPO_ROOT, '.ci', 'run')).read()
+
+
+def test_local_links_resolve():
+    broken = []
+    for doc in DOCS:
+        text = open(doc, encoding='utf-8').read()
+        for target in re.findall(r'\]\(([^)\s]+)\)', text):
+            path = target.split('#')[0]
+            if not path or re.match(r'[a-z]+:', path):
+                continue
+            if not osp.exists(osp.join(osp.dirname(doc), path)):
+                broken.append(f'{osp.relpath(doc, REPO_ROOT)}: {target}')
+    assert not broken, broken
+
+
+def test_each_algorithm_readme_lists_its_configs():
+    """Every config file of the folder has a line in its README, and every config the README names
+    lies in the folder."""
+    for algo, readme in zip(ALGORITHMS, CONFIG_READMES):
+        folder = osp.dirname(readme)
+        text = open(readme, encoding='utf-8').read()
+        configs = sorted(osp.basename(p) for p in glob.glob(osp.join(folder, '*.py')))
+        assert configs, folder
+        section = text.split('## Configs', 1)[1].split('\n## ', 1)[0]
+        listed = re.findall(r'^\| `([\w.-]+\.py)`', section, re.M)
+        assert sorted(listed) == configs, (algo, listed, configs)
+        named = set(re.findall(r'(?<![\w/.-])([\w-]+\.py)\b', text))
+        named -= {'train.py', 'test.py', 'eval_table.py', 'data_settings.py'}
+        assert named <= set(configs) | {'rdid_gan_coco.py', 'rdid-gan_tiny_my-data.py'}, (
+            algo, named - set(configs))
+
+
+def test_each_algorithm_readme_has_mmagics_sections():
+    """mmagic's per-algorithm shape: paper, abstract, the paper's Table 1, a results table whose
+    rows say how to produce them, the configs, a citation; and the detector caveat."""
+    for readme in CONFIG_READMES:
+        text = open(readme, encoding='utf-8').read()
+        for heading in ('## Abstract', "## The paper's Table 1", '## Results and models',
+                        '## Configs', '## Citation'):
+            assert f'\n{heading}' in text, (readme, heading)
+        assert text.startswith('# ') and '<!-- [ALGORITHM] -->' in text, readme
+        assert re.search(r'```bibtex\n@\w+\{', text), readme
+        assert '55.441 | 65.496' in text and '52.168 | 53.377' in text, readme
+        assert all(s in text for s in ('55.4 / 65.5', '54.6 / 65.0', 'difference to GT')), readme
+        results = text.split('## Results and models', 1)[1].split('\n## ', 1)[0]
+        assert 'tools/eval_table.py' in results and 'tools/dist_train.sh' in results, readme

@@ -1,4 +1,4 @@
-"""Bad input across the tools, run as the README shows them, one bad input per case.
+"""Bad input across the tools, run as the README and docs/ show them, one bad input per case.
 
 ``CASES`` end in a one-line ``<tool>.py: error:`` naming the file and the problem, with no
 traceback. ``HANDLED`` are images a tool must take or skip without stopping: valid but unusual
@@ -6,7 +6,7 @@ ones (grayscale, 16-bit, CMYK, alpha) are decoded the one way :func:`rdid_mm.uti
 does and processed (the test checks the pixels written), broken ones (empty, a decompression bomb,
 missing) are skipped with the file and the reason in the log and counted in ``summary.json``.
 
-The README's "Bad input: what each tool does" table has one row per test id here.
+The "Bad input: what each tool does" table of docs/robustness.md has one row per test id here.
 """
 import json
 import os
@@ -368,7 +368,7 @@ def test_bootstrap_refuses_zero_resamples():
 
 def test_readme_table_rows_match_the_cases_one_to_one():
     import re
-    with open(osp.join(REPO_ROOT, 'README.md'), encoding='utf-8') as f:
+    with open(osp.join(REPO_ROOT, 'docs', 'robustness.md'), encoding='utf-8') as f:
         readme = f.read()
     section = readme.split('## Bad input: what each tool does', 1)[1].split('\n## ', 1)[0]
     assert re.findall(r'^\| `([^`]+)` \|', section, re.M) == list(CASES) + list(HANDLED)

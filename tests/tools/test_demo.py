@@ -16,7 +16,7 @@ from tests.conftest import REPO_ROOT
 # The suite runs the demo at 30 iterations: every step, file and table, and the verdict line
 # agreeing with the scores. The demo's claim at its own budget (1500 iterations, about 5 minutes
 # on one core: the restored training faces beat the mosaic) is asserted with
-# RDID_DEMO_TEST_ITERS=1500 (README, "Tests"); in the suite, learning on the trained-on faces is
+# RDID_DEMO_TEST_ITERS=1500 (docs/demo.md); in the suite, learning on the trained-on faces is
 # asserted by tests/models/test_learning.py (100 iterations on 48 px crops). One thread: the
 # same float order on every machine with the same kernels (a GAN on 7 faces is sensitive to it).
 DEMO_ITERS = int(os.environ.get('RDID_DEMO_TEST_ITERS', '30'))

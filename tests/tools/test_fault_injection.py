@@ -1,6 +1,6 @@
 """Real SIGKILLs in the middle of restoration (images and video), Table 1 and the privacy audit.
 
-Each tool runs as the README shows it, is killed with SIGKILL (with its children: an ffmpeg
+Each tool runs as the README and docs/ show it, is killed with SIGKILL (with its children: an ffmpeg
 encoder dies with it, as under the OOM killer) once part of its output is on disk, and is run
 again with the same command. The final files must equal an uninterrupted run's byte for byte, no
 staging file may be left, and a torn file planted under a final name must be redone, not kept.
