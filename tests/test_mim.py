@@ -189,6 +189,8 @@ def test_mim_search_lists_the_installed_configs(installed, tmp_path):
 def test_mim_train_runs_the_installed_tiny_config_for_two_iterations(installed, deid_sample,
                                                                     tmp_path):
     work_dir = tmp_path / 'work'
+    # data_root reaches the datasets through the config's loops; the run's folder has no data/,
+    # so the tiny config's own default (data/deid_sample) would fail
     result = run_installed(
         [sys.executable, '-m', 'mim', 'train', 'rdid_mm', TINY, '--work-dir', str(work_dir),
          '--cfg-options', f'data_root={deid_sample}', 'train_cfg.max_iters=2'],
