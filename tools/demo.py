@@ -73,7 +73,7 @@ class Step:
         self.number += 1
         log_file = osp.join(self.out_dir, 'logs', log_name)
         os.makedirs(osp.dirname(log_file), exist_ok=True)
-        start = time.time()
+        start, started = time.time(), time.monotonic()
         print(f'[{self.number}] {title} ...', end='' if self.tty else '\n', flush=True)
         env = dict(os.environ, PYTHONWARNINGS='ignore', PYTHONUNBUFFERED='1')
         # one thread unless asked otherwise: the float order, and so the GAN's result, is the
@@ -93,7 +93,8 @@ class Step:
                         expected = time.time() - start + eta
                         bar = ImageProgressBar(total, file=sys.stdout, unit='iters',
                                                every=max(30.0, expected / PROGRESS_LINES),
-                                               label=f'[{self.number}] iter ', tty=self.tty)
+                                               label=f'[{self.number}] iter ', tty=self.tty,
+                                               started=started)
                     bar.update_to(done, eta)
             code = proc.wait()
         seconds = time.time() - start

@@ -40,25 +40,31 @@ class ImageProgressBar(ProgressBar):
         every: seconds between two lines when ``file`` is not a terminal.
         label: text before the bar (a step's name).
         tty: redraw in place (default: whether ``file`` is a terminal).
+        started: when the work began, a ``time.monotonic()`` value (default: now).
     """
 
     def __init__(self, task_num: int = 0, bar_width: int = 50, start: bool = True,
                  file=sys.stdout, unit: str = 'images', every: float = 30.0, label: str = '',
-                 tty: Optional[bool] = None):
+                 tty: Optional[bool] = None, started: Optional[float] = None):
         self.unit, self.every, self.label = unit, every, label
         self.tty = is_terminal(file) if tty is None else tty
+        self.started = time.monotonic() if started is None else started
         self.eta: Optional[float] = None
+        # (elapsed, count) the rate is measured from: the start, or the first count reported by
+        # update_to (a training's first log line comes after its start-up, at iteration 10)
+        self._origin: Optional[tuple] = None
         self._last_line: Optional[float] = None  # when the last non-terminal line was written
         self._shown = -1  # the count that line showed
         super().__init__(task_num, bar_width, start=start, file=file)
 
     def start(self) -> None:
-        self.started = time.monotonic()
         if self.tty:
             self.file.write(f'\r{self.label}{self.status(0.0)}')
             self.file.flush()
 
     def update(self, num_tasks: int = 1) -> None:
+        if self._origin is None:
+            self._origin = (0.0, 0)
         self.update_to(self.completed + num_tasks)
 
     def update_to(self, completed: int, eta: Optional[float] = None) -> None:
@@ -66,6 +72,8 @@ class ImageProgressBar(ProgressBar):
         training log's, which leaves out the start-up time)."""
         self.completed, self.eta = completed, eta
         elapsed = time.monotonic() - self.started
+        if self._origin is None:
+            self._origin = (elapsed, completed)
         if self.tty:
             self.file.write(f'\r{self.label}{self.status(elapsed)}\033[K')
         elif (self._last_line is None or elapsed - self._last_line >= self.every
@@ -77,13 +85,15 @@ class ImageProgressBar(ProgressBar):
 
     def status(self, elapsed: float) -> str:
         """Counts, rate, elapsed time and ETA; after a bar on a terminal, a percentage in a log."""
-        rate = self.completed / elapsed if elapsed > 0 else 0.0
-        numbers = f'{rate:.1f} {self.unit}/s, elapsed: {format_seconds(elapsed)}'
+        since, first = self._origin or (0.0, 0)
+        rate = (self.completed - first) / (elapsed - since) if elapsed > since else None
+        numbers = (f'{"?" if rate is None else f"{rate:.1f}"} {self.unit}/s, '
+                   f'elapsed: {format_seconds(elapsed)}')
         if self.task_num <= 0:
             return f'{self.completed}, {numbers}'
         eta = self.eta
-        if eta is None and self.completed > 0:
-            eta = elapsed * (self.task_num - self.completed) / self.completed
+        if eta is None and rate:
+            eta = (self.task_num - self.completed) / rate
         numbers += f', ETA: {"?" if eta is None else format_seconds(max(eta, 0.0))}'
         count = f'{self.completed}/{self.task_num}'
         if not self.tty:

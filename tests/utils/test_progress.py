@@ -52,19 +52,30 @@ def test_a_terminal_bar_redraws_one_line(clock):
     assert '4/4, 1.0 images/s, elapsed: 4s, ETA: 0s' in text
 
 
-def test_a_given_eta_and_an_unknown_total(clock):
+def test_counts_from_a_log_give_the_rate_from_the_first_count_and_keep_their_eta(clock):
+    """A training's first log line (iteration 10) comes after its start-up: the rate is measured
+    from that line on, elapsed from the step's start, and the training's own ETA is shown."""
     log = io.StringIO()
-    bar = ImageProgressBar(1500, file=log, unit='iters', every=60)
-    clock.now += 20  # start-up: the training's own ETA leaves it out
+    step_started = clock.now
+    clock.now += 15  # start-up
+    bar = ImageProgressBar(1500, file=log, unit='iters', every=60, started=step_started)
     bar.update_to(10, eta=290)
-    assert log.getvalue() == '10/1500 (1%), 0.5 iters/s, elapsed: 20s, ETA: 4m50s\n'
+    clock.now += 60
+    bar.update_to(130, eta=230)
+    assert log.getvalue().splitlines() == [
+        '10/1500 (1%), ? iters/s, elapsed: 15s, ETA: 4m50s',
+        '130/1500 (9%), 2.0 iters/s, elapsed: 1m15s, ETA: 3m50s']
+
+
+def test_an_unknown_total(clock):
+    """No total: counts and rate, no ETA; finish() shows the last count."""
     open_ended = io.StringIO()
     bar = ImageProgressBar(0, file=open_ended, every=60)
     bar.update(3)
     clock.now += 1
     bar.update(2)
     bar.finish()  # the last count was not shown yet
-    assert open_ended.getvalue().splitlines() == ['3, 0.0 images/s, elapsed: 0s',
+    assert open_ended.getvalue().splitlines() == ['3, ? images/s, elapsed: 0s',
                                                   '5, 5.0 images/s, elapsed: 1s']
 
 
