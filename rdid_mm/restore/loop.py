@@ -202,10 +202,14 @@ class RestoreRun:
         def frame_boxes(index, frame):
             return source.boxes(frame_key(item.name, index), frame)
 
+        def on_frame(done, total):
+            for hook in self.hooks:
+                hook.after_frame(item.name, done, total)
+
         try:
             result = restore_video(item.path, target, self.restorer, codec=self.codec,
                                    boxes_for_frame=frame_boxes if source else None,
-                                   whole_image=source is None)
+                                   whole_image=source is None, on_frame=on_frame)
         except ValueError as err:
             return self.fail(item, str(err))
         self.summary['videos'] += 1

@@ -17,6 +17,10 @@ class RestoreHook:
     def before_run(self, total: int) -> None:
         """``total`` items (images and videos) are about to be restored, kept or failed."""
 
+    def after_frame(self, name: str, done: int, total: int) -> None:
+        """``done`` of the ``total`` frames counted in video ``name`` are restored (a video is
+        one item, and may take hours)."""
+
     def after_item(self, name: str, status: str, faces: int = 0) -> None:
         """One item is settled: ``status`` is ``restored``, ``copied_unchanged``, ``kept`` or
         ``failed``; ``faces`` boxes were restored in it."""
@@ -33,12 +37,22 @@ class ProgressHook(RestoreHook):
         self.file = sys.stdout if file is None else file
         self.every = every
         self.bar: Optional[ImageProgressBar] = None
+        self.frames: Optional[ImageProgressBar] = None  # the video being restored
 
     def before_run(self, total: int) -> None:
         self.bar = ImageProgressBar(total, file=self.file, unit='items', every=self.every,
                                     label='restore ')
 
+    def after_frame(self, name: str, done: int, total: int) -> None:
+        if self.frames is None:
+            self.frames = ImageProgressBar(total, file=self.file, unit='frames',
+                                           every=self.every, label=f'restore {name}: ')
+        self.frames.update_to(done)
+
     def after_item(self, name: str, status: str, faces: int = 0) -> None:
+        if self.frames is not None:
+            self.frames.finish()
+            self.frames = None
         if self.bar is not None:
             self.bar.update()
 
