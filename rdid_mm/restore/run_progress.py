@@ -23,7 +23,8 @@ class RestoreHook:
 
     def after_item(self, name: str, status: str, faces: int = 0) -> None:
         """One item is settled: ``status`` is ``restored``, ``copied_unchanged``, ``kept`` or
-        ``failed``; ``faces`` boxes were restored in it."""
+        ``failed``; ``faces`` boxes were restored in it (an image's; a video's are counted in
+        its ``video_results``)."""
 
     def after_run(self, summary: dict) -> None:
         """The run's ``summary.json`` content, once it is written."""

@@ -59,7 +59,7 @@ class ImageProgressBar(ProgressBar):
 
     def start(self) -> None:
         if self.tty:
-            self.file.write(f'\r{self.label}{self.status(0.0)}')
+            self.file.write(f'\r{self.label}{self.status(time.monotonic() - self.started)}')
             self.file.flush()
 
     def update(self, num_tasks: int = 1) -> None:
