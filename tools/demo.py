@@ -19,7 +19,9 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO, 'configs', 'rdid_gan',
                   'rdid-gan_resnet-cbam-demo_1xb4-1500i_deid-sample.py')
 STRENGTH = 8
-ITER_LINE = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\]')
+ITER_LINE = re.compile(r'Iter\(train\) \[\s*(\d+)/(\d+)\].*\beta: '
+                       r'(?:(\d+) days?, )?(\d+):(\d+):(\d+)')
+PROGRESS_LINES = 10  # lines of training progress in a log (a terminal redraws one line)
 
 
 def parse_args(argv=None):
@@ -47,8 +49,19 @@ def find_sample(explicit):
     return None
 
 
+def training_progress(line):
+    """``(iterations done, total, ETA in seconds)`` from an MMEngine training log line, else
+    None; the first line, which has no ETA yet, is left out."""
+    match = ITER_LINE.search(line)
+    if not match:
+        return None
+    done, total, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return done, total, ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
 class Step:
-    """Runs one tool with its output in a log file; shows a progress bar for training lines."""
+    """Runs one tool with its output in a log file; shows the training's iterations and ETA
+    (a bar redrawn in place on a terminal, about :data:`PROGRESS_LINES` lines in a log)."""
 
     def __init__(self, out_dir):
         self.out_dir = out_dir
@@ -56,31 +69,39 @@ class Step:
         self.tty = sys.stdout.isatty()
 
     def run(self, title, args, log_name):
+        from rdid_mm.utils.progress import ImageProgressBar
         self.number += 1
         log_file = osp.join(self.out_dir, 'logs', log_name)
         os.makedirs(osp.dirname(log_file), exist_ok=True)
-        start = time.time()
+        start, started = time.time(), time.monotonic()
         print(f'[{self.number}] {title} ...', end='' if self.tty else '\n', flush=True)
         env = dict(os.environ, PYTHONWARNINGS='ignore', PYTHONUNBUFFERED='1')
         # one thread unless asked otherwise: the float order, and so the GAN's result, is the
         # one measured (see the demo config), and 2 busy cores are not oversubscribed
         env.setdefault('OMP_NUM_THREADS', '1')
         env.setdefault('MKL_NUM_THREADS', '1')
+        bar = None
         with open(log_file, 'w') as log:
             proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True, env=env)
             for line in proc.stdout:
                 log.write(line)
-                match = ITER_LINE.search(line)
-                if match and self.tty:
-                    done, total = int(match.group(1)), int(match.group(2))
-                    bar = '#' * (30 * done // total)
-                    print(f'\r[{self.number}] {title} [{bar:<30}] {done}/{total}', end='',
-                          flush=True)
+                progress = training_progress(line)
+                if progress:
+                    done, total, eta = progress
+                    if bar is None:  # a log line every tenth of the expected time, or 30 s
+                        expected = time.time() - start + eta
+                        bar = ImageProgressBar(total, file=sys.stdout, unit='iters',
+                                               every=max(30.0, expected / PROGRESS_LINES),
+                                               label=f'[{self.number}] iter ', tty=self.tty,
+                                               started=started)
+                    bar.update_to(done, eta)
             code = proc.wait()
         seconds = time.time() - start
         if self.tty:
             print('\r\033[K', end='')
+        elif bar is not None:
+            bar.finish()
         if code != 0:
             tail = open(log_file).read().strip().splitlines()[-5:]
             print(f'[{self.number}] {title}: FAILED (exit {code}); the end of {log_file}:')

@@ -28,7 +28,7 @@ def main(argv=None):
     if osp.exists(args.out) and not args.overwrite:
         sys.exit(f'locate_mosaics.py: error: {args.out} exists; pass --overwrite to replace it')
     try:
-        boxes = locate_input(args.input)
+        boxes = locate_input(args.input, progress=True)
     except (RestoreInputError, ValueError) as err:
         sys.exit(f'locate_mosaics.py: error: {err}')
     atomic_write(args.out, json.dumps(boxes, indent=0).encode())

@@ -55,7 +55,8 @@ def main(argv=None):
             rows = [f'mosaic:s{s}' for s in DeidLayout(args.deid_dir).strengths()]
         result = privacy_audit(args.deid_dir, rows, args.out, embedder=embedder_config(args),
                                gallery_dir=args.gallery, align=args.align, weights=args.weights,
-                               buckets=args.buckets, num_bootstrap=args.bootstrap, seed=args.seed)
+                               buckets=args.buckets, num_bootstrap=args.bootstrap, seed=args.seed,
+                               progress=True)
     except (ValueError, FileNotFoundError, ImportError, KeyError) as err:
         message = err.args[0] if isinstance(err, KeyError) else err
         print(f'privacy_audit.py: error: {message}', file=sys.stderr)

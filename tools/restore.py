@@ -22,6 +22,7 @@ from rdid_mm.privacy.training_split_warning import training_split_message
 from rdid_mm.restore.generator import model_restorer
 from rdid_mm.restore.loop import restore_deid_folder, restore_input
 from rdid_mm.restore.mode import WHOLE, default_mode
+from rdid_mm.restore.run_progress import ProgressHook
 from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 
@@ -88,13 +89,14 @@ def main():
             print(f'restore.py: warning: {message}', file=sys.stderr)
         whole_image = args.whole_image or default_mode(model.cfg) == WHOLE
         restorer = model_restorer(model)
+        hooks = [ProgressHook()]  # items/s and ETA; the run's summary is logged at its end
         if args.input is not None:
             restore_input(restorer, args.input, args.out, boxes_file=args.boxes,
                           whole_image=whole_image, ann_file=args.ann_file,
-                          overwrite=args.overwrite, codec=args.codec)
+                          overwrite=args.overwrite, codec=args.codec, hooks=hooks)
         else:
             restore_deid_folder(restorer, args.deid_dir, args.strength, args.out,
-                                whole_image=whole_image, overwrite=args.overwrite)
+                                whole_image=whole_image, overwrite=args.overwrite, hooks=hooks)
     except USER_ERRORS + (ValueError, ) as err:  # RestoreInputError is a ValueError
         sys.exit(f'restore.py: error: {err}')
 

@@ -24,12 +24,12 @@ from mmengine.logging import print_log
 
 from rdid_mm.layout import DeidLayout, mosaic_extension, output_name_problems
 from rdid_mm.utils.io import atomic_open, atomic_write_json
+from rdid_mm.utils.progress import ImageProgressBar
 
 from .face_sources import FaceSourceUnion
 from .image_job import STAGES, ImageJob, init_worker, run_in_worker
 from .image_tasks import CocoPersonSource, FolderSource
 from .pixelate_video import deidentify_video
-from .progress import ImageProgressBar
 from .settings import BuildSettings
 from .summary import SummaryBuilder, log_record
 

@@ -24,11 +24,11 @@ from rdid_mm.utils.io import (
     commit_staging_file,
     new_staging_file,
 )
+from rdid_mm.utils.progress import ImageProgressBar
 
 from .face_boxes import prepare_face_boxes
 from .face_sources import FaceSourceUnion
 from .pixelate import pixelate_boxes
-from .progress import ImageProgressBar
 from .settings import BuildSettings
 from .summary import SummaryBuilder
 
@@ -92,7 +92,7 @@ def deidentify_video(video: str, layout: DeidLayout, settings: BuildSettings,
     encoders = {}
     summary_builder = SummaryBuilder(input_info, settings.to_json(), audit_available=False)
     stage_seconds = defaultdict(float)
-    bar = ImageProgressBar(frames_in, file=sys.stdout) if progress else None
+    bar = ImageProgressBar(frames_in, file=sys.stdout, unit='frames') if progress else None
     try:
         for strength, path in staged.items():
             encoders[strength] = imageio_ffmpeg.write_frames(

@@ -15,16 +15,17 @@ from .report import faces_csv, plot_audit, summary_csv, summary_markdown
 def privacy_audit(deid_dir: str, rows: Sequence[str], out_dir: str, embedder=None,
                   gallery_dir: Optional[str] = None, align: str = 'own',
                   weights: Optional[str] = None, buckets: Sequence[float] = DEFAULT_BUCKETS,
-                  num_bootstrap: int = 1000, seed: int = 0) -> dict:
+                  num_bootstrap: int = 1000, seed: int = 0, progress: bool = False) -> dict:
     """Audit ``rows`` (``original`` is always added first) and write into ``out_dir``:
     ``privacy_audit.md``, ``privacy_audit.csv`` (per row, split and face size),
     ``privacy_faces.csv`` (per face) and ``privacy_audit.png``.
 
     With ``weights`` (a weights file recording its training split), faces are split into those of
-    the model's training images and held-out ones (the memorisation check).
+    the model's training images and held-out ones (the memorisation check). ``progress``: images
+    done and ETA per row on stdout.
     """
     audit = IdentityAudit(deid_dir, embedder=embedder, gallery_dir=gallery_dir, align=align,
-                          buckets=buckets)
+                          buckets=buckets, progress=progress)
     memorisation = 'not checked (no --weights)'
     if weights:
         record = read_training_split(weights)

@@ -12,6 +12,7 @@ own original and the share below the embedder's same-person threshold are report
 import math
 import os
 import os.path as osp
+import sys
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set
 
@@ -21,6 +22,7 @@ from mmengine.logging import print_log
 from rdid_mm.evaluation.bootstrap import percentile_interval, resample_weights
 from rdid_mm.layout import DeidLayout
 from rdid_mm.utils.io import read_rgb
+from rdid_mm.utils.progress import ImageProgressBar
 
 from .audit_rows import IMAGE_EXTENSIONS, Face, Row, dataset_faces, parse_row
 from .embedders import BaseEmbedder, build_embedder
@@ -92,7 +94,7 @@ class IdentityAudit:
     def __init__(self, deid_dir: str, embedder=None, gallery_dir: Optional[str] = None,
                  align: str = 'own', train_ids: Optional[Iterable[int]] = None,
                  buckets: Sequence[float] = DEFAULT_BUCKETS, gt_dir: Optional[str] = None,
-                 ann_file: Optional[str] = None):
+                 ann_file: Optional[str] = None, progress: bool = False):
         if align not in ('own', 'original'):
             raise ValueError(f"align must be 'own' or 'original', got {align!r}")
         self.layout = DeidLayout.existing(deid_dir, gt_dir=gt_dir, ann_file=ann_file)
@@ -114,6 +116,7 @@ class IdentityAudit:
         self._landmarks: Dict[str, np.ndarray] = {}
         self._gallery: Optional[Gallery] = None
         self.skipped: Dict[str, int] = {}
+        self.progress = progress  # images done, images/s and ETA on stdout (dlib: ~1 s a face)
 
     # -- the gallery ---------------------------------------------------------------------------
     @property
@@ -124,7 +127,9 @@ class IdentityAudit:
 
     def _build_gallery(self) -> Gallery:
         vectors, labels = [], []
-        for file_name, faces in self._by_image(self.faces).items():
+        by_image = self._by_image(self.faces)
+        bar = self._bar(len(by_image), 'gallery (originals) ')
+        for file_name, faces in by_image.items():
             image = read_rgb(self.layout.gt(file_name))
             for face in faces:
                 points = self.embedder.landmarks(image, face.box)
@@ -132,6 +137,10 @@ class IdentityAudit:
                     self._landmarks[_label(face)] = points
                 vectors.append(self.embedder.embed(image, face.box, points))
                 labels.append(_label(face))
+            if bar is not None:
+                bar.update()
+        if bar is not None:
+            bar.finish()
         num_dataset = len(labels)
         if self.gallery_dir:
             extra_vectors, extra_labels = self._folder_faces(self.gallery_dir)
@@ -165,6 +174,9 @@ class IdentityAudit:
                 labels.append(f'gallery:{name}#{k}')
         return vectors, labels
 
+    def _bar(self, total: int, label: str) -> Optional[ImageProgressBar]:
+        return ImageProgressBar(total, file=sys.stdout, label=label) if self.progress else None
+
     @staticmethod
     def _by_image(faces: Sequence[Face]) -> Dict[str, List[Face]]:
         grouped: Dict[str, List[Face]] = {}
@@ -195,7 +207,11 @@ class IdentityAudit:
         index_of = {label: i for i, label in enumerate(gallery.labels)}
         shapes = {im['file_name']: (int(im['height']), int(im['width']))
                   for im in self.layout.images()}
-        for file_name, faces in self._by_image(self.faces).items():
+        by_image = self._by_image(self.faces)
+        bar = self._bar(len(by_image), f'{row.name} ')
+        for file_name, faces in by_image.items():
+            if bar is not None:
+                bar.update()
             path = row.path_for(file_name)
             if path is None:
                 self._skip(f'{row.name}: missing_image',
@@ -221,6 +237,8 @@ class IdentityAudit:
                 results.append(FaceResult(
                     row.name, face, size_bucket(face.size, self.buckets), self.split_of(face),
                     own_distance, rank, gallery.labels[int(np.argmin(distances))]))
+        if bar is not None:
+            bar.finish()
         return results
 
     def chance(self, k: int) -> float:

@@ -23,6 +23,7 @@ import io
 import json
 import os
 import os.path as osp
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -30,7 +31,6 @@ from typing import Dict, List, Optional
 import numpy as np
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.utils import ProgressBar
 
 from rdid_mm.evaluation import detectors
 from rdid_mm.evaluation.bootstrap import ImageMatches, bootstrap_ap, resample_weights
@@ -42,7 +42,9 @@ from rdid_mm.layout import DeidLayout, restored_path
 from rdid_mm.restore.generator import init_model, model_restorer
 from rdid_mm.restore.loop import restore_deid_folder
 from rdid_mm.restore.mode import REGION, default_mode
+from rdid_mm.restore.run_progress import ProgressHook
 from rdid_mm.utils.io import atomic_write, atomic_write_json, remove_staging_files
+from rdid_mm.utils.progress import ImageProgressBar
 from rdid_mm.utils.provenance import file_sha256
 
 ROW_KINDS = ('gt', 'mosaic', 'model')
@@ -264,14 +266,14 @@ class RowEvaluator:
         if spec.kind != 'gt' and osp.isfile(self.layout.faces_file):
             face_metric = FaceRegionQualityMetric(pred_key='img_mosaic', compare_mosaic=False)
         print_log(f'{spec.label}: detecting persons on {len(samples)} images', logger='current')
-        progress = ProgressBar(len(samples))
+        progress = ImageProgressBar(len(samples), file=sys.stdout)
         for start in range(0, len(samples), self.batch_size):
             batch = samples[start:start + self.batch_size]
             metric.process(None, batch)
             if face_metric is not None:
                 face_metric.process(None, batch)
-            for _ in batch:
-                progress.update()
+            progress.update(len(batch))
+        progress.finish()
         detections = [d for r in metric.results for d in r['detections']]
         face = face_metric.compute_metrics(face_metric.results) if face_metric else None
         return detections, face
@@ -287,7 +289,7 @@ class RowEvaluator:
                   f'with {spec.checkpoint} ({spec.config})', logger='current')
         model = init_model(spec.config, spec.checkpoint, device=str(resolve_device(self.device)))
         restore_deid_folder(model_restorer(model), self.layout.root, spec.strength, folder,
-                            whole_image=whole_image, overwrite=True)
+                            whole_image=whole_image, overwrite=True, hooks=[ProgressHook()])
         del model
         restored = [dict(s, mosaic_path=restored_path(folder, s['file_name'])) for s in samples]
         self.layout.check_files(restored, 'mosaic_path')

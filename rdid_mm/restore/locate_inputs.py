@@ -1,11 +1,13 @@
 """``tools/locate_mosaics.py``: the localiser's boxes for every image and video frame of an input,
 keyed as a boxes file for :func:`rdid_mm.restore.loop.restore_input` expects them."""
 import os.path as osp
+import sys
 from typing import Dict
 
 from mmengine.logging import print_log
 
 from rdid_mm.utils.io import ImageReadError, read_image
+from rdid_mm.utils.progress import ImageProgressBar
 
 from .box_sources import frame_key
 from .items import list_files
@@ -13,21 +15,33 @@ from .localiser import locate_mosaics
 from .restore_video import is_video, read_video_frames
 
 
-def locate_input(input_path: str) -> Dict[str, list]:
+def locate_input(input_path: str, progress: bool = False) -> Dict[str, list]:
     """``{relative path or video.mp4#000123: [[x, y, w, h, block_size, score], ...]}``;
-    unreadable images are logged and left out."""
+    unreadable images are logged and left out. ``progress``: files done, files/s and ETA on
+    stdout."""
     folder = input_path if osp.isdir(input_path) else osp.dirname(input_path)
+    names = list(list_files(input_path))
+    bar = ImageProgressBar(len(names), file=sys.stdout, unit='files',
+                           label='locate ') if progress else None
     found = {}
-    for name in list_files(input_path):
-        path = osp.join(folder, name)
-        if is_video(name):
-            for index, frame in enumerate(read_video_frames(path)):
-                found[frame_key(name, index)] = [m.to_list() for m in locate_mosaics(frame)]
-            continue
-        try:
-            image = read_image(path).rgb
-        except ImageReadError as err:
-            print_log(f'{name}: skipped: {err.reason}: {err.detail}', logger='current', level=30)
-            continue
-        found[name] = [m.to_list() for m in locate_mosaics(image)]
+    for name in names:
+        _locate_file(folder, name, found)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.finish()
     return found
+
+
+def _locate_file(folder: str, name: str, found: dict) -> None:
+    path = osp.join(folder, name)
+    if is_video(name):
+        for index, frame in enumerate(read_video_frames(path)):
+            found[frame_key(name, index)] = [m.to_list() for m in locate_mosaics(frame)]
+        return
+    try:
+        image = read_image(path).rgb
+    except ImageReadError as err:
+        print_log(f'{name}: skipped: {err.reason}: {err.detail}', logger='current', level=30)
+        return
+    found[name] = [m.to_list() for m in locate_mosaics(image)]

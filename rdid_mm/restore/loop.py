@@ -13,7 +13,8 @@ import hashlib
 import json
 import os
 import os.path as osp
-from typing import List, Optional
+import time
+from typing import List, Optional, Sequence
 
 from mmengine.logging import print_log
 
@@ -27,6 +28,7 @@ from .media import write_png
 from .regions import box_corners, is_empty, restore_regions, restore_whole
 from .restore_video import CODECS, restore_video
 from .resume import RunState
+from .run_progress import RestoreHook
 
 IMAGES_PER_BATCH = 4  # images whose crops share generator calls
 
@@ -34,7 +36,8 @@ IMAGES_PER_BATCH = 4  # images whose crops share generator calls
 def restore_input(restorer: Restorer, input_path: str, out_dir: str,
                   boxes_file: Optional[str] = None, whole_image: bool = False,
                   ann_file: Optional[str] = None, overwrite: bool = False, codec: str = 'h264',
-                  context: float = 0.5, images_per_batch: int = IMAGES_PER_BATCH) -> dict:
+                  context: float = 0.5, images_per_batch: int = IMAGES_PER_BATCH,
+                  hooks: Sequence[RestoreHook] = ()) -> dict:
     """Restore ``input_path`` into ``out_dir``; returns (and writes) the summary.
 
     Args:
@@ -50,6 +53,7 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
         codec: ``h264`` or ``ffv1`` (lossless) for videos.
         context: the context around each box restored with it, as a fraction of its size.
         images_per_batch: images whose crops share generator calls.
+        hooks: told of the run's progress (:class:`.run_progress.RestoreHook`).
     """
     input_path, out_dir = os.fspath(input_path), os.fspath(out_dir)
     if not osp.exists(input_path):
@@ -65,8 +69,10 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
                     boxes_file_sha=_sha(boxes_file), whole_image=whole_image,
                     ann_file_sha=_sha(ann_file), codec=codec, context=context)
     run = RestoreRun(restorer, source, out_dir, settings, overwrite, codec, context,
-                     images_per_batch)
+                     images_per_batch, hooks)
     run.check_boxes_file(items)
+    for hook in run.hooks:
+        hook.before_run(len(items))
     for item in items:
         run.add(item)
     run.flush()
@@ -80,7 +86,8 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
 
 
 def restore_deid_folder(restorer: Restorer, deid_dir: str, strength: int, out_dir: str,
-                        whole_image: bool = False, overwrite: bool = False) -> dict:
+                        whole_image: bool = False, overwrite: bool = False,
+                        hooks: Sequence[RestoreHook] = ()) -> dict:
     """Restore a builder output's ``mosaic/s{strength}`` with its ``faces.json`` boxes: the same
     run as :func:`restore_input` on that mosaic folder (``OUT/<stem>.png`` per image,
     :func:`rdid_mm.layout.restored_path`)."""
@@ -94,7 +101,7 @@ def restore_deid_folder(restorer: Restorer, deid_dir: str, strength: int, out_di
         raise RestoreInputError(f'--out {out_dir} must not be the dataset folder or inside its '
                                 'mosaics')
     return restore_input(restorer, layout.mosaic_dir(strength), out_dir, whole_image=whole_image,
-                         overwrite=overwrite)
+                         overwrite=overwrite, hooks=hooks)
 
 
 class RestoreRun:
@@ -102,8 +109,10 @@ class RestoreRun:
     :meth:`flush` and :meth:`finish`."""
 
     def __init__(self, restorer: Restorer, source, out_dir: str, settings: dict,
-                 overwrite: bool, codec: str, context: float, images_per_batch: int):
+                 overwrite: bool, codec: str, context: float, images_per_batch: int,
+                 hooks: Sequence[RestoreHook] = ()):
         self.restorer, self.source, self.out_dir = restorer, source, out_dir
+        self.hooks, self.started = list(hooks), time.monotonic()
         self.overwrite, self.codec, self.context = overwrite, codec, context
         self.images_per_batch = images_per_batch
         os.makedirs(out_dir, exist_ok=True)
@@ -121,6 +130,7 @@ class RestoreRun:
     def fail(self, item: Item, message: str) -> None:
         self.note('failed', item.name, message.replace(item.path, item.name))
         self.summary['failed'] += 1
+        self._settled(item.name, 'failed')
 
     def check_boxes_file(self, items: List[Item]) -> None:
         if isinstance(self.source, BoxesFile):
@@ -138,7 +148,7 @@ class RestoreRun:
                              f'{self.owners[item.output]}; rename one of them')
         if not self.overwrite and self.state.finished(item.name, target, item.path):
             self.summary['kept'] += 1
-            return None
+            return self._settled(item.name, 'kept')
         existed = osp.isfile(target)
         if item.is_video:
             self.flush()
@@ -180,6 +190,11 @@ class RestoreRun:
             self.summary['boxes'] += boxes
             record['boxes'] = boxes
         self.state.add(record)
+        self._settled(item.name, status, boxes or 0)
+
+    def _settled(self, name: str, status: str, faces: int = 0) -> None:
+        for hook in self.hooks:
+            hook.after_item(name, status, faces)
 
     def video(self, item: Item, target: str, existed: bool) -> None:
         source = self.source
@@ -187,10 +202,14 @@ class RestoreRun:
         def frame_boxes(index, frame):
             return source.boxes(frame_key(item.name, index), frame)
 
+        def on_frame(done, total):
+            for hook in self.hooks:
+                hook.after_frame(item.name, done, total)
+
         try:
             result = restore_video(item.path, target, self.restorer, codec=self.codec,
                                    boxes_for_frame=frame_boxes if source else None,
-                                   whole_image=source is None)
+                                   whole_image=source is None, on_frame=on_frame)
         except ValueError as err:
             return self.fail(item, str(err))
         self.summary['videos'] += 1
@@ -201,14 +220,35 @@ class RestoreRun:
         return self.done(item, 'restored', existed)
 
     def finish(self) -> dict:
-        """Write ``summary.json`` and log one line of counts; return the summary."""
+        """Write ``summary.json``, log the counts and the time, tell the hooks; return it."""
         s = self.summary
         atomic_write(osp.join(self.out_dir, 'summary.json'), json.dumps(s, indent=1).encode())
-        print_log(f"restored {s['restored']} images and copied {s['copied_unchanged']} without a "
-                  f"box unchanged into {self.out_dir} ({s['kept']} already there, {s['redone']} "
-                  f"torn ones redone, {s['failed']} failed); boxes from {s['boxes_source']}",
+        for hook in self.hooks:
+            hook.after_run(s)
+        print_log(summary_text(s, self.out_dir, time.monotonic() - self.started),
                   logger='current')
         return s
+
+
+def summary_text(summary: dict, out_dir: str, seconds: float) -> str:
+    """The few lines a run ends with: images, faces, skipped, time."""
+    s = summary
+    processed = s['restored'] + s['copied_unchanged'] + s['failed']
+    videos = f", {s['videos']} videos" if s['videos'] else ''
+    rate = f', {processed / seconds:.2f} items/s' if seconds > 0 and processed else ''
+    if s['boxes_source'] == 'whole_image':
+        faces = 'whole images restored (no face boxes)'
+    else:
+        video_boxes = sum(v['boxes'] for v in s.get('video_results', {}).values())
+        faces = f"{s['boxes'] + video_boxes} faces restored"
+        if s['videos']:
+            faces += f' ({video_boxes} in video frames)'
+        faces += f"; boxes from {s['boxes_source']}"
+    return (f"restored {s['restored'] - s['videos']} images{videos} and copied "
+            f"{s['copied_unchanged']} without a box unchanged into {out_dir} in {seconds:.1f} s"
+            f'{rate}\n  {faces}\n'
+            f"  skipped: {s['kept']} already there, {s['failed']} failed; "
+            f"{s['redone']} earlier outputs redone")
 
 
 def _sha(path: Optional[str]) -> Optional[str]:

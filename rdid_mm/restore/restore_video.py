@@ -73,10 +73,12 @@ def _stabilise(boxes: List[list], previous: List[list], stable_iou: float) -> Li
 def restore_video(path: str, target: str, restorer, codec: str = 'h264',
                   boxes_for_frame: Optional[Callable[[int, np.ndarray], Sequence]] = None,
                   whole_image: bool = False, stable_iou: float = 0.8,
-                  reuse_change: float = 1.5) -> dict:
+                  reuse_change: float = 1.5,
+                  on_frame: Optional[Callable[[int, int], None]] = None) -> dict:
     """Restore ``path`` into ``target`` (written atomically); returns counts and the flicker.
 
-    ``boxes_for_frame(index, frame)`` gives a frame's boxes (default: the localiser).
+    ``boxes_for_frame(index, frame)`` gives a frame's boxes (default: the localiser);
+    ``on_frame(frames done, frames counted)`` follows a long video's progress.
     """
     import imageio_ffmpeg
     if codec not in CODECS:
@@ -123,6 +125,8 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
                                                         - previous_out[inside]).mean()))
             writer.send(np.ascontiguousarray(result))
             counts['frames'] += 1
+            if on_frame is not None:
+                on_frame(counts['frames'], info['frames'])
             counts['frames_with_boxes'] += bool(boxes)
             counts['boxes'] += len(boxes)
             used_boxes.append([list(box_corners(b, height, width)) for b in boxes])

@@ -1,6 +1,7 @@
 """tools/privacy_audit.py end to end: report, CSVs and plot on disk; one-line errors."""
 import csv
 import os.path as osp
+import re
 import sys
 
 import numpy as np
@@ -34,6 +35,10 @@ def test_audit_writes_report_csvs_and_plot(privacy_sample, portrait_gallery, tmp
     summary = read_csv(out / 'privacy_audit.csv')
     rows = ['original', 'mosaic s8', 'mosaic s16', 'copy']
     assert [s['row'] for s in summary if s['bucket'] == 'all'] == rows
+    # progress of the gallery and of each row: its last line, whole (no redraws in a log)
+    done = [re.match(r'(.*) (\d+)/\2 \(100%\), ', line) for line in result.stdout.splitlines()]
+    assert [m.group(1) for m in done if m] == ['gallery (originals)'] + rows, result.stdout
+    assert '\r' not in result.stdout
     per_row = {row: [f for f in faces if f['row'] == row] for row in rows}
     assert len({len(v) for v in per_row.values()}) == 1, 'every row scores the same faces'
     for s in summary:

@@ -109,9 +109,21 @@ def test_restore_tool_writes_every_image_and_resumes(deid_sample, tiny_weights, 
     for name in mosaics:
         mosaic = read_rgb(osp.join(deid_sample, 'mosaic', 's16', name))
         assert read_rgb(str(out / name)).shape == mosaic.shape
+    # progress in a log: whole lines with items/s and ETA, not a bar redrawn per item
+    progress = [line for line in first.stdout.splitlines() if line.startswith('restore ')]
+    assert progress and progress[-1].startswith('restore 4/4 (100%), ') and '\r' not in first.stdout
+    assert ' items/s, ' in progress[-1] and ', ETA: ' in progress[-1]
+    assert len(progress) <= 3, progress  # the first item, the last, at most one 30 s line
+    # the summary's numbers are the run's counts
+    summary = json.loads((out / 'summary.json').read_text())
+    assert summary['boxes'] == sum(len(b) for b in json.load(
+        open(osp.join(deid_sample, 'faces.json'))).values()) > 0
+    assert f"  {summary['boxes']} faces restored; boxes from builder" in first.stdout
+    assert '  skipped: 0 already there, 0 failed;' in first.stdout
     again = run_tool(args, timeout=600)
     assert 'restored 0 images' in again.stdout + again.stderr and '4 already there' in (
         again.stdout + again.stderr)
+    assert '  skipped: 4 already there, 0 failed;' in again.stdout
 
 
 @pytest.mark.slow

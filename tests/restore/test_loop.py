@@ -11,7 +11,7 @@ from PIL import Image
 
 from rdid_mm.restore import locate_mosaics
 from rdid_mm.restore.items import RestoreInputError
-from rdid_mm.restore.loop import restore_input
+from rdid_mm.restore.loop import restore_input, summary_text
 from rdid_mm.restore.media import SYNTHETIC_TAG, TAG_KEY, read_tag
 
 from .conftest import read_rgb
@@ -208,3 +208,49 @@ def test_two_inputs_with_one_output_name(tmp_path, deid_sample):
     summary = restore_input(invert, str(folder), str(tmp_path / 'out'))
     assert summary['failed'] == 1 and summary['restored'] == 1
     assert [m['file'] for m in summary['messages'] if m['kind'] == 'failed'] == ['a.png']
+
+
+class Recorder:
+    """A :class:`RestoreHook` that keeps what the run told it."""
+
+    def __init__(self):
+        self.total, self.items, self.summary = None, [], None
+
+    def before_run(self, total):
+        self.total = total
+
+    def after_item(self, name, status, faces=0):
+        self.items.append((name, status, faces))
+
+    def after_run(self, summary):
+        self.summary = summary
+
+
+def test_hooks_hear_every_item_once_with_its_status_and_faces(deid_sample, tmp_path):
+    folder = tmp_path / 'in'
+    shutil.copytree(osp.join(deid_sample, 'mosaic', 's8'), folder)
+    (folder / 'notes.jpg').write_bytes(b'this is not an image')
+    shutil.copy(osp.join(deid_sample, 'faces.json'), folder / 'faces.json')
+    hook = Recorder()
+    summary = restore_input(invert, str(folder), str(tmp_path / 'out'), images_per_batch=2,
+                            hooks=[hook])
+    assert hook.total == 5 and hook.summary is summary
+    assert sorted(name for name, _, _ in hook.items) == sorted(
+        ['notes.jpg'] + os.listdir(osp.join(deid_sample, 'mosaic', 's8')))
+    statuses = [status for _, status, _ in hook.items]
+    for status in ('restored', 'copied_unchanged', 'failed'):
+        assert statuses.count(status) == summary[status], status
+    assert sum(faces for _, _, faces in hook.items) == summary['boxes'] > 0
+    again = Recorder()
+    restore_input(invert, str(folder), str(tmp_path / 'out'), hooks=[again])
+    assert [status for _, status, _ in again.items].count('kept') == 4
+
+
+def test_the_summary_names_images_faces_skipped_and_time():
+    summary = dict(restored=3, copied_unchanged=1, failed=2, kept=5, redone=1, videos=1,
+                   boxes=4, boxes_source='localiser', video_results={'a.mp4': dict(boxes=7)})
+    lines = summary_text(summary, 'OUT', 2.0).splitlines()
+    assert lines == ['restored 2 images, 1 videos and copied 1 without a box unchanged into OUT '
+                     'in 2.0 s, 3.00 items/s',
+                     '  11 faces restored (7 in video frames); boxes from localiser',
+                     '  skipped: 5 already there, 2 failed; 1 earlier outputs redone']

@@ -1,5 +1,6 @@
 """Video restore: frame count, rate and size kept, audio copied, FFV1 lossless outside the boxes,
 temporal consistency and flicker, broken videos counted."""
+import io
 import os.path as osp
 import subprocess
 
@@ -11,6 +12,7 @@ from PIL import Image
 from rdid_mm.restore.loop import restore_input
 from rdid_mm.restore.media import SYNTHETIC_TAG
 from rdid_mm.restore.restore_video import read_video_frames, video_info
+from rdid_mm.restore.run_progress import ProgressHook
 
 from tests.helpers import changed_outside
 
@@ -98,11 +100,17 @@ def test_still_mosaic_gives_a_still_face(tmp_path, deid_sample):
         noisy = np.clip(frame.astype(int) + rng.integers(-1, 2, frame.shape), 0, 255)
         writer.send(np.ascontiguousarray(noisy.astype(np.uint8)))
     writer.close()
+    log = io.StringIO()
     summary = restore_input(lambda crops: [255 - c for c in crops], path, str(tmp_path / 'out'),
-                            codec='ffv1')
+                            codec='ffv1', hooks=[ProgressHook(file=log)])
     result = summary['video_results']['still.mp4']
     assert result['reused'] > 0
     assert result['flicker']['output'] <= result['flicker']['input']
+    # a video is one item: its frames have their own progress, then the item counts
+    lines = log.getvalue().splitlines()
+    assert lines[0].startswith('restore still.mp4: 1/5 (20%), ? frames/s'), lines
+    assert lines[-2].startswith('restore still.mp4: 5/5 (100%), ') and ' frames/s, ' in lines[-2]
+    assert lines[-1].startswith('restore 1/1 (100%), ') and len(lines) == 3, lines
 
 
 def test_broken_video_is_counted(builder_video, tmp_path):

@@ -3,6 +3,7 @@ RandomPixelate, on images pixelated by the deface CLI."""
 import json
 import os
 import os.path as osp
+import shutil
 import sys
 
 import imageio_ffmpeg
@@ -112,9 +113,13 @@ def test_locate_tool_keys_video_frames(tmp_path, deid_sample):
         writer.send(np.ascontiguousarray(frame))
     writer.close()
     out = tmp_path / 'boxes.json'
-    run(['tools/locate_mosaics.py', str(folder), '--out', str(out)])
+    shutil.copy(osp.join(deid_sample, 'mosaic', 's8', '000000040083.png'), folder / 'a.png')
+    result = run(['tools/locate_mosaics.py', str(folder), '--out', str(out)])
     boxes = json.loads(out.read_text())
-    assert sorted(boxes) == ['clip.mp4#000000', 'clip.mp4#000001', 'clip.mp4#000002']
+    assert sorted(boxes) == ['a.png', 'clip.mp4#000000', 'clip.mp4#000001', 'clip.mp4#000002']
+    # progress by file (the video and the image), then the one-line result
+    assert result.stdout.splitlines()[-2].startswith('locate 2/2 (100%), '), result.stdout
+    assert result.stdout.splitlines()[-1].startswith('8 mosaics in 4 of 4 images/frames')
     assert all(len(v) == 2 for v in boxes.values())  # the two pixelated faces of the photo
     exists = run(['tools/locate_mosaics.py', str(folder), '--out', str(out)], ok=False)
     assert exists.returncode != 0 and '--overwrite' in exists.stderr

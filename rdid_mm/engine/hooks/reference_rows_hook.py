@@ -1,14 +1,15 @@
 """``ReferenceRowsHook``: the GT and Mosaic rows, scored once and logged beside every validation."""
 import copy
+import sys
 from typing import Dict, Optional, Sequence, Tuple
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.utils import ProgressBar
 
 from rdid_mm.evaluation.metrics.detector_ap_metric import DetectorAPMetric
 from rdid_mm.evaluation.stage_timer import StageTimer
 from rdid_mm.registry import HOOKS
+from rdid_mm.utils.progress import ImageProgressBar
 
 
 @HOOKS.register_module()
@@ -51,10 +52,11 @@ class ReferenceRowsHook(Hook):
         row = copy.copy(metric)
         row.pred_key, row.out_dir, row.prefix = pred_key, None, f'ref_{name}'
         row.results, row.timer = [], StageTimer()
-        progress = ProgressBar(len(dataloader))
+        progress = ImageProgressBar(len(dataloader), file=sys.stdout, unit='batches')
         for data_batch in dataloader:
             row.process(data_batch, data_batch['data_samples'])
             progress.update()
+        progress.finish()
         results = row.evaluate(len(dataloader.dataset))
         return {key: results[f'ref_{name}/{key}'] for key in self.keys}
 
