@@ -12,8 +12,8 @@ model = dict(buffer_size=8)
 held_out = dict(subset='val', num_val_images=1, split_seed=0)
 train_dataloader = dict(
     batch_size=4,
-    dataset=dict(subset='train', num_val_images=1, split_seed=0, strengths=[8]))
-val_dataloader = dict(dataset=dict(held_out, strengths=[8]))
+    dataset=dict(subset='train', num_val_images=1, split_seed=0))
+val_dataloader = dict(dataset=held_out)
 test_dataloader = val_dataloader
 
 max_iters = 1500

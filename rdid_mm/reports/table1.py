@@ -7,6 +7,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from rdid_mm.engine.checkpoint import weights_provenance
+from rdid_mm.engine.data_settings import paired_datasets
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.evaluation.detectors import describe_detector
 from rdid_mm.evaluation.detectors.build import is_openmmlab
@@ -31,28 +32,17 @@ from .table_rows import RowEvaluator, RowResult, RowSpec
 ModelArg = Tuple[str, str, str]  # (name, config, checkpoint)
 
 
-def _find_strengths(dataset_cfg) -> Optional[List[int]]:
-    """``strengths`` of the (possibly wrapped) dataset config, or None."""
-    if not isinstance(dataset_cfg, dict):
-        return None
-    if 'strengths' in dataset_cfg:
-        value = dataset_cfg['strengths']
-        return [int(value)] if isinstance(value, int) else [int(s) for s in value]
-    for key in ('dataset', 'datasets'):
-        inner = dataset_cfg.get(key)
-        for item in inner if isinstance(inner, (list, tuple)) else [inner]:
-            found = _find_strengths(item)
-            if found:
-                return found
-    return None
-
-
 def trained_strengths(config: str) -> List[int]:
-    """The pixelation strength(s) a model config trains on."""
+    """The pixelation strength(s) a model config trains on: each training dataset's own, else
+    the config's top-level ``strengths`` (as the training loop fills them)."""
     cfg = Config.fromfile(config)
-    # a value on the dataset is that dataset's; else the config's top-level ``strengths``
-    found = (_find_strengths(cfg.get('train_dataloader', {}).get('dataset'))
-             or _find_strengths(dict(strengths=cfg.get('strengths') or [])))
+    found = []
+    train_dataset = cfg.get('train_dataloader', {}).get('dataset')
+    for _, dataset in paired_datasets(train_dataset, 'train_dataloader.dataset'):
+        value = dataset.get('strengths', cfg.get('strengths'))
+        for strength in [value] if isinstance(value, int) else (value or []):
+            if int(strength) not in found:
+                found.append(int(strength))
     if not found:
         raise ValueError(f'{config}: train_dataloader.dataset has no strengths; evaluate this '
                          'model at every strength instead (--model-strengths all)')

@@ -9,6 +9,7 @@ import pytest
 
 from rdid_mm.evaluation import evaluate_coco_results
 from rdid_mm.reports import make_qualitative_grid, make_strength_sweep, make_table1
+from rdid_mm.reports.table1 import trained_strengths
 from rdid_mm.utils.io import read_rgb
 
 from tests.conftest import REPO_ROOT
@@ -238,3 +239,20 @@ def test_no_face_models_leaves_the_columns_out(table_command, deid_sample, cache
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'CenterFace' not in (tmp_path / 'table1.md').read_text()
     assert 'centerface_recall' not in (tmp_path / 'table1.csv').read_text()
+
+
+@pytest.mark.parametrize('config, child_lines, expected', [
+    ('rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py', '', [8]),
+    ('rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py', 'strengths = [16]\n', [16]),
+    ('rdid-gan_resnet-cbam-demo_1xb4-1500i_deid-sample.py', 'strengths = [16, 8]\n', [16, 8]),
+    ('rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py',
+     'train_dataloader = dict(dataset=dict(strengths=[4]))\nstrengths = [16]\n', [4]),
+])
+def test_a_model_row_is_scored_at_the_strengths_its_config_trains_on(
+        tmp_path, config, child_lines, expected):
+    """The top-level ``strengths`` of a child config, unless its training dataset sets its own
+    (the rule the training loop fills datasets by)."""
+    child = tmp_path / 'child.py'
+    child.write_text(f"_base_ = ['{osp.join(REPO_ROOT, 'configs', 'rdid_gan', config)}']\n"
+                     + child_lines)
+    assert trained_strengths(str(child)) == expected

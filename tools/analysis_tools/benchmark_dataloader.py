@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader
 
 from rdid_mm.datasets import PerSampleSeedDataset, ResumableInfiniteSampler
 from rdid_mm.deid import build_deid_dataset
-from rdid_mm.engine import register_all_modules
+from rdid_mm.engine import register_all_modules, resolve_data_settings
 from rdid_mm.registry import DATASETS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -55,8 +55,9 @@ def flop_derived_rate(tflop_per_sample: float, peak_tflops: float, utilisation: 
 
 def _train_dataset(config: str, data_root: str):
     cfg = Config.fromfile(config)
+    cfg.data_root, cfg.train_split = data_root, None  # the folder itself is the training split
+    resolve_data_settings(cfg)  # data_root and strengths as the training loop fills them
     dataset_cfg = cfg.train_dataloader.dataset
-    dataset_cfg.data_root = data_root
     dataset_cfg.subset = 'all'  # every image of the folder, no held-out validation split
     with DefaultScope.overwrite_default_scope('rdid_mm'):
         dataset = DATASETS.build(dataset_cfg)
