@@ -12,6 +12,7 @@ from rdid_mm.registry import DATASETS, LOOPS
 
 from .cudnn import cudnn_benchmark_off
 from .data_settings import fill_datasets
+from .distributed import needs_gradient_sync
 from .resume_state import forked_rng, restore_image_buffers, restore_rng_state
 
 
@@ -230,9 +231,23 @@ class RDIDIterBasedTrainLoop(IterBasedTrainLoop):
         restore_image_buffers(model, state['image_buffers'], device)
         print_log('Restored the RNG states and GAN image buffers of this rank.', logger='current')
 
+    def _refuse_unsynchronised_ranks(self) -> None:
+        """RDIDRunner makes each optimiser average gradients over ranks when it builds them
+        (before MMEngine's parameter schedulers wrap their ``step``); a plain Runner
+        (``Runner.from_cfg``) does not, and every rank would train a model of its own."""
+        wrappers = getattr(self.runner.optim_wrapper, 'values', lambda: [])()
+        if needs_gradient_sync(self.runner.model) and not all(
+                getattr(w, '_rdid_gradient_sync', False) for w in wrappers):
+            raise RuntimeError(
+                f'{type(self.runner).__name__}: distributed training of this model needs '
+                "RDIDRunner (tools/train.py, tools/dist_train.sh, or runner_type="
+                "'rdid_mm.engine.RDIDRunner' with mmdet's tools); without it each rank would "
+                'train a model of its own')
+
     def run(self):
         """MMEngine's ``IterBasedTrainLoop.run`` with positioning, state restore, forked
         validation."""
+        self._refuse_unsynchronised_ranks()
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         if self._iter > 0:

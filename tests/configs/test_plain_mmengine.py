@@ -100,3 +100,18 @@ def test_mmdet_style_runners_build_gives_rdid_runner_in_any_scope(tmp_path, deid
     with DefaultScope.overwrite_default_scope('mmdet'):
         assert RUNNERS.get(cfg.runner_type) is RDIDRunner
     assert type(RUNNERS.build(cfg)) is RDIDRunner
+
+
+def test_distributed_training_under_a_plain_runner_is_refused(tmp_path, deid_sample, monkeypatch):
+    """A plain Runner (Runner.from_cfg) would not average gradients where the GAN's sub-networks
+    bypass DDP, so every rank would train its own model: the loop refuses in one line. The
+    distributed check is stood in for, on one process."""
+    from rdid_mm.engine import train_loop
+    monkeypatch.setattr(train_loop, 'needs_gradient_sync', lambda model: True)
+    cfg = child_config(tmp_path, f"data_root = '{deid_sample}'\n")
+    cfg.train_cfg.max_iters = 1
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(RuntimeError, match=r"^Runner: distributed training of this model needs "
+                                           r"RDIDRunner \(tools/train.py"):
+        runner.train()
+    assert not osp.exists(osp.join(cfg.work_dir, 'iter_1.pth'))
