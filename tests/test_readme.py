@@ -126,3 +126,25 @@ def test_each_algorithm_readme_has_mmagics_sections():
         assert all(s in text for s in ('55.4 / 65.5', '54.6 / 65.0', 'difference to GT')), readme
         results = text.split('## Results and models', 1)[1].split('\n## ', 1)[0]
         assert 'tools/eval_table.py' in results and 'tools/dist_train.sh' in results, readme
+
+
+def test_readme_commands_parse_with_their_tools_arguments(monkeypatch):
+    """Each ``python tools/X.py ...`` command of README.md, as written, is accepted by that
+    tool's own argument parser (positionals, flags and values; nothing is run)."""
+    import shlex
+    import sys
+
+    from tests.helpers import load_tool
+    parsed = 0
+    for command in _commands(open(README, encoding='utf-8').read()):
+        words = shlex.split(command)
+        if len(words) < 2 or words[0] != 'python' or not words[1].startswith('tools/'):
+            continue
+        tool = load_tool(words[1][len('tools/'):-len('.py')])
+        monkeypatch.setattr(sys, 'argv', words[1:])
+        try:
+            tool.parse_args()
+        except SystemExit as error:
+            raise AssertionError(f'README: `{command}` is refused by {words[1]}') from error
+        parsed += 1
+    assert parsed >= 6
