@@ -18,10 +18,10 @@ import sys
 from rdid_mm.apis import USER_ERRORS, init_model
 from rdid_mm.engine.weights import resolve_weights_path
 from rdid_mm.layout import DeidLayout
+from rdid_mm.models.restore_mode import WHOLE, default_mode
+from rdid_mm.models.restorers import model_restorer
 from rdid_mm.privacy.training_split_warning import training_split_message
-from rdid_mm.restore.generator import model_restorer
 from rdid_mm.restore.loop import restore_deid_folder, restore_input
-from rdid_mm.restore.mode import WHOLE, default_mode
 from rdid_mm.restore.run_progress import ProgressHook
 from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 

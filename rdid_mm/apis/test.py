@@ -6,6 +6,7 @@ from mmengine.model import is_model_wrapper
 
 from rdid_mm.engine.data_settings import metric_cfgs
 from rdid_mm.engine.weights import resolve_weights_path
+from rdid_mm.models.restore_mode import default_mode
 from rdid_mm.models.restorers import as_restorer, restoring_generator_prefix
 from rdid_mm.utils.weights_file import CheckpointError, load_weights
 
@@ -22,14 +23,18 @@ def test(config: str, checkpoint: str, work_dir: Optional[str] = None, out: Opti
 
     Every translation model goes the same way (RDID-GAN, the baselines, any mmagic translation
     model the config names): full resolution, reflect padding, eval mode
-    (:mod:`rdid_mm.models.restorers`). The weights must hold the restoring generator exactly.
+    (:mod:`rdid_mm.models.restorers`), in the config's restore mode: a model trained on face
+    crops restores each face box with context exactly as ``tools/restore.py`` and Table 1's model
+    rows do, a model trained on whole images the whole image. The weights must hold the restoring
+    generator exactly.
 
     Args:
         checkpoint: a weights file (``.safetensors``, or a weights-only ``.pth``), or a work_dir
             (its best checkpoint's weights file); files whose pickle would run code are refused;
             a missing or unexpected key is an error.
         out: folder for the detections (COCO results json) and the restored images.
-        paste_to_face_boxes: keep the input outside the face boxes, restored pixels inside.
+        paste_to_face_boxes: keep the input outside the face boxes, restored pixels inside
+            (whole-image models; region mode always does).
     """
     checkpoint = resolve_weights_path(checkpoint)
     if not osp.isfile(checkpoint):
@@ -46,6 +51,8 @@ def test(config: str, checkpoint: str, work_dir: Optional[str] = None, out: Opti
     runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     as_restorer(model, paste_to_face_boxes=paste_to_face_boxes or None, where=config)
+    if model.restore_mode is None:
+        model.restore_mode = default_mode(cfg)
     load_weights(model, checkpoint, prefixes=[restoring_generator_prefix(model)])
     runner.logger.info(f'Weights of the restoring generator loaded from {checkpoint}')
     return runner.test()

@@ -10,6 +10,11 @@ With instance norm and no dropout (CycleGAN, RDID-GAN) both modes compute the sa
 U-Net (batch norm, dropout) eval mode uses the running statistics and no dropout, so each output
 depends on its own image only and is deterministic.
 
+Val/test restore in one of two modes (``restore_mode``, see :func:`sample_restore_mode`): a model
+trained on face crops restores each face box with 50% context and pastes it back, exactly as the
+restore loop (``tools/restore.py``, Table 1's model rows) does (:func:`restore_regions` through
+:func:`model_restorer`); a model trained on whole images restores the whole image.
+
 :class:`RestoreMixin` gives a model class ``restore_tensor``, ``forward_test``, ``val_step`` and
 ``test_step``; :func:`as_restorer` gives them to an already built mmagic translation model (a
 config that names mmagic's own ``CycleGAN`` or ``Pix2Pix``), and refuses any other model with a
@@ -17,14 +22,17 @@ config that names mmagic's own ``CycleGAN`` or ``Pix2Pix``), and refuses any oth
 """
 import types
 from contextlib import contextmanager
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmagic.models.base_models import BaseTranslationModel
 from mmagic.structures import DataSample
 
 from .face_paste import paste_face_regions
+from .region_restore import Restorer, restore_regions
+from .restore_mode import MODES, REGION, WHOLE, default_mode
 
 SOURCE_DOMAIN = 'mosaic'
 TARGET_DOMAIN = 'gt'
@@ -87,21 +95,53 @@ def _source_image(model, source: torch.Tensor, sample: DataSample) -> torch.Tens
     return model.data_preprocessor.destruct(source, None)
 
 
-def restore_samples(model, data: dict, paste_to_face_boxes: bool = False) -> List[DataSample]:
+def sample_restore_mode(model) -> str:
+    """The mode ``model``'s val/test steps restore in: its ``restore_mode`` if set (the engine's
+    eval loops and :func:`rdid_mm.apis.test` set it from the config: ``'region'`` for a model
+    trained on face crops), else that of the config :func:`rdid_mm.restore.generator.init_model`
+    attached (``model.cfg``), else ``'whole'``."""
+    mode = getattr(model, 'restore_mode', None)
+    if mode is None:
+        cfg = getattr(model, 'cfg', None)
+        mode = default_mode(cfg) if cfg is not None else WHOLE
+    if mode not in MODES:
+        raise ValueError(f'restore_mode must be one of {MODES} or None, got {mode!r}')
+    return mode
+
+
+def _restore_regions_of(model, source: torch.Tensor, boxes) -> torch.Tensor:
+    """Region mode for one image (3, H, W) in 0..255: the restore loop's crops, restorer and
+    paste (:func:`restore_regions`), back as a float tensor; no boxes: the input."""
+    image = source.round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    boxes = [list(map(float, box)) for box in (boxes if boxes is not None else [])]
+    if boxes:
+        image = restore_regions([np.ascontiguousarray(image)], [boxes], model_restorer(model))[0]
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).to(
+        source.device, torch.float32)
+
+
+def restore_samples(model, data: dict, paste_to_face_boxes: bool = False,
+                    mode: Optional[str] = None) -> List[DataSample]:
     """Restore every image of a batch; DataSamples with the input's fields plus ``fake_gt``
     (float, (3, H, W), the input's channel order and range: RGB 0..255).
+
+    ``mode`` (default :func:`sample_restore_mode`): ``'region'`` restores the sample's
+    ``face_boxes`` as the restore loop does (the input, rounded to uint8, elsewhere and for a
+    sample without boxes); ``'whole'`` the whole image, then with ``paste_to_face_boxes`` only
+    the pixels inside the face boxes are kept.
 
     Each image is preprocessed and restored on its own, at its own size: a batch of images of
     different sizes works (mmagic's ``DataSample.stack`` cannot stack their ``img_*`` copies),
     and an output never depends on the other images of its batch.
     """
+    mode = sample_restore_mode(model) if mode is None else mode
     inputs, samples = data.get('inputs'), data.get('data_samples')
     if isinstance(inputs, dict) and isinstance(samples, (list, tuple)) and len(samples) > 1:
         outputs = []
         for index in range(len(samples)):
             one = dict(inputs={key: value[index:index + 1] for key, value in inputs.items()},
                        data_samples=samples[index:index + 1])
-            outputs += restore_samples(model, one, paste_to_face_boxes)
+            outputs += restore_samples(model, one, paste_to_face_boxes, mode)
         return outputs
     data = model.data_preprocessor(data)
     inputs = data['inputs']
@@ -115,6 +155,14 @@ def restore_samples(model, data: dict, paste_to_face_boxes: bool = False) -> Lis
     for idx, sample in enumerate(samples):
         height, width = _unpadded_size(inputs[idx], sample)
         source = inputs[idx:idx + 1, :, :height, :width]
+        if mode == REGION:
+            fake = _restore_regions_of(model, _source_image(model, source[0], sample),
+                                       sample.get('face_boxes', []))
+            out = DataSample()
+            out.update(sample)
+            out.set_tensor_data({f'fake_{TARGET_DOMAIN}': fake})
+            outputs.append(out)
+            continue
         fake = restore_tensor(model, source, getattr(model, 'test_pad_mode', 'reflect'))[0]
         fake = model.data_preprocessor.destruct(fake, None)
         if paste_to_face_boxes:
@@ -131,7 +179,10 @@ class RestoreMixin:
     """The restore interface for a ``BaseTranslationModel`` subclass (listed first in the bases).
 
     Args (keyword, besides the model's own):
-        paste_to_face_boxes: val/test outputs equal the input outside the sample's face boxes.
+        paste_to_face_boxes: whole-image val/test outputs equal the input outside the sample's
+            face boxes (region mode always does).
+        restore_mode: ``'region'``, ``'whole'`` or None (the default: set from the config by the
+            engine's eval loops and ``tools/test.py``; see :func:`sample_restore_mode`).
         test_pad_divisor: pad to a multiple of this (default: the data preprocessor's
             ``pad_size_divisor``).
         test_pad_mode: ``F.pad`` mode of that padding (``'reflect'``).
@@ -140,13 +191,17 @@ class RestoreMixin:
     paste_to_face_boxes = False
     test_pad_divisor = None
     test_pad_mode = 'reflect'
+    restore_mode = None
 
     def __init__(self, *args, paste_to_face_boxes: bool = False,
                  test_pad_divisor: Optional[int] = None, test_pad_mode: str = 'reflect',
-                 **kwargs):
+                 restore_mode: Optional[str] = None, **kwargs):
         super().__init__(*args, **kwargs)
         if test_pad_divisor is not None and test_pad_divisor < 1:
             raise ValueError(f'test_pad_divisor must be >= 1, got {test_pad_divisor}')
+        if restore_mode is not None and restore_mode not in MODES:
+            raise ValueError(f'restore_mode must be one of {MODES} or None, got {restore_mode!r}')
+        self.restore_mode = restore_mode
         self.paste_to_face_boxes = paste_to_face_boxes
         self.test_pad_divisor = test_pad_divisor
         self.test_pad_mode = test_pad_mode
@@ -164,7 +219,8 @@ class RestoreMixin:
                                                             **kwargs))
 
     def val_step(self, data: dict) -> List[DataSample]:
-        """Restore every image of the batch at full resolution (see :func:`restore_samples`)."""
+        """Restore every image of the batch at full resolution, in region or whole-image mode
+        (see :func:`restore_samples`)."""
         return restore_samples(self, data, self.paste_to_face_boxes)
 
     def test_step(self, data: dict) -> List[DataSample]:
@@ -193,7 +249,7 @@ def as_restorer(model, paste_to_face_boxes: Optional[bool] = None, where: str = 
     if not isinstance(model, RestoreMixin):
         for method in ('restore_tensor', 'forward_test', 'val_step', 'test_step'):
             setattr(model, method, types.MethodType(getattr(RestoreMixin, method), model))
-        for attr in ('paste_to_face_boxes', 'test_pad_divisor', 'test_pad_mode'):
+        for attr in ('paste_to_face_boxes', 'test_pad_divisor', 'test_pad_mode', 'restore_mode'):
             if attr not in vars(model):
                 setattr(model, attr, getattr(RestoreMixin, attr))
     if paste_to_face_boxes is not None:
@@ -204,3 +260,45 @@ def as_restorer(model, paste_to_face_boxes: Optional[bool] = None, where: str = 
 def restoring_generator_prefix(model) -> str:
     """The state_dict prefix of the generator that restores (``generators.gt.``)."""
     return f'generators.{TARGET_DOMAIN}.'
+
+
+def check_rgb(image: np.ndarray) -> None:
+    """Refuse anything but an ``H x W x 3`` uint8 array (a grey or float image would be
+    restored silently wrong)."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f'expected an H x W x 3 uint8 RGB image, got {image.shape} {image.dtype}')
+
+
+def model_restorer(model: torch.nn.Module, batch_size: int = 8) -> Restorer:
+    """A function restoring a list of ``H x W x 3`` uint8 RGB arrays with ``model``.
+
+    The model's own restore interface (:func:`restore_tensor`: pad, translate in eval
+    mode, crop) on tensors normalised by its data preprocessor; arrays of the same shape are
+    batched together, ``batch_size`` at a time. Runs under any autocast the caller opened.
+    """
+    model = as_restorer(model)
+    device = next(model.parameters()).device
+    preprocessor = model.data_preprocessor
+
+    @torch.no_grad()
+    def restore(images: Sequence[np.ndarray]) -> List[np.ndarray]:
+        for image in images:
+            check_rgb(image)
+        out: List[np.ndarray] = [None] * len(images)
+        by_shape = {}
+        for i, image in enumerate(images):
+            by_shape.setdefault(image.shape, []).append(i)
+        for indices in by_shape.values():
+            for start in range(0, len(indices), batch_size):
+                chunk = indices[start:start + batch_size]
+                batch = torch.from_numpy(np.stack([images[i] for i in chunk]))
+                source = batch.permute(0, 3, 1, 2).to(device).float()
+                normalised = (source - preprocessor.mean) / preprocessor.std
+                restored = model.restore_tensor(normalised).float()
+                restored = restored * preprocessor.std + preprocessor.mean
+                restored = restored.clamp(0, 255).round().to(torch.uint8)
+                for i, r in zip(chunk, restored.permute(0, 2, 3, 1).cpu().numpy()):
+                    out[i] = r
+        return out
+
+    return restore

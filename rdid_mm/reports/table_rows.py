@@ -7,8 +7,8 @@ images with at least one person annotation.
 Every row is detected with :class:`DetectorAPMetric` (the metric the training loop uses):
 GT and Mosaic rows directly on the builder's files; a model row restores with the restore loop of
 ``tools/restore.py`` as the model was trained (region mode for a model trained on face crops,
-else the whole image: :mod:`rdid_mm.restore.mode`), its files then detected as the Mosaic rows'
-are. Then COCOeval scores the row and the bootstrap resamples its images.
+else the whole image: :mod:`rdid_mm.models.restore_mode`), its files then detected as the Mosaic
+rows' are. Then COCOeval scores the row and the bootstrap resamples its images.
 
 Two caches under ``cache_dir/rows/``, both keyed by everything a row depends on (detector
 weights and settings, images, annotation and faces files, config and checkpoint, and the images
@@ -39,9 +39,10 @@ from rdid_mm.evaluation.detection import resolve_device
 from rdid_mm.evaluation.metrics.detector_ap_metric import IMAGES_DIR, DetectorAPMetric
 from rdid_mm.evaluation.metrics.face_quality_metric import FaceRegionQualityMetric
 from rdid_mm.layout import DeidLayout, restored_path
-from rdid_mm.restore.generator import init_model, model_restorer
+from rdid_mm.models.restore_mode import REGION, default_mode
+from rdid_mm.models.restorers import model_restorer
+from rdid_mm.restore.generator import init_model
 from rdid_mm.restore.loop import restore_deid_folder
-from rdid_mm.restore.mode import REGION, default_mode
 from rdid_mm.restore.run_progress import ProgressHook
 from rdid_mm.utils.io import atomic_write, atomic_write_json, remove_staging_files
 from rdid_mm.utils.progress import ImageProgressBar

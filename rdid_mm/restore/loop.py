@@ -2,9 +2,10 @@
 a video or a COCO json.
 
 Boxes come from a boxes file, the builder's ``faces.json`` or the localiser
-(:mod:`.box_sources`); region mode (crop with context, batch, paste: :mod:`.regions`) changes only
-the pixels inside them, whole-image mode keeps the generator's output everywhere. Every output is
-written atomically and recorded (:mod:`.resume`), so an interrupted run resumes.
+(:mod:`.box_sources`); region mode (crop with context, batch, paste:
+:mod:`rdid_mm.models.region_restore`) changes only the pixels inside them, whole-image mode
+keeps the generator's output everywhere. Every output is written atomically and recorded
+(:mod:`.resume`), so an interrupted run resumes.
 ``OUT/summary.json`` counts restored, copied unchanged (no box), failed, kept (already there) and
 redone (a torn or unrecorded output replaced), with one message per problem; names in it are
 relative to the input, so no input path leaves the machine with the outputs.
@@ -19,13 +20,13 @@ from typing import List, Optional, Sequence
 from mmengine.logging import print_log
 
 from rdid_mm.layout import DeidLayout
+from rdid_mm.models.region_restore import Restorer, box_corners, is_empty, restore_regions
 from rdid_mm.utils.io import ImageReadError, atomic_write, read_image, remove_staging_files
 
 from .box_sources import BoxesFile, choose_box_source, frame_key
-from .generator import Restorer
 from .items import Item, RestoreInputError, check_output_folder, list_items, read_coco
 from .media import write_png
-from .regions import box_corners, is_empty, restore_regions, restore_whole
+from .regions import restore_whole
 from .restore_video import CODECS, restore_video
 from .resume import RunState
 from .run_progress import RestoreHook
@@ -41,7 +42,8 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
     """Restore ``input_path`` into ``out_dir``; returns (and writes) the summary.
 
     Args:
-        restorer: restores a list of uint8 RGB arrays (:func:`.generator.model_restorer`).
+        restorer: restores a list of uint8 RGB arrays
+            (:func:`rdid_mm.models.restorers.model_restorer`).
         input_path: a folder (searched recursively), an image or a video; with ``ann_file``,
             the folder the json's ``file_name``s are relative to.
         boxes_file: ``{relative_path: [[x, y, w, h, ...], ...]}``; video frames as

@@ -17,12 +17,13 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from rdid_mm.models.region_restore import box_corners, restore_regions
 from rdid_mm.utils.boxes import box_to_slices, xywh_iou
 from rdid_mm.utils.io import commit_staging_file, new_staging_file
 
 from .localiser import locate_mosaics
 from .media import SYNTHETIC_TAG
-from .regions import box_corners, restore_regions, restore_whole
+from .regions import restore_whole
 
 VIDEO_EXTENSIONS = ('.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.ts')
 CODECS = {'h264': ('libx264', '.mp4', 'yuv444p', ['-crf', '18']),

@@ -65,6 +65,7 @@ def test_tiny_rdid_gan_restores_faces_better_than_the_mosaic(deid_sample, tmp_pa
     runner = apis.build_runner(cfg)
     runner.train()
     model = runner.model.eval()
+    model.restore_mode = 'whole'  # the samples below are the crops: restore all of each
 
     with DefaultScope.overwrite_default_scope('rdid_mm'):
         dataset = DATASETS.build(dict(cfg.train_dataloader.dataset,

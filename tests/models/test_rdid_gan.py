@@ -165,3 +165,29 @@ def test_paste_keeps_the_input_outside_the_face_boxes(rdid_scope, val_samples):
     assert torch.equal(pasted[:, ~inside], mosaic[:, ~inside])  # RGB, exactly the input
     assert torch.equal(pasted[:, inside], restored[:, inside])
     assert not torch.equal(restored[:, ~inside], mosaic[:, ~inside])
+
+
+def test_region_mode_restores_each_face_box_as_the_restore_loop(rdid_scope, val_samples):
+    """``restore_mode='region'``: the face boxes restored by :func:`restore_regions` through
+    :func:`model_restorer` (the restore loop's calls), the input everywhere else."""
+    from rdid_mm.models.region_restore import restore_regions
+    from rdid_mm.models.restorers import model_restorer
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_rdid_gan_cfg(restore_mode='region')).eval()
+    for sample in val_samples:
+        out = restore(model, sample).fake_gt
+        mosaic = mmcv.imread(sample['data_samples'].mosaic_path, channel_order='rgb')
+        expected = restore_regions([mosaic], [sample['data_samples'].face_boxes],
+                                   model_restorer(model))[0]
+        assert out.dtype == torch.float32
+        assert torch.equal(out, torch.from_numpy(expected).permute(2, 0, 1).float())
+    no_boxes = dict(val_samples[0], data_samples=val_samples[0]['data_samples'].clone())
+    no_boxes['data_samples'].set_metainfo(dict(face_boxes=[]))
+    mosaic = mmcv.imread(no_boxes['data_samples'].mosaic_path, channel_order='rgb')
+    assert torch.equal(restore(model, no_boxes).fake_gt,
+                       torch.from_numpy(mosaic).permute(2, 0, 1).float())  # the input, copied
+
+
+def test_restore_mode_must_be_region_whole_or_none(rdid_scope):
+    with pytest.raises(ValueError, match='restore_mode must be one of'):
+        MODELS.build(tiny_rdid_gan_cfg(restore_mode='crops'))

@@ -31,7 +31,7 @@ def trained(privacy_sample, tmp_path_factory):
     stamped with that split, and the sample restored with it at strength 8."""
     from rdid_mm.apis import init_model
     from rdid_mm.datasets import DeidPairedDataset
-    from rdid_mm.restore.generator import model_restorer
+    from rdid_mm.models.restorers import model_restorer
     from rdid_mm.restore.loop import restore_deid_folder
     work_dir = str(tmp_path_factory.mktemp('memorisation') / 'tiny')
     split = ['train_dataloader.dataset.subset=train',

@@ -13,7 +13,7 @@ TINY_RDID_GAN = f'{REPO_ROOT}/configs/rdid_gan/rdid-gan_resnet-cbam-tiny_1xb2-4i
 def restored(deid_sample, tmp_path_factory):
     """The sample at strength 8 restored by an (untrained) tiny RDID-GAN, region mode."""
     from rdid_mm.apis import init_model
-    from rdid_mm.restore.generator import model_restorer
+    from rdid_mm.models.restorers import model_restorer
     from rdid_mm.restore.loop import restore_deid_folder
     out_dir = str(tmp_path_factory.mktemp('demo_restored') / 's8')
     restore_deid_folder(model_restorer(init_model(TINY_RDID_GAN)), deid_sample, 8, out_dir)

@@ -14,13 +14,13 @@ from rdid_mm.apis import init_model
 from rdid_mm.evaluation import evaluate_coco_results
 from rdid_mm.evaluation.detectors import build_detector
 from rdid_mm.evaluation.detectors.scoring import detect_files
+from rdid_mm.models.restorers import model_restorer
 from rdid_mm.reports.downstream import (
     _train_weights,
     train_and_score,
     validation_options,
     variant_annotations,
 )
-from rdid_mm.restore.generator import model_restorer
 from rdid_mm.restore.loop import restore_deid_folder
 from rdid_mm.utils.weights_file import load_state_dict_file
 

@@ -11,8 +11,8 @@ import pytest
 from rdid_mm.apis import init_model
 from rdid_mm.deid import build_deid_dataset
 from rdid_mm.layout import DeidLayout
+from rdid_mm.models.restorers import model_restorer
 from rdid_mm.reports import make_table1
-from rdid_mm.restore.generator import model_restorer
 from rdid_mm.restore.loop import restore_deid_folder
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb

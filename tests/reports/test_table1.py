@@ -151,7 +151,7 @@ def test_model_rows_restore_as_the_model_was_trained(deid_sample, tiny_checkpoin
 
     from rdid_mm.apis import init_model
     from rdid_mm.layout import DeidLayout, restored_path
-    from rdid_mm.restore.generator import model_restorer
+    from rdid_mm.models.restorers import model_restorer
     from rdid_mm.restore.loop import restore_deid_folder
     from rdid_mm.restore.regions import restore_whole
     whole_config = tmp_path / 'tiny_resize.py'

@@ -1,5 +1,6 @@
 """Restoring images with a trained model: full resolution, faces only, files on disk; the
 builder-folder and any-input entry points of tools/restore.py give the same bytes."""
+import glob
 import json
 import os
 import os.path as osp
@@ -8,15 +9,21 @@ import sys
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 
 from rdid_mm.apis import init_model
-from rdid_mm.restore.generator import model_restorer
-from rdid_mm.restore.regions import context_window, restore_regions, restore_whole
+from rdid_mm.models.region_restore import context_window, restore_regions
+from rdid_mm.models.restore_mode import WHOLE, default_mode
+from rdid_mm.models.restorers import model_restorer
+from rdid_mm.restore.regions import restore_whole
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
 
+from tests.conftest import REPO_ROOT
 from tests.helpers import run_tool
 from tests.tools.test_train_test_tools import TINY_CONFIG
+
+RESIZE_CONFIG = 'configs/rdid_gan/rdid-gan_resnet-cbam_8xb4-resize256-100e_deid-coco.py'
 
 
 @pytest.fixture(scope='module')
@@ -136,3 +143,68 @@ def test_restore_tool_names_a_missing_dataset_folder(tiny_weights, tmp_path):
                                                       f'found: {tmp_path}/annotations/'
                                                       'person_keypoints.json')
     assert 'Traceback' not in result.stderr
+
+
+def scored_child(config, deid_sample, folder, extra=''):
+    """A child of ``config`` on the sample, scored by a random small Keypoint R-CNN."""
+    child = folder / f'child_{osp.basename(config)}'
+    child.write_text(
+        f"_base_ = ['{osp.join(REPO_ROOT, config)}']\n"
+        f"data_root = '{deid_sample}'\n"
+        "test_evaluator = [dict(type='DetectorAPMetric', pred_key='fake_gt', device='cpu',\n"
+        "                       detector=dict(weights=None, min_size=128, max_size=192,\n"
+        "                                     box_detections_per_img=5))]\n" + extra)
+    return str(child)
+
+
+def restored_images(folder):
+    return {osp.relpath(p, folder): read_rgb(p)
+            for p in sorted(glob.glob(osp.join(folder, '**', '*.png'), recursive=True))}
+
+
+@pytest.mark.slow
+def test_test_tool_restores_as_the_restore_tool(deid_sample, tiny_weights, tmp_path):
+    """A model trained on face crops: ``tools/test.py --out`` (the val/test step, which also
+    picks the best checkpoint) writes the pixels of ``tools/restore.py --deid-dir`` (Table 1's
+    model rows) exactly: region mode, one code path."""
+    tested = tmp_path / 'tested'
+    result = run_tool([sys.executable, 'tools/test.py',
+                       scored_child(TINY_CONFIG, deid_sample, tmp_path), tiny_weights,
+                       '--work-dir', str(tmp_path / 'w'), '--out', str(tested)])
+    assert result.returncode == 0, result.stderr[-3000:]
+    restored = tmp_path / 'restored'
+    result = run_tool([sys.executable, 'tools/restore.py', TINY_CONFIG, tiny_weights,
+                       '--deid-dir', deid_sample, '--strength', '8', '--out', str(restored)])
+    assert result.returncode == 0, result.stderr[-3000:]
+    by_test = restored_images(str(tested / 'images' / 's8'))
+    by_restore = restored_images(str(restored))
+    assert by_test.keys() == by_restore.keys() and len(by_test) == 4
+    for name, image in by_test.items():
+        np.testing.assert_array_equal(image, by_restore[name], err_msg=name)
+    faces = json.load(open(osp.join(deid_sample, 'faces.json')))
+    changed = [name for name in faces if faces[name] and not np.array_equal(
+        by_test[osp.splitext(name)[0] + '.png'],
+        read_rgb(osp.join(deid_sample, 'mosaic', 's8', osp.splitext(name)[0] + '.png')))]
+    assert changed, 'the faces were restored'
+
+
+@pytest.mark.slow
+def test_test_tool_restores_whole_images_for_a_model_trained_on_them(deid_sample, tiny_weights,
+                                                                      tmp_path):
+    """The tiny model with the resize256 config's training pipeline (whole images resized):
+    ``tools/test.py`` restores the whole image, as ``tools/restore.py`` does for it."""
+    resize = Config.fromfile(osp.join(REPO_ROOT, RESIZE_CONFIG))
+    assert default_mode(resize) == WHOLE
+    pipeline = resize.to_dict()['train_dataloader']['dataset']['pipeline']
+    child = scored_child(TINY_CONFIG, deid_sample, tmp_path,
+                         f'train_dataloader = dict(dataset=dict(pipeline={pipeline!r}))\n')
+    assert default_mode(Config.fromfile(child)) == WHOLE
+    tested = tmp_path / 'tested'
+    result = run_tool([sys.executable, 'tools/test.py', child, tiny_weights,
+                       '--work-dir', str(tmp_path / 'w'), '--out', str(tested)])
+    assert result.returncode == 0, result.stderr[-3000:]
+    model = init_model(TINY_CONFIG, tiny_weights)
+    restorer = model_restorer(model)
+    for name, image in restored_images(str(tested / 'images' / 's8')).items():
+        mosaic = read_rgb(osp.join(deid_sample, 'mosaic', 's8', name))
+        np.testing.assert_array_equal(image, restore_whole(mosaic, restorer), err_msg=name)

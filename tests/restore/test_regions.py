@@ -1,7 +1,8 @@
 """Region-mode restoration changes only the boxes, batched across images and boxes."""
 import numpy as np
 
-from rdid_mm.restore.regions import restore_regions, restore_whole
+from rdid_mm.models.region_restore import restore_regions
+from rdid_mm.restore.regions import restore_whole
 
 from .conftest import read_rgb
 from tests.helpers import changed_outside

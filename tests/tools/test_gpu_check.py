@@ -279,8 +279,8 @@ def test_region_restore_changes_only_the_boxes(deid_sample, monkeypatch):
     from mmengine.registry import init_default_scope
 
     import rdid_mm.models  # noqa: F401
-    from rdid_mm.restore.generator import model_restorer
-    from rdid_mm.restore.regions import restore_regions
+    from rdid_mm.models.region_restore import restore_regions
+    from rdid_mm.models.restorers import model_restorer
     from rdid_mm.utils.boxes import box_to_slices
     monkeypatch.syspath_prepend(KIT)
     import kit_common

@@ -25,7 +25,9 @@ import numpy as np
 
 from rdid_mm.deid import build_deid_dataset
 from rdid_mm.deid.pixelate import pixelate_boxes
-from rdid_mm.restore.generator import init_model, model_restorer
+from rdid_mm.models.region_restore import restore_regions
+from rdid_mm.models.restorers import model_restorer
+from rdid_mm.restore.generator import init_model
 from rdid_mm.restore.localiser import locate_mosaics
 from rdid_mm.restore.mosaic_reference import (
     builder_block_size,
@@ -33,7 +35,7 @@ from rdid_mm.restore.mosaic_reference import (
     score_detections,
     union_of_overlapping,
 )
-from rdid_mm.restore.regions import restore_regions, restore_whole
+from rdid_mm.restore.regions import restore_whole
 from rdid_mm.restore.restore_video import read_video_frames, restore_video
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -27,8 +27,9 @@ def load_sample(deid_sample, strength, copies):
 def restore_sample(restorer, images, mode):
     """The sample through ``rdid_mm.restore`` in ``mode``: restored arrays and the boxes
     restored (region mode: as many images per batch as the restore loop puts together)."""
+    from rdid_mm.models.region_restore import box_corners, is_empty, restore_regions
     from rdid_mm.restore.loop import IMAGES_PER_BATCH
-    from rdid_mm.restore.regions import box_corners, is_empty, restore_regions, restore_whole
+    from rdid_mm.restore.regions import restore_whole
     if mode == 'whole-image':
         return [restore_whole(img, restorer) for _, img, _ in images], 0
     outputs = []
@@ -44,7 +45,7 @@ def restore_sample(restorer, images, mode):
 def section_restore(args, device, report, bench):
     import torch
 
-    from rdid_mm.restore.generator import model_restorer
+    from rdid_mm.models.restorers import model_restorer
     if not args.deid_sample:
         raise ValueError('--deid-sample is not set (run_gpu_check.sh passes the carried sample)')
     images = load_sample(args.deid_sample, args.strength, args.restore_copies)

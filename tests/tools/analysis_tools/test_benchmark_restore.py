@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from rdid_mm.restore.regions import restore_regions
+from rdid_mm.models.region_restore import restore_regions
 from rdid_mm.utils.io import read_rgb
 
 from tests.conftest import REPO_ROOT

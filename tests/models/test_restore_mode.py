@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from rdid_mm.restore.mode import REGION, WHOLE, default_mode
+from rdid_mm.models.restore_mode import REGION, WHOLE, default_mode
 
 from tests.conftest import REPO_ROOT
 

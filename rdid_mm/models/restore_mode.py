@@ -3,10 +3,15 @@
 A generator trained on face crops (``FaceAwareCrop``) normalises (instance norm) over a crop; run
 over a whole image it sees other statistics, and the demo's faces scored L1 31.7 that way against
 24.9 restored as crops. A model trained on whole (resized) images gets whole-image mode.
+
+Used by the restore loop (``tools/restore.py``, Table 1's model rows) and, through the engine's
+eval loops and ``tools/test.py``, by the models' own val/test steps
+(:func:`rdid_mm.models.restorers.restore_samples`), so both restore the same way.
 """
 from typing import Any
 
 REGION, WHOLE = 'region', 'whole'
+MODES = (REGION, WHOLE)
 CROP_TRANSFORMS = ('FaceAwareCrop', 'rdid_mm.FaceAwareCrop')
 
 
