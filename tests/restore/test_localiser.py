@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from rdid_mm.restore import locate_mosaics
-from rdid_mm.restore.mosaic_reference import score_detections, union_of_overlapping
+
+from tests.helpers import load_tool
+
+mosaic_reference = load_tool('analysis_tools/mosaic_reference')
+score_detections = mosaic_reference.score_detections
+union_of_overlapping = mosaic_reference.union_of_overlapping
 
 
 def _score(cases):

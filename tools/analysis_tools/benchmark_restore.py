@@ -29,14 +29,16 @@ from rdid_mm.models.region_restore import restore_regions
 from rdid_mm.models.restorers import model_restorer
 from rdid_mm.restore.generator import init_model
 from rdid_mm.restore.localiser import locate_mosaics
-from rdid_mm.restore.mosaic_reference import (
+from rdid_mm.restore.regions import restore_whole
+from rdid_mm.restore.restore_video import read_video_frames, restore_video
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # the sibling ground-truth module
+from mosaic_reference import (  # noqa: E402
     builder_block_size,
     deface_rectangles,
     score_detections,
     union_of_overlapping,
 )
-from rdid_mm.restore.regions import restore_whole
-from rdid_mm.restore.restore_video import read_video_frames, restore_video
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_SAMPLE = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_person_sample')

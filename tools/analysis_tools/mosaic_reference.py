@@ -1,4 +1,5 @@
-"""Ground truth for the localiser: where the builder and the ``deface`` tool put their mosaics.
+"""Ground truth for the localiser benchmark (``benchmark_restore.py --localiser``) and its tests:
+where the builder and the ``deface`` tool put their mosaics.
 
 The builder's boxes are its ``faces.json``; the block size of a box ``w x h`` at strength ``S`` is
 the effective pitch ``(w / ceil(w / S) + h / ceil(h / S)) / 2``.
