@@ -37,8 +37,8 @@ def parse_args():
     parser.add_argument('--input', help='any folder, image or video (instead of --deid-dir)')
     parser.add_argument('--boxes', help='with --input: boxes json from tools/locate_mosaics.py')
     parser.add_argument('--ann-file', help='with --input: a COCO json of the images to restore')
-    parser.add_argument('--codec', default='h264', choices=['h264', 'ffv1'],
-                        help='with --input: video codec (ffv1: lossless .mkv)')
+    parser.add_argument('--codec', choices=['h264', 'ffv1'],
+                        help='with --input: video codec (default h264; ffv1: lossless .mkv)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace the outputs of another run in --out')
     parser.add_argument('--out', required=True, help='folder for the restored PNGs')
@@ -47,6 +47,23 @@ def parse_args():
                         'boxes, for a model trained on crops)')
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     return parser.parse_args()
+
+
+def argument_problem(args):
+    """Why the options do not go together (None if they do): one source, and no option the
+    chosen source would ignore."""
+    if args.input is not None and args.deid_dir is not None:
+        return 'give --input or --deid-dir, not both'
+    if args.input is None and (args.deid_dir is None or args.strength is None):
+        return 'give --input, or --deid-dir and --strength'
+    only_input = [flag for flag, value in (('--boxes', args.boxes), ('--ann-file', args.ann_file),
+                                           ('--codec', args.codec)) if value is not None]
+    if args.deid_dir is not None and only_input:
+        return (f"{' and '.join(only_input)} go with --input; --deid-dir reads the dataset's own "
+                'faces.json and annotations')
+    if args.input is not None and args.strength is not None:
+        return '--strength goes with --deid-dir (it names the mosaic/s{S} folder to restore)'
+    return None
 
 
 def device_problem(device):
@@ -74,9 +91,7 @@ def device_problem(device):
 def main():
     args = parse_args()
     fix_malloc_mmap_threshold()  # steady memory over many image sizes
-    if args.input is None and (args.deid_dir is None or args.strength is None):
-        sys.exit('restore.py: error: give --input, or --deid-dir and --strength')
-    problem = device_problem(args.device)
+    problem = argument_problem(args) or device_problem(args.device)
     if problem:
         sys.exit(f'restore.py: error: {problem}')
     try:
@@ -93,7 +108,7 @@ def main():
         if args.input is not None:
             restore_input(restorer, args.input, args.out, boxes_file=args.boxes,
                           whole_image=whole_image, ann_file=args.ann_file,
-                          overwrite=args.overwrite, codec=args.codec, hooks=hooks)
+                          overwrite=args.overwrite, codec=args.codec or 'h264', hooks=hooks)
         else:
             restore_deid_folder(restorer, args.deid_dir, args.strength, args.out,
                                 whole_image=whole_image, overwrite=args.overwrite, hooks=hooks)

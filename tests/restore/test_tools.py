@@ -123,3 +123,22 @@ def test_locate_tool_keys_video_frames(tmp_path, deid_sample):
     assert all(len(v) == 2 for v in boxes.values())  # the two pixelated faces of the photo
     exists = run(['tools/locate_mosaics.py', str(folder), '--out', str(out)], ok=False)
     assert exists.returncode != 0 and '--overwrite' in exists.stderr
+
+
+@pytest.mark.parametrize('extra, message', [
+    (['--deid-dir', 'D', '--strength', '8', '--input', 'I'],
+     'give --input or --deid-dir, not both'),
+    (['--deid-dir', 'D', '--strength', '8', '--boxes', 'b.json', '--codec', 'ffv1'],
+     "--boxes and --codec go with --input; --deid-dir reads the dataset's own faces.json and "
+     'annotations'),
+    (['--input', 'I', '--strength', '8'],
+     '--strength goes with --deid-dir (it names the mosaic/s{S} folder to restore)'),
+    (['--deid-dir', 'D'], 'give --input, or --deid-dir and --strength'),
+])
+def test_restore_tool_refuses_options_its_source_would_ignore(tmp_path, extra, message):
+    """No option is silently ignored: one line names the conflict, before any model is built."""
+    result = run(['tools/restore.py', 'no_config.py', 'no_weights', '--out', str(tmp_path / 'o'),
+                  *extra], ok=False)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == f'restore.py: error: {message}'
+    assert not (tmp_path / 'o').exists()
