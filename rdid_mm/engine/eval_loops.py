@@ -23,11 +23,13 @@ def set_restore_mode(runner) -> None:
 class RDIDValLoop(ValLoop):
     """MMEngine's ``ValLoop``; its paired datasets take ``data_root`` (joined with
     ``train_split``) and ``strengths`` from the top level of ``runner.cfg`` where they do not set
-    them, and its evaluator must score their annotation file (:mod:`.data_settings`)."""
+    them, and its evaluator must score their annotation file (:mod:`.data_settings`); the model
+restores in its config's mode (:func:`set_restore_mode`), so save_best ranks what Table 1 scores."""
 
     def __init__(self, runner, dataloader, evaluator, fp16: bool = False):
         dataloader = loader_with_settings(runner.cfg, 'val_dataloader', dataloader, evaluator)
         super().__init__(runner, dataloader, evaluator, fp16)
+        set_restore_mode(runner)
 
 
 @LOOPS.register_module()

@@ -22,6 +22,7 @@ from mmengine.logging import print_log
 from rdid_mm.layout import DeidLayout
 from rdid_mm.models.region_restore import Restorer, box_corners, is_empty, restore_regions
 from rdid_mm.utils.io import ImageReadError, atomic_write, read_image, remove_staging_files
+from rdid_mm.utils.provenance import file_sha256
 
 from .box_sources import BoxesFile, choose_box_source, frame_key
 from .items import Item, RestoreInputError, check_output_folder, list_items, read_coco
@@ -97,11 +98,9 @@ def restore_deid_folder(restorer: Restorer, deid_dir: str, strength: int, out_di
     for path in (layout.mosaic_dir(strength), layout.faces_file):
         if not osp.exists(path):
             raise FileNotFoundError(f'not a de-identified dataset folder: {path} is missing')
-    real_out = osp.realpath(out_dir)
-    if real_out == osp.realpath(deid_dir) or real_out.startswith(
-            osp.realpath(osp.join(deid_dir, 'mosaic')) + os.sep):
-        raise RestoreInputError(f'--out {out_dir} must not be the dataset folder or inside its '
-                                'mosaics')
+    if osp.realpath(out_dir) == osp.realpath(deid_dir):
+        raise RestoreInputError(f'--out {out_dir} must not be the dataset folder')
+    check_output_folder(osp.join(deid_dir, 'mosaic'), out_dir)
     return restore_input(restorer, layout.mosaic_dir(strength), out_dir, whole_image=whole_image,
                          overwrite=overwrite, hooks=hooks)
 
@@ -254,7 +253,4 @@ def summary_text(summary: dict, out_dir: str, seconds: float) -> str:
 
 
 def _sha(path: Optional[str]) -> Optional[str]:
-    if path is None:
-        return None
-    with open(path, 'rb') as f:
-        return hashlib.sha256(f.read()).hexdigest()[:16]
+    return file_sha256(path)[:16] if path is not None else None

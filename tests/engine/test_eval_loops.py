@@ -35,3 +35,17 @@ def test_a_mode_the_model_has_is_kept_and_other_models_are_left_alone():
     other = SimpleNamespace()
     set_restore_mode(SimpleNamespace(model=other, cfg=cfg))
     assert not hasattr(other, 'restore_mode')
+
+
+def test_a_runners_val_and_test_loops_give_the_model_region_mode(tmp_path, deid_sample):
+    """Built by a Runner, as training (save_best) and tools/test.py build them."""
+    from mmengine.runner import Runner
+    child = tmp_path / 'child.py'
+    child.write_text(f"_base_ = ['{osp.join(REPO_ROOT, TINY)}']\ndata_root = '{deid_sample}'\n")
+    cfg = Config.fromfile(str(child))
+    cfg.work_dir = str(tmp_path / 'work')
+    for build, loop_cfg in (('build_val_loop', cfg.val_cfg), ('build_test_loop', cfg.test_cfg)):
+        runner = Runner.from_cfg(cfg)
+        assert runner.model.restore_mode is None
+        getattr(runner, build)(loop_cfg)
+        assert runner.model.restore_mode == REGION, build

@@ -11,7 +11,7 @@ from PIL import Image
 
 from rdid_mm.restore import locate_mosaics
 from rdid_mm.restore.items import RestoreInputError
-from rdid_mm.restore.loop import restore_input, summary_text
+from rdid_mm.restore.loop import restore_deid_folder, restore_input, summary_text
 from rdid_mm.restore.media import SYNTHETIC_TAG, TAG_KEY, read_tag
 
 from .conftest import read_rgb
@@ -254,3 +254,15 @@ def test_the_summary_names_images_faces_skipped_and_time():
                      'in 2.0 s, 3.00 items/s',
                      '  11 faces restored (7 in video frames); boxes from localiser',
                      '  skipped: 5 already there, 2 failed; 1 earlier outputs redone']
+
+
+def test_a_builder_output_is_never_restored_into_itself_or_its_mosaics(deid_sample, tmp_path):
+    """``--deid-dir D``: the output may not be D or lie inside D/mosaic; D/restored/s8 is fine."""
+    for out, message in ((deid_sample, 'must not be the dataset folder'),
+                         (osp.join(deid_sample, 'mosaic', 's8', 'x'), 'must not be the input')):
+        with pytest.raises(RestoreInputError, match=message):
+            restore_deid_folder(invert, deid_sample, 8, out)
+    copy = tmp_path / 'deid'
+    shutil.copytree(deid_sample, copy)
+    summary = restore_deid_folder(invert, str(copy), 8, str(copy / 'restored' / 's8'))
+    assert summary['restored'] == 3 and summary['copied_unchanged'] == 1
