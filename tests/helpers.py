@@ -173,3 +173,14 @@ def changed_outside(before, after, boxes) -> int:
     for box in boxes:
         mask[box_to_slices(box, *before.shape[:2])] = False
     return int((before != after).any(axis=-1)[mask].sum())
+
+
+def random_weights_file(config: str, path: str) -> str:
+    """A weights file of ``config``'s model as training starts (built, ``init_weights()``), at
+    ``path``: what a test restores with when it checks plumbing, not quality."""
+    from rdid_mm.apis import init_model
+    from rdid_mm.utils.weights_file import save_state_dict_file
+    model = init_model(config)
+    model.init_weights()
+    save_state_dict_file(model.state_dict(), path)
+    return path

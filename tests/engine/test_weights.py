@@ -15,7 +15,7 @@ from rdid_mm.utils.weights_file import (
 )
 
 from tests.conftest import REPO_ROOT
-from tests.helpers import run_tool
+from tests.helpers import random_weights_file, run_tool
 
 TINY = osp.join(REPO_ROOT, 'configs', 'cyclegan',
                 'cyclegan_lsgan-id0-resnet-in-tiny_1xb2-4i_deid-sample.py')
@@ -23,11 +23,7 @@ TINY = osp.join(REPO_ROOT, 'configs', 'cyclegan',
 
 @pytest.fixture(scope='module')
 def good_weights(tmp_path_factory):
-    model = init_model(TINY)
-    model.init_weights()
-    path = str(tmp_path_factory.mktemp('weights') / 'good.safetensors')
-    save_state_dict_file(model.state_dict(), path)
-    return path
+    return random_weights_file(TINY, str(tmp_path_factory.mktemp('weights') / 'good.safetensors'))
 
 
 def _variant(good, folder, name, edit):

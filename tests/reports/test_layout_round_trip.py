@@ -16,9 +16,9 @@ from rdid_mm.reports import make_table1
 from rdid_mm.restore.loop import restore_deid_folder
 from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
-from rdid_mm.utils.weights_file import save_state_dict_file
 
 from tests.evaluation.detector_double import SMALL_DETECTOR
+from tests.helpers import random_weights_file
 from tests.reports.test_table1 import TINY_RDID_GAN
 
 NAMES = {785: 'a/x.jpg', 40083: 'b/deeper/x.jpg'}  # same basename, other folders and sizes
@@ -77,11 +77,8 @@ def test_dataset_pairs_the_right_files(nested_jpeg_build, sample_img_dir):
 
 @pytest.fixture(scope='module')
 def tiny_weights(tmp_path_factory):
-    model = init_model(TINY_RDID_GAN)
-    model.init_weights()
-    path = str(tmp_path_factory.mktemp('w') / 'tiny.safetensors')
-    save_state_dict_file(model.state_dict(), path)
-    return path
+    return random_weights_file(TINY_RDID_GAN,
+                               str(tmp_path_factory.mktemp('w') / 'tiny.safetensors'))
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from rdid_mm.utils.boxes import box_to_slices
 from rdid_mm.utils.io import read_rgb
 
 from tests.conftest import REPO_ROOT
-from tests.helpers import run_tool
+from tests.helpers import random_weights_file, run_tool
 from tests.tools.test_train_test_tools import TINY_CONFIG
 
 RESIZE_CONFIG = 'configs/rdid_gan/rdid-gan_resnet-cbam_8xb4-resize256-100e_deid-coco.py'
@@ -29,12 +29,8 @@ RESIZE_CONFIG = 'configs/rdid_gan/rdid-gan_resnet-cbam_8xb4-resize256-100e_deid-
 @pytest.fixture(scope='module')
 def tiny_weights(tmp_path_factory):
     """A weights file of the tiny RDID-GAN (random initialisation, as training starts)."""
-    from rdid_mm.utils.weights_file import save_state_dict_file
-    model = init_model(TINY_CONFIG)
-    model.init_weights()
-    path = str(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
-    save_state_dict_file(model.state_dict(), path)
-    return path
+    return random_weights_file(TINY_CONFIG,
+                               str(tmp_path_factory.mktemp('weights') / 'tiny.safetensors'))
 
 
 def test_restorer_keeps_size_and_changes_only_the_faces(deid_sample, tiny_weights):
