@@ -1,0 +1,126 @@
+"""Face tracks in a video: the boxes of each frame associated with those of the frames before, so
+that a face is one track with one id, and its box smoothed along the track.
+
+Association is Hungarian matching (``scipy.optimize.linear_sum_assignment``) on the IoU between
+this frame's boxes and each live track's predicted box (its last box moved on at its last
+velocity); a pair needs IoU ``min_iou``. A track missed for up to ``max_gap`` frames (a localiser
+miss, an occlusion) continues, and the missed frames get interpolated boxes: the mosaic is still
+there. Smoothing is a centred moving average of the box centre and size over ``window`` frames of
+the track (shrunk symmetrically at the track's ends), so a face moving at constant speed keeps its
+exact box while detection jitter averages out. Boxes are ``[x, y, w, h]`` in pixels.
+"""
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from rdid_mm.utils.boxes import xywh_iou
+
+
+@dataclass
+class Track:
+    """One face along the video: the frames it is in and its boxes there (``None`` where the
+    box was interpolated over a gap)."""
+    id: int
+    frames: List[int] = field(default_factory=list)
+    boxes: List[list] = field(default_factory=list)
+    detected: List[bool] = field(default_factory=list)
+
+    def predicted(self, frame: int) -> list:
+        """The last box moved on at the last velocity to ``frame``."""
+        last = np.asarray(self.boxes[-1], dtype=np.float64)
+        if len(self.frames) < 2:
+            return last.tolist()
+        step = (last - np.asarray(self.boxes[-2], dtype=np.float64)) / (
+            self.frames[-1] - self.frames[-2])
+        step[2:] = 0.0  # the size is not extrapolated: a shrinking box would vanish
+        return (last + step * (frame - self.frames[-1])).tolist()
+
+
+@dataclass
+class TrackedBox:
+    """A box of one frame: its ``track`` id, the smoothed ``box`` to restore and the ``raw`` box
+    the source gave (``None`` on a frame the track bridged)."""
+    track: int
+    box: list
+    raw: Optional[list]
+
+
+class FaceTracker:
+    """Associates each frame's boxes with the live tracks (:meth:`update`, frame by frame).
+
+    Args:
+        min_iou: smallest IoU of a box with a track's predicted box to continue that track.
+        max_gap: frames a track may miss and still continue.
+    """
+
+    def __init__(self, min_iou: float = 0.3, max_gap: int = 2):
+        self.min_iou, self.max_gap = float(min_iou), int(max_gap)
+        self.tracks: Dict[int, Track] = {}
+        self.frame = -1
+
+    def update(self, boxes: Sequence[Sequence[float]]) -> List[int]:
+        """The track id of each of the next frame's boxes (a new id for a new face)."""
+        from scipy.optimize import linear_sum_assignment
+        self.frame += 1
+        boxes = [[float(v) for v in b[:4]] for b in boxes]
+        live = [t for t in self.tracks.values() if self.frame - t.frames[-1] <= self.max_gap + 1]
+        ids = [-1] * len(boxes)
+        if live and boxes:
+            iou = np.array([[xywh_iou(t.predicted(self.frame), b) for b in boxes] for t in live])
+            rows, cols = linear_sum_assignment(-iou)
+            for r, c in zip(rows, cols):
+                if iou[r, c] >= self.min_iou:
+                    ids[c] = live[r].id
+        for index, box in enumerate(boxes):
+            if ids[index] < 0:
+                ids[index] = len(self.tracks)
+                self.tracks[ids[index]] = Track(ids[index])
+            self._extend(self.tracks[ids[index]], box)
+        return ids
+
+    def _extend(self, track: Track, box: list) -> None:
+        if track.frames:  # bridge a gap with boxes interpolated between its ends
+            last, start = track.frames[-1], track.boxes[-1]
+            gap = self.frame - last
+            for step in range(1, gap):
+                track.frames.append(last + step)
+                track.boxes.append([a + (b - a) * step / gap for a, b in zip(start, box)])
+                track.detected.append(False)
+        track.frames.append(self.frame)
+        track.boxes.append(box)
+        track.detected.append(True)
+
+
+def smooth_boxes(boxes: Sequence[Sequence[float]], window: int = 5) -> List[list]:
+    """Centred moving average of the centres and sizes of a track's consecutive boxes; near the
+    ends the window shrinks to what is available on both sides (no lag, no end bias)."""
+    if window < 1:
+        raise ValueError(f'the smoothing window must be at least 1 frame, got {window}')
+    boxes = np.asarray([b[:4] for b in boxes], dtype=np.float64).reshape(-1, 4)
+    centred = np.concatenate([boxes[:, :2] + boxes[:, 2:] / 2, boxes[:, 2:]], axis=1)
+    out, half = [], window // 2
+    for i in range(len(centred)):
+        reach = min(half, i, len(centred) - 1 - i)
+        cx, cy, w, h = centred[i - reach:i + reach + 1].mean(axis=0)
+        out.append([cx - w / 2, cy - h / 2, w, h])
+    return out
+
+
+def track_video(boxes_per_frame: Sequence[Sequence[Sequence[float]]], min_iou: float = 0.3,
+                max_gap: int = 2, window: int = 5) -> List[List[TrackedBox]]:
+    """Track the boxes of a whole video and smooth them: per frame, its :class:`TrackedBox` es
+    (in track id order), including the boxes bridging a track's gaps."""
+    tracker = FaceTracker(min_iou, max_gap)
+    for boxes in boxes_per_frame:
+        tracker.update(boxes)
+    frames: List[List[TrackedBox]] = [[] for _ in boxes_per_frame]
+    for track in tracker.tracks.values():
+        smoothed = smooth_boxes(track.boxes, window)
+        for index, box, raw, detected in zip(track.frames, smoothed, track.boxes,
+                                             track.detected):
+            frames[index].append(TrackedBox(track.id, box, list(raw) if detected else None))
+    return frames
+
+
+__all__ = ['Track', 'TrackedBox', 'FaceTracker', 'smooth_boxes', 'track_video']

@@ -1,0 +1,79 @@
+"""Face tracks: association by IoU, gaps bridged, crossing faces kept apart, boxes smoothed."""
+import numpy as np
+import pytest
+
+from rdid_mm.restore.face_tracks import FaceTracker, smooth_boxes, track_video
+
+
+def test_boxes_keep_their_track_ids_in_any_order():
+    tracker = FaceTracker()
+    assert tracker.update([[0, 0, 20, 20], [100, 0, 20, 20]]) == [0, 1]
+    assert tracker.update([[102, 1, 20, 20], [2, 1, 20, 20]]) == [1, 0]
+    assert tracker.update([[4, 2, 20, 20], [200, 200, 30, 30]]) == [0, 2]  # a new face
+    assert tracker.tracks[1].frames == [0, 1]
+    assert tracker.tracks[0].boxes[-1] == [4.0, 2.0, 20.0, 20.0]
+
+
+def test_gaps_up_to_max_gap_are_bridged_with_interpolated_boxes():
+    tracker = FaceTracker(max_gap=2)
+    tracker.update([[0, 0, 20, 20]])
+    tracker.update([])
+    tracker.update([])
+    assert tracker.update([[6, 0, 20, 20]]) == [0]
+    track = tracker.tracks[0]
+    assert track.frames == [0, 1, 2, 3]
+    assert track.boxes[1] == pytest.approx([2, 0, 20, 20])
+    assert track.boxes[2] == pytest.approx([4, 0, 20, 20])
+    assert track.detected == [True, False, False, True]
+    for _ in range(3):
+        tracker.update([])
+    assert tracker.update([[6, 0, 20, 20]]) == [1]  # three frames missed: a new track
+
+
+def test_a_gap_is_matched_at_the_predicted_position():
+    """A face moving 8 px a frame, missed twice: its last box no longer overlaps enough, the
+    predicted one does."""
+    tracker = FaceTracker(min_iou=0.3, max_gap=2)
+    tracker.update([[0, 0, 16, 16]])
+    tracker.update([[8, 0, 16, 16]])
+    tracker.update([])
+    tracker.update([])
+    assert tracker.update([[32, 0, 16, 16]]) == [0]
+    assert tracker.tracks[0].boxes[2] == pytest.approx([16, 0, 16, 16])
+
+
+def test_crossing_faces_keep_their_ids():
+    """Two faces passing each other horizontally: at the crossing their boxes overlap, and the
+    predicted boxes still tell them apart."""
+    left = [[10 + 6 * t, 0, 20, 20] for t in range(10)]
+    right = [[64 - 6 * t, 4, 20, 20] for t in range(10)]
+    tracker = FaceTracker()
+    ids = [tracker.update([a, b]) for a, b in zip(left, right)]
+    assert ids == [[0, 1]] * 10
+    assert len(tracker.tracks) == 2
+
+
+def test_smoothing_is_a_centred_moving_average_of_centre_and_size():
+    linear = [[2.0 * t, 10.0, 20.0, 20.0] for t in range(7)]
+    assert np.allclose(smooth_boxes(linear, window=5), linear)  # constant speed: unchanged
+    jitter = [[0, 0, 20, 20], [3, 0, 20, 20], [0, 0, 20, 20], [3, 0, 20, 20], [0, 0, 20, 20]]
+    smoothed = smooth_boxes(jitter, window=3)
+    assert smoothed[0] == [0, 0, 20, 20] and smoothed[4] == [0, 0, 20, 20]  # ends: window 1
+    assert smoothed[1] == pytest.approx([1, 0, 20, 20])
+    assert smoothed[2] == pytest.approx([2, 0, 20, 20])
+    # centres 10, 12, 10 and sizes 20, 24, 20: centre 32 / 3, size 64 / 3
+    assert smooth_boxes([[0, 0, 20, 20], [0, 0, 24, 24], [0, 0, 20, 20]], 3)[1] == \
+        pytest.approx([0, 0, 64 / 3, 64 / 3])
+    with pytest.raises(ValueError, match='window'):
+        smooth_boxes(linear, window=0)
+
+
+def test_track_video_gives_each_frame_its_smoothed_boxes():
+    frames = [[[0, 0, 20, 20]], [[4, 0, 20, 20]], [], [[10, 0, 20, 20]], [[10, 0, 20, 20]]]
+    tracked = track_video(frames, window=3)
+    assert [len(f) for f in tracked] == [1, 1, 1, 1, 1]
+    assert {b.track for f in tracked for b in f} == {0}
+    assert tracked[2][0].raw is None and tracked[2][0].box == pytest.approx([7, 0, 20, 20])
+    assert tracked[1][0].raw == [4.0, 0.0, 20.0, 20.0]
+    assert tracked[1][0].box == pytest.approx([(0 + 4 + 7) / 3, 0, 20, 20])
+    assert track_video([[], []]) == [[], []]
