@@ -39,6 +39,10 @@ def parse_args():
     parser.add_argument('--ann-file', help='with --input: a COCO json of the images to restore')
     parser.add_argument('--codec', choices=['h264', 'ffv1'],
                         help='with --input: video codec (default h264; ffv1: lossless .mkv)')
+    parser.add_argument('--temporal', choices=['track', 'frame'],
+                        help='with --input, for videos: track (default: each face tracked and '
+                        'restored once per key, warped along its track) or frame (each frame '
+                        'on its own)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace the outputs of another run in --out')
     parser.add_argument('--out', required=True, help='folder for the restored PNGs')
@@ -57,7 +61,8 @@ def argument_problem(args):
     if args.input is None and (args.deid_dir is None or args.strength is None):
         return 'give --input, or --deid-dir and --strength'
     only_input = [flag for flag, value in (('--boxes', args.boxes), ('--ann-file', args.ann_file),
-                                           ('--codec', args.codec)) if value is not None]
+                                           ('--codec', args.codec),
+                                           ('--temporal', args.temporal)) if value is not None]
     if args.deid_dir is not None and only_input:
         return (f"{' and '.join(only_input)} go with --input; --deid-dir reads the dataset's own "
                 'faces.json and annotations')
@@ -108,7 +113,8 @@ def main():
         if args.input is not None:
             restore_input(restorer, args.input, args.out, boxes_file=args.boxes,
                           whole_image=whole_image, ann_file=args.ann_file,
-                          overwrite=args.overwrite, codec=args.codec or 'h264', hooks=hooks)
+                          overwrite=args.overwrite, codec=args.codec or 'h264', hooks=hooks,
+                          temporal=args.temporal or 'track')
         else:
             restore_deid_folder(restorer, args.deid_dir, args.strength, args.out,
                                 whole_image=whole_image, overwrite=args.overwrite, hooks=hooks)

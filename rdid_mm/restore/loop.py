@@ -28,7 +28,7 @@ from .box_sources import BoxesFile, choose_box_source, frame_key
 from .items import Item, RestoreInputError, check_output_folder, list_items, read_coco
 from .media import write_png
 from .regions import restore_whole
-from .restore_video import CODECS, restore_video
+from .restore_video import CODECS, TEMPORAL_MODES, restore_video
 from .resume import RunState
 from .run_progress import RestoreHook
 
@@ -39,7 +39,7 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
                   boxes_file: Optional[str] = None, whole_image: bool = False,
                   ann_file: Optional[str] = None, overwrite: bool = False, codec: str = 'h264',
                   context: float = 0.5, images_per_batch: int = IMAGES_PER_BATCH,
-                  hooks: Sequence[RestoreHook] = ()) -> dict:
+                  hooks: Sequence[RestoreHook] = (), temporal: str = 'track') -> dict:
     """Restore ``input_path`` into ``out_dir``; returns (and writes) the summary.
 
     Args:
@@ -57,12 +57,17 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
         context: the context around each box restored with it, as a fraction of its size.
         images_per_batch: images whose crops share generator calls.
         hooks: told of the run's progress (:class:`.run_progress.RestoreHook`).
+        temporal: for videos, ``track`` (one restoration per face track, warped along it) or
+            ``frame`` (each frame on its own); see :mod:`.restore_video`.
     """
     input_path, out_dir = os.fspath(input_path), os.fspath(out_dir)
     if not osp.exists(input_path):
         raise RestoreInputError(f'{input_path}: no such file or folder')
     if codec not in CODECS:
         raise RestoreInputError(f'--codec must be one of {sorted(CODECS)}, got {codec!r}')
+    if temporal not in TEMPORAL_MODES:
+        raise RestoreInputError(f'--temporal must be one of {list(TEMPORAL_MODES)}, '
+                                f'got {temporal!r}')
     check_output_folder(input_path, out_dir)
     coco = read_coco(ann_file) if ann_file is not None else None
     items = list_items(input_path, codec, coco)
@@ -70,9 +75,10 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
     settings = dict(input=hashlib.sha256(osp.realpath(input_path).encode()).hexdigest()[:16],
                     boxes=source.label if source else 'whole_image',
                     boxes_file_sha=_sha(boxes_file), whole_image=whole_image,
-                    ann_file_sha=_sha(ann_file), codec=codec, context=context)
+                    ann_file_sha=_sha(ann_file), codec=codec, context=context,
+                    temporal=temporal)
     run = RestoreRun(restorer, source, out_dir, settings, overwrite, codec, context,
-                     images_per_batch, hooks)
+                     images_per_batch, hooks, temporal)
     run.check_boxes_file(items)
     for hook in run.hooks:
         hook.before_run(len(items))
@@ -111,8 +117,9 @@ class RestoreRun:
 
     def __init__(self, restorer: Restorer, source, out_dir: str, settings: dict,
                  overwrite: bool, codec: str, context: float, images_per_batch: int,
-                 hooks: Sequence[RestoreHook] = ()):
+                 hooks: Sequence[RestoreHook] = (), temporal: str = 'track'):
         self.restorer, self.source, self.out_dir = restorer, source, out_dir
+        self.temporal = temporal
         self.hooks, self.started = list(hooks), time.monotonic()
         self.overwrite, self.codec, self.context = overwrite, codec, context
         self.images_per_batch = images_per_batch
@@ -210,7 +217,8 @@ class RestoreRun:
         try:
             result = restore_video(item.path, target, self.restorer, codec=self.codec,
                                    boxes_for_frame=frame_boxes if source else None,
-                                   whole_image=source is None, on_frame=on_frame)
+                                   whole_image=source is None, temporal=self.temporal,
+                                   context=self.context, on_frame=on_frame)
         except ValueError as err:
             return self.fail(item, str(err))
         self.summary['videos'] += 1

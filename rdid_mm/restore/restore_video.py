@@ -5,11 +5,14 @@ Codecs: ``h264`` (libx264, CRF 18, 4:4:4 chroma, ``.mp4``) or ``ffv1`` (lossless
 FFV1 the pixels outside the boxes equal the decoded input frames exactly. The input's container
 metadata is dropped (``-map_metadata -1``) and replaced by the synthetic-restoration comment.
 
-Temporal consistency: a box that moved less than ``stable_iou`` from the previous frame's keeps
-the previous coordinates (no jitter of the restored area), and when the mosaic inside it is
-unchanged (mean absolute change below ``reuse_change`` grey levels: codec noise) the previous
-restoration is reused, so a still mosaic gives a still face. :func:`flicker` measures the mean
-absolute change of each restored box between frames against the input's.
+Temporal consistency (``temporal``): ``track`` (the default) reads the boxes of every frame
+first, links them into face tracks with smoothed boxes (:mod:`.face_tracks`) and restores each
+track once per key, warped into every frame (:mod:`.track_restore`). ``frame`` restores each
+frame on its own: a box that moved less than ``stable_iou`` from the previous frame's keeps the
+previous coordinates, and when the mosaic inside it is unchanged (mean absolute change below
+``reuse_change`` grey levels: codec noise) the previous restoration is reused. The result's
+``flicker`` is the mean absolute change of each restored box between consecutive frames (of the
+same track, or the same box), the output's against the input's.
 """
 import os
 import os.path as osp
@@ -17,13 +20,15 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from rdid_mm.models.region_restore import box_corners, restore_regions
+from rdid_mm.models.region_restore import box_corners, is_empty, restore_regions
 from rdid_mm.utils.boxes import box_to_slices, xywh_iou
 from rdid_mm.utils.io import commit_staging_file, new_staging_file
 
+from .face_tracks import track_video
 from .localiser import locate_mosaics
 from .media import SYNTHETIC_TAG
 from .regions import restore_whole
+from .track_restore import TrackStableRestorer, warp_box
 
 VIDEO_EXTENSIONS = ('.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.ts')
 CODECS = {'h264': ('libx264', '.mp4', 'yuv444p', ['-crf', '18']),
@@ -71,21 +76,38 @@ def _stabilise(boxes: List[list], previous: List[list], stable_iou: float) -> Li
     return out
 
 
+TEMPORAL_MODES = ('track', 'frame')
+
+
 def restore_video(path: str, target: str, restorer, codec: str = 'h264',
                   boxes_for_frame: Optional[Callable[[int, np.ndarray], Sequence]] = None,
-                  whole_image: bool = False, stable_iou: float = 0.8,
-                  reuse_change: float = 1.5,
+                  whole_image: bool = False, temporal: str = 'track', context: float = 0.5,
+                  stable_iou: float = 0.8, reuse_change: float = 1.5,
                   on_frame: Optional[Callable[[int, int], None]] = None) -> dict:
     """Restore ``path`` into ``target`` (written atomically); returns counts and the flicker.
 
     ``boxes_for_frame(index, frame)`` gives a frame's boxes (default: the localiser);
+    ``temporal``: ``track`` (faces tracked, one restoration per track key warped along it:
+    :mod:`.track_restore`) or ``frame`` (each frame restored on its own);
     ``on_frame(frames done, frames counted)`` follows a long video's progress.
     """
     import imageio_ffmpeg
     if codec not in CODECS:
         raise ValueError(f'codec must be one of {sorted(CODECS)}, got {codec!r}')
+    if temporal not in TEMPORAL_MODES:
+        raise ValueError(f'temporal must be one of {list(TEMPORAL_MODES)}, got {temporal!r}')
     info = video_info(path)
     width, height = info['size']
+    boxes_for_frame = boxes_for_frame or (
+        lambda i, f: [m.to_list() for m in locate_mosaics(f)])
+    if whole_image:
+        frames = _WholeFrames(restorer)
+    elif temporal == 'track':  # two passes: the boxes of every frame first, to smooth them
+        frames = _TrackFrames(restorer, context, track_video(
+            [[list(b[:4]) for b in boxes_for_frame(index, frame)]
+             for index, frame in enumerate(read_video_frames(path))]))
+    else:
+        frames = _PerFrame(restorer, context, boxes_for_frame, stable_iou, reuse_change)
     encoder, _, pix_fmt, params = CODECS[codec]
     folder = osp.dirname(osp.abspath(target))
     os.makedirs(folder, exist_ok=True)
@@ -96,34 +118,18 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
         macro_block_size=1, quality=None, ffmpeg_log_level='error',
         output_params=params + ['-fps_mode', 'passthrough', '-map_metadata', '-1',
                                 '-metadata', f'comment={SYNTHETIC_TAG}'], **audio)
-    boxes_for_frame = boxes_for_frame or (
-        lambda i, f: [m.to_list() for m in locate_mosaics(f)])
-    counts = dict(frames=0, frames_with_boxes=0, boxes=0, reused=0)
+    counts = dict(frames=0, frames_with_boxes=0, boxes=0)
     used_boxes = []
-    previous_boxes, previous_in, previous_out = [], None, None
+    previous_in, previous_out = None, None
     changes_in, changes_out = [], []
     try:
         writer.send(None)
         for index, frame in enumerate(read_video_frames(path)):
-            if whole_image:
-                boxes = [[0, 0, width, height]]
-                result = restore_whole(frame, restorer)
-            else:
-                boxes = _stabilise([list(b[:4]) for b in boxes_for_frame(index, frame)],
-                                   previous_boxes, stable_iou)
-                result = restore_regions([frame], [boxes], restorer)[0]
-                for box in boxes:
-                    inside = box_to_slices(box, height, width)
-                    same_box = any(xywh_iou(p, box) >= 0.999 for p in previous_boxes)
-                    if previous_in is not None and same_box:
-                        change = np.abs(frame[inside].astype(np.int16)
-                                        - previous_in[inside]).mean()
-                        if change < reuse_change:
-                            result[inside] = previous_out[inside]
-                            counts['reused'] += 1
-                        changes_in.append(float(change))
-                        changes_out.append(float(np.abs(result[inside].astype(np.int16)
-                                                        - previous_out[inside]).mean()))
+            result, boxes, links = frames.restore(index, frame)
+            for box, link in zip(boxes, links):
+                if link is not None and previous_in is not None:
+                    changes_in.append(box_change(frame, previous_in, box, link))
+                    changes_out.append(box_change(result, previous_out, box, link))
             writer.send(np.ascontiguousarray(result))
             counts['frames'] += 1
             if on_frame is not None:
@@ -131,7 +137,7 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
             counts['frames_with_boxes'] += bool(boxes)
             counts['boxes'] += len(boxes)
             used_boxes.append([list(box_corners(b, height, width)) for b in boxes])
-            previous_boxes, previous_in, previous_out = boxes, frame, result
+            previous_in, previous_out = frame, result
         writer.close()
         commit_staging_file(staging, target)
     except BaseException:
@@ -140,10 +146,87 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
     finally:
         if osp.exists(staging):
             os.remove(staging)
+    counts.update(frames.counts)
     counts.update(boxes_per_frame=used_boxes, frames_in=info['frames'], fps=info['fps'],
                   size=[width, height], codec=codec, audio_copied=bool(info['audio_codec']),
+                  temporal='whole_image' if whole_image else temporal,
                   flicker=flicker_summary(changes_in, changes_out))
     return counts
+
+
+class _WholeFrames:
+    """Every frame through the generator whole."""
+
+    def __init__(self, restorer):
+        self.restorer, self.counts = restorer, {}
+
+    def restore(self, index, frame):
+        height, width = frame.shape[:2]
+        box = [0, 0, width, height]
+        return restore_whole(frame, self.restorer), [box], [box if index else None]
+
+
+class _PerFrame:
+    """Each frame's boxes restored on their own; a box that barely moved keeps the previous
+    frame's coordinates, and its restoration too while the mosaic in it is unchanged."""
+
+    def __init__(self, restorer, context, boxes_for_frame, stable_iou, reuse_change):
+        self.restorer, self.context, self.boxes_for_frame = restorer, context, boxes_for_frame
+        self.stable_iou, self.reuse_change = stable_iou, reuse_change
+        self.previous_boxes, self.previous_in, self.previous_out = [], None, None
+        self.counts = dict(reused=0)
+
+    def restore(self, index, frame):
+        height, width = frame.shape[:2]
+        boxes = _stabilise([list(b[:4]) for b in self.boxes_for_frame(index, frame)],
+                           self.previous_boxes, self.stable_iou)
+        result = restore_regions([frame], [boxes], self.restorer, context=self.context)[0]
+        links = []
+        for box in boxes:
+            inside = box_to_slices(box, height, width)
+            link = max(self.previous_boxes, key=lambda p: xywh_iou(p, box), default=None)
+            links.append(link if link is not None and xywh_iou(link, box) >= 0.3 else None)
+            same_box = link is not None and xywh_iou(link, box) >= 0.999
+            if self.previous_in is not None and same_box:
+                change = np.abs(frame[inside].astype(np.int16) - self.previous_in[inside]).mean()
+                if change < self.reuse_change:
+                    result[inside] = self.previous_out[inside]
+                    self.counts['reused'] += 1
+        self.previous_boxes, self.previous_in, self.previous_out = boxes, frame, result
+        return result, boxes, links
+
+
+class _TrackFrames:
+    """The frames' tracked, smoothed boxes restored by :class:`.TrackStableRestorer`."""
+
+    def __init__(self, restorer, context, tracked_frames):
+        self.stable = TrackStableRestorer(restorer, context=context)
+        self.tracked_frames, self.previous = tracked_frames, {}
+        self.counts = self.stable.counts
+        self.counts['tracks'] = len({t.track for f in tracked_frames for t in f})
+
+    def restore(self, index, frame):
+        height, width = frame.shape[:2]
+        tracked = self.tracked_frames[index] if index < len(self.tracked_frames) else []
+        tracked = [t for t in tracked if not is_empty(box_corners(t.box, height, width))]
+        result = self.stable.restore_frame(frame, tracked)
+        boxes = [[x1, y1, x2 - x1, y2 - y1] for x1, y1, x2, y2 in self.stable.pasted]
+        links = [self.previous.get(t.track) for t in tracked]
+        self.previous = {t.track: box for t, box in zip(tracked, boxes)}
+        return result, boxes, links
+
+
+def box_change(image: np.ndarray, previous: np.ndarray, box: Sequence[float],
+               previous_box: Sequence[float]) -> float:
+    """Mean absolute change inside ``box`` from ``previous`` (its ``previous_box`` resampled
+    onto ``box``, so a face that moved with its box does not count as changed)."""
+    height, width = image.shape[:2]
+    corners = box_corners(box, height, width)
+    px, py, pw, ph = previous_box[:4]
+    px1, py1, px2, py2 = box_corners([px - 2, py - 2, pw + 4, ph + 4], height, width)
+    moved = warp_box(previous[py1:py2, px1:px2], (px1, py1), previous_box, box, corners)
+    x1, y1, x2, y2 = corners
+    return float(np.abs(image[y1:y2, x1:x2].astype(np.float32) - moved).mean())
 
 
 def flicker_summary(changes_in: Sequence[float], changes_out: Sequence[float]) -> Dict[str, float]:

@@ -57,13 +57,14 @@ def _streams(path):
     return result.stderr
 
 
-@pytest.mark.parametrize('codec', ['h264', 'ffv1'])
-def test_video_round_trip(builder_video, tmp_path, codec):
+@pytest.mark.parametrize('codec,temporal', [('h264', 'track'), ('ffv1', 'track'),
+                                            ('ffv1', 'frame')])
+def test_video_round_trip(builder_video, tmp_path, codec, temporal):
     folder = tmp_path / 'in'
     folder.mkdir()
     (folder / 'cctv.mp4').write_bytes(open(builder_video, 'rb').read())
     out = tmp_path / 'out'
-    summary = restore_input(invert, str(folder), str(out), codec=codec)
+    summary = restore_input(invert, str(folder), str(out), codec=codec, temporal=temporal)
     assert summary['videos'] == 1 and summary['failed'] == 0
     result = summary['video_results']['cctv.mp4']
     target = str(out / ('cctv.mp4' if codec == 'h264' else 'cctv.mkv'))
@@ -83,6 +84,39 @@ def test_video_round_trip(builder_video, tmp_path, codec):
             assert changed_outside(frame_in, frame_out, boxes) == 0
     flicker = result['flicker']
     assert flicker['pairs'] >= 1 and flicker['output'] is not None
+    assert result['temporal'] == temporal
+    if temporal == 'track':
+        assert result['tracks'] >= 1 and result['keys'] >= 1 and result['reused'] >= 1
+
+
+def hallucinate(crops):
+    """A restorer that invents different detail for every different input, as a GAN does."""
+    out = []
+    for crop in crops:
+        rng = np.random.default_rng(int(crop.astype(np.int64).sum()))
+        out.append(np.clip(255 - crop.astype(int) + rng.integers(-40, 41, crop.shape), 0,
+                           255).astype(np.uint8))
+    return out
+
+
+def test_track_mode_flickers_less_than_per_frame_on_a_moving_face(builder_video, tmp_path):
+    """The camera pans, so each frame's mosaic differs: restored per frame, the invented detail
+    changes every frame; along the track it is invented once and moves with the face."""
+    flicker = {}
+    for temporal in ('frame', 'track'):
+        summary = restore_input(hallucinate, builder_video, str(tmp_path / temporal),
+                                codec='ffv1', temporal=temporal)
+        flicker[temporal] = summary['video_results']['cctv.mp4']['flicker']
+    assert flicker['track']['output'] < 0.5 * flicker['frame']['output'], flicker
+
+
+def test_temporal_mode_is_checked_and_recorded(builder_video, tmp_path):
+    from rdid_mm.restore.items import RestoreInputError
+    with pytest.raises(RestoreInputError, match='--temporal must be one of'):
+        restore_input(invert, builder_video, str(tmp_path / 'out'), temporal='smooth')
+    restore_input(invert, builder_video, str(tmp_path / 'out'), temporal='frame')
+    with pytest.raises(RestoreInputError, match='other settings'):
+        restore_input(invert, builder_video, str(tmp_path / 'out'), temporal='track')
 
 
 def test_still_mosaic_gives_a_still_face(tmp_path, deid_sample):
