@@ -6,8 +6,9 @@ this frame's boxes and each live track's predicted box (its last box moved on at
 velocity); a pair needs IoU ``min_iou``. A track missed for up to ``max_gap`` frames (a localiser
 miss, an occlusion) continues, and the missed frames get interpolated boxes: the mosaic is still
 there. Smoothing is a centred moving average of the box centre and size over ``window`` frames of
-the track (shrunk symmetrically at the track's ends), so a face moving at constant speed keeps its
-exact box while detection jitter averages out. Boxes are ``[x, y, w, h]`` in pixels.
+the track (shrunk symmetrically at the track's ends, and kept within ``max_shift`` of the box's
+size from the box given), so a face moving at constant speed keeps its exact box while detection
+jitter averages out. Boxes are ``[x, y, w, h]`` in pixels.
 """
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
@@ -92,9 +93,14 @@ class FaceTracker:
         track.detected.append(True)
 
 
-def smooth_boxes(boxes: Sequence[Sequence[float]], window: int = 5) -> List[list]:
+def smooth_boxes(boxes: Sequence[Sequence[float]], window: int = 5,
+                 max_shift: float = 0.1) -> List[list]:
     """Centred moving average of the centres and sizes of a track's consecutive boxes; near the
-    ends the window shrinks to what is available on both sides (no lag, no end bias)."""
+    ends the window shrinks to what is available on both sides (no lag, no end bias).
+
+    Each smoothed centre and size stays within ``max_shift`` times the box's size of the box
+    given: jitter is averaged out, a real swerve is followed.
+    """
     if window < 1:
         raise ValueError(f'the smoothing window must be at least 1 frame, got {window}')
     boxes = np.asarray([b[:4] for b in boxes], dtype=np.float64).reshape(-1, 4)
@@ -102,13 +108,16 @@ def smooth_boxes(boxes: Sequence[Sequence[float]], window: int = 5) -> List[list
     out, half = [], window // 2
     for i in range(len(centred)):
         reach = min(half, i, len(centred) - 1 - i)
-        cx, cy, w, h = centred[i - reach:i + reach + 1].mean(axis=0)
+        mean = centred[i - reach:i + reach + 1].mean(axis=0)
+        limit = max_shift * np.concatenate([centred[i, 2:], centred[i, 2:]])
+        cx, cy, w, h = np.clip(mean, centred[i] - limit, centred[i] + limit)
         out.append([cx - w / 2, cy - h / 2, w, h])
     return out
 
 
 def track_video(boxes_per_frame: Sequence[Sequence[Sequence[float]]], min_iou: float = 0.3,
-                max_gap: int = 2, window: int = 5) -> List[List[TrackedBox]]:
+                max_gap: int = 2, window: int = 5,
+                max_shift: float = 0.1) -> List[List[TrackedBox]]:
     """Track the boxes of a whole video and smooth them: per frame, its :class:`TrackedBox` es
     (in track id order), including the boxes bridging a track's gaps."""
     tracker = FaceTracker(min_iou, max_gap)
@@ -116,7 +125,7 @@ def track_video(boxes_per_frame: Sequence[Sequence[Sequence[float]]], min_iou: f
         tracker.update(boxes)
     frames: List[List[TrackedBox]] = [[] for _ in boxes_per_frame]
     for track in tracker.tracks.values():
-        smoothed = smooth_boxes(track.boxes, window)
+        smoothed = smooth_boxes(track.boxes, window, max_shift)
         for index, box, raw, detected in zip(track.frames, smoothed, track.boxes,
                                              track.detected):
             frames[index].append(TrackedBox(track.id, box, list(raw) if detected else None))

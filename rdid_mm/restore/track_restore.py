@@ -23,7 +23,7 @@ from rdid_mm.models.region_restore import Restorer, box_corners, is_empty, resto
 
 from .face_tracks import TrackedBox
 
-SIGNATURE_SIZE = 16  # the box's grey content resampled to this square, to compare mosaics
+SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mosaic block)
 
 
 @dataclass

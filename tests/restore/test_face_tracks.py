@@ -62,8 +62,13 @@ def test_smoothing_is_a_centred_moving_average_of_centre_and_size():
     assert smoothed[1] == pytest.approx([1, 0, 20, 20])
     assert smoothed[2] == pytest.approx([2, 0, 20, 20])
     # centres 10, 12, 10 and sizes 20, 24, 20: centre 32 / 3, size 64 / 3
-    assert smooth_boxes([[0, 0, 20, 20], [0, 0, 24, 24], [0, 0, 20, 20]], 3)[1] == \
+    assert smooth_boxes([[0, 0, 20, 20], [0, 0, 24, 24], [0, 0, 20, 20]], 3, max_shift=1)[1] == \
         pytest.approx([0, 0, 64 / 3, 64 / 3])
+    # but no further than max_shift of the size from the box given: size 24 - 2.4, centre kept
+    assert smooth_boxes([[0, 0, 20, 20], [0, 0, 24, 24], [0, 0, 20, 20]], 3)[1] == \
+        pytest.approx([12 - 10.8 - 4 / 3, 12 - 10.8 - 4 / 3, 21.6, 21.6])
+    swerve = smooth_boxes([[0, 0, 20, 20], [0, 0, 20, 20], [20, 0, 20, 20]], 3)
+    assert swerve[1] == pytest.approx([2, 0, 20, 20])  # the mean would be 6.67 px off
     with pytest.raises(ValueError, match='window'):
         smooth_boxes(linear, window=0)
 

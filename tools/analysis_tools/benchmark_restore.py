@@ -2,12 +2,14 @@
 
     python tools/analysis_tools/benchmark_restore.py --localiser   # recall, precision, block size
     python tools/analysis_tools/benchmark_restore.py --speed [--config C] [--checkpoint W]
+    python tools/analysis_tools/benchmark_restore.py --video-stability --config C --checkpoint W
 
 Localiser: the builder's output of the COCO sample (strengths 4-16, PNG and JPEG 90/75/60),
 images pixelated by the deface CLI, per-frame recall on an H.264 video made by the builder, and the
 per-case table of the wider evaluation set (``localiser_cases.py``; ``--case-sets``).
 Speed: region vs whole-image mode on the sample's builder mosaics (COCO sizes), video frames per
 second, and an 8000x6000 image; each mode runs in its own process so its peak memory is its own.
+Video stability: the table of video_stability.py (flicker, identity consistency along tracks).
 """
 import argparse
 import glob
@@ -208,6 +210,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--localiser', action='store_true', help='localiser figures')
     parser.add_argument('--speed', action='store_true', help='restore speed and memory')
+    parser.add_argument('--video-stability', action='store_true',
+                        help='video flicker and identity consistency, per frame against along '
+                        'face tracks (video_stability.py; give --config and trained --checkpoint)')
     parser.add_argument('--sample', default=os.environ.get('RDID_SAMPLE', DEFAULT_SAMPLE))
     parser.add_argument('--config', default=DEFAULT_CONFIG, help='model config (speed)')
     parser.add_argument('--checkpoint', help='weights (speed; random weights if omitted)')
@@ -297,11 +302,17 @@ def main(argv=None):
     if args.only:
         print(json.dumps(run_mode(args)))
         return
-    if not (args.localiser or args.speed):
-        sys.exit('benchmark_restore.py: error: give --localiser and/or --speed')
+    if not (args.localiser or args.speed or args.video_stability):
+        sys.exit('benchmark_restore.py: error: give --localiser, --speed and/or '
+                 '--video-stability')
     if not osp.isdir(args.sample):
         sys.exit(f'benchmark_restore.py: error: sample folder not found: {args.sample}')
     results = {}
+    if args.video_stability:
+        import video_stability
+        argv = ['--config', args.config, '--sample', args.sample, '--device', args.device]
+        results['video_stability'] = video_stability.main(
+            argv + (['--checkpoint', args.checkpoint] if args.checkpoint else []))
     with tempfile.TemporaryDirectory() as tmp:
         deid = build_sample(args.sample, tmp)
         if args.localiser:

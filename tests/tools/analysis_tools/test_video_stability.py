@@ -1,0 +1,67 @@
+"""tools/analysis_tools/video_stability.py: the moving-camera video, its measures and the table,
+on a short clip with a stand-in restorer."""
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from rdid_mm.utils.io import read_image
+
+from tests.helpers import load_tool
+
+video_stability = load_tool('analysis_tools/video_stability')
+
+
+def hallucinate(crops):
+    """Inverts, plus smooth detail that differs for every different input (as a GAN's does)."""
+    out = []
+    for crop in crops:
+        rng = np.random.default_rng(int(crop.astype(np.int64).sum()))
+        h, w = crop.shape[:2]
+        coarse = rng.uniform(-40, 40, (h // 8 + 1, w // 8 + 1, 3)).astype(np.float32)
+        detail = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+        out.append(np.clip(255 - crop + detail, 0, 255).astype(np.uint8))
+    return out
+
+
+@pytest.fixture(scope='module')
+def photo_and_faces(deid_sample, sample_img_dir):
+    with open(osp.join(deid_sample, 'faces.json')) as f:
+        faces = json.load(f)['000000040083.jpg']
+    photo = read_image(osp.join(sample_img_dir, '000000040083.jpg')).rgb
+    return photo, [b[:4] for b in faces]
+
+
+def test_the_camera_moves_the_faces_and_keeps_them_in_view(photo_and_faces):
+    photo, faces = photo_and_faces
+    views = video_stability.camera_path(24, photo.shape[1::-1], faces)
+    boxes = np.array([[video_stability.moved_box(f, v) for f in faces] for v in views])
+    width, height = video_stability.OUT_SIZE
+    assert (boxes[..., 0] >= 0).all() and (boxes[..., 0] + boxes[..., 2] <= width).all()
+    assert (boxes[..., 1] >= 0).all() and (boxes[..., 1] + boxes[..., 3] <= height).all()
+    steps = np.abs(np.diff(boxes[..., :2], axis=0))
+    assert steps.max() > 2 and np.abs(np.diff(boxes[..., 2], axis=0)).max() > 0.2  # pan, zoom
+
+
+@pytest.mark.slow
+def test_measure_prints_the_table(photo_and_faces, tmp_path):
+    from rdid_mm.privacy.embedders import build_embedder
+    photo, faces = photo_and_faces
+    result = video_stability.measure(hallucinate, photo, faces, str(tmp_path), frames=16,
+                                     embedder=build_embedder('dlib'),
+                                     runs=(('frame', 'exact'), ('track', 'exact')))
+    rows = result['rows']
+    assert list(rows) == ['original', 'pixelated', 'frame exact', 'track exact']
+    assert rows['original']['flicker'] < rows['pixelated']['flicker']
+    assert rows['track exact']['flicker'] < rows['frame exact']['flicker']
+    assert rows['track exact']['format_unchanged'] and rows['frame exact']['format_unchanged']
+    assert result['video']['audio'] and result['video']['frames'] == 16
+    assert rows['track exact']['tracks'] == len(faces)
+    for name in ('original', 'frame exact', 'track exact'):
+        identity = rows[name]['identity']
+        assert identity['pairs'] == len(faces) * 120 and 0 <= identity['median'] <= identity['p95']
+    text = video_stability.table(result)
+    assert text.splitlines()[0].startswith('| video | flicker in face boxes | identity median')
+    assert len(text.splitlines()) == 6
