@@ -6,6 +6,10 @@ Boxes come from a boxes file, the builder's ``faces.json`` or the localiser
 :mod:`rdid_mm.models.region_restore`) changes only the pixels inside them, whole-image mode
 keeps the generator's output everywhere. Every output is written atomically and recorded
 (:mod:`.resume`), so an interrupted run resumes.
+Images are restored in batches: the face crops of ``images_per_batch`` images go through the
+generator together (crops of one size bucket share a call), while the next images are decoded and
+their boxes found, and finished outputs are encoded and written, in background threads
+(:mod:`.background`).
 ``OUT/summary.json`` counts restored, copied unchanged (no box), failed, kept (already there) and
 redone (a torn or unrecorded output replaced), with one message per problem; names in it are
 relative to the input, so no input path leaves the machine with the outputs.
@@ -15,6 +19,7 @@ import json
 import os
 import os.path as osp
 import time
+from collections import deque
 from typing import List, Optional, Sequence
 
 from mmengine.logging import print_log
@@ -24,6 +29,7 @@ from rdid_mm.models.region_restore import Restorer, box_corners, is_empty, resto
 from rdid_mm.utils.io import ImageReadError, atomic_write, read_image, remove_staging_files
 from rdid_mm.utils.provenance import file_sha256
 
+from .background import BackgroundIO
 from .box_sources import BoxesFile, choose_box_source, frame_key
 from .items import Item, RestoreInputError, check_output_folder, list_items, read_coco
 from .media import write_png
@@ -32,14 +38,16 @@ from .restore_video import CODECS, TEMPORAL_MODES, restore_video
 from .resume import RunState
 from .run_progress import RestoreHook
 
-IMAGES_PER_BATCH = 4  # images whose crops share generator calls
+IMAGES_PER_BATCH = 16  # images whose crops share generator calls (fills the size buckets)
+PENDING_PIXELS = 64_000_000  # restore a batch early past this many pixels (memory: ~200 MB)
 
 
 def restore_input(restorer: Restorer, input_path: str, out_dir: str,
                   boxes_file: Optional[str] = None, whole_image: bool = False,
                   ann_file: Optional[str] = None, overwrite: bool = False, codec: str = 'h264',
                   context: float = 0.5, images_per_batch: int = IMAGES_PER_BATCH,
-                  hooks: Sequence[RestoreHook] = (), temporal: str = 'track') -> dict:
+                  hooks: Sequence[RestoreHook] = (), temporal: str = 'track',
+                  background_io: bool = True) -> dict:
     """Restore ``input_path`` into ``out_dir``; returns (and writes) the summary.
 
     Args:
@@ -59,6 +67,8 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
         hooks: told of the run's progress (:class:`.run_progress.RestoreHook`).
         temporal: for videos, ``track`` (one restoration per face track, warped along it) or
             ``frame`` (each frame on its own); see :mod:`.restore_video`.
+        background_io: decode ahead and write behind the model in threads (False: one
+            thread does everything in turn; the outputs are the same).
     """
     input_path, out_dir = os.fspath(input_path), os.fspath(out_dir)
     if not osp.exists(input_path):
@@ -78,13 +88,11 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
                     ann_file_sha=_sha(ann_file), codec=codec, context=context,
                     temporal=temporal)
     run = RestoreRun(restorer, source, out_dir, settings, overwrite, codec, context,
-                     images_per_batch, hooks, temporal)
+                     images_per_batch, hooks, temporal, background_io)
     run.check_boxes_file(items)
     for hook in run.hooks:
         hook.before_run(len(items))
-    for item in items:
-        run.add(item)
-    run.flush()
+    run.restore_items(items)
     if coco is not None:
         written = {item.name: item.output for item in items}
         copy = dict(coco, images=[dict(img, file_name=written[img['file_name']])
@@ -112,17 +120,20 @@ def restore_deid_folder(restorer: Restorer, deid_dir: str, strength: int, out_di
 
 
 class RestoreRun:
-    """One run's output folder, counts and pending batch; :meth:`add` each item, then
-    :meth:`flush` and :meth:`finish`."""
+    """One run's output folder, counts and pending batch: :meth:`restore_items`, then
+    :meth:`finish`."""
 
     def __init__(self, restorer: Restorer, source, out_dir: str, settings: dict,
                  overwrite: bool, codec: str, context: float, images_per_batch: int,
-                 hooks: Sequence[RestoreHook] = (), temporal: str = 'track'):
+                 hooks: Sequence[RestoreHook] = (), temporal: str = 'track',
+                 background_io: bool = True):
         self.restorer, self.source, self.out_dir = restorer, source, out_dir
         self.temporal = temporal
         self.hooks, self.started = list(hooks), time.monotonic()
         self.overwrite, self.codec, self.context = overwrite, codec, context
-        self.images_per_batch = images_per_batch
+        self.images_per_batch, self.background_io = images_per_batch, background_io
+        self.io: Optional[BackgroundIO] = None
+        self.image_pixels = 1  # of the last image loaded
         os.makedirs(out_dir, exist_ok=True)
         self.state = RunState(out_dir, settings, overwrite)
         remove_staging_files(out_dir)  # what a killed run was writing (a video's encode, a PNG)
@@ -148,47 +159,92 @@ class RestoreRun:
                 self.note('boxes_unmatched', osp.basename(self.source.path),
                           f'{len(unmatched)} entries match no input (e.g. {unmatched[:3]})')
 
-    def add(self, item: Item) -> None:
-        """Keep, restore (now or in the next batch) or count ``item`` as failed."""
+    def restore_items(self, items: Sequence[Item]) -> None:
+        """Keep, restore or count as failed every item, in order; images are decoded up to one
+        batch ahead and written behind (:class:`.background.BackgroundIO`)."""
+        with BackgroundIO(self.background_io, PENDING_PIXELS) as self.io:
+            ahead = deque()  # (item, existed, future of (image, boxes))
+            for item in items:
+                existed = self.check(item)
+                if existed is None:
+                    continue
+                if item.is_video:
+                    self.take(ahead, keep=0)
+                    self.flush()
+                    self.io.drain()  # the images before it are recorded before it
+                    self.video(item, osp.join(self.out_dir, item.output), existed)
+                    continue
+                ahead.append((item, existed, self.io.read(self.load, item)))
+                # one batch ahead, fewer for large images (memory)
+                self.take(ahead, keep=max(1, min(self.images_per_batch,
+                                                 PENDING_PIXELS // self.image_pixels)))
+            self.take(ahead, keep=0)
+            self.flush()
+
+    def check(self, item: Item) -> Optional[bool]:
+        """Whether ``item``'s output exists already (to be redone); None: settled here (kept, or
+        failed because another input has its output name)."""
         target = osp.join(self.out_dir, item.output)
         if self.owners.setdefault(item.output, item.name) != item.name:
-            return self.fail(item, f'its output {item.output} is also that of '
-                             f'{self.owners[item.output]}; rename one of them')
+            self.fail(item, f'its output {item.output} is also that of '
+                      f'{self.owners[item.output]}; rename one of them')
+            return None
         if not self.overwrite and self.state.finished(item.name, target, item.path):
             self.summary['kept'] += 1
-            return self._settled(item.name, 'kept')
-        existed = osp.isfile(target)
-        if item.is_video:
-            self.flush()
-            return self.video(item, target, existed)
-        try:
-            image = read_image(item.path).rgb
-        except ImageReadError as err:
-            return self.fail(item, f'{err.reason}: {err.detail}')
+            self._settled(item.name, 'kept')
+            return None
+        return osp.isfile(target)
+
+    def load(self, item: Item) -> tuple:
+        """The image and its boxes (the reader thread's job)."""
+        image = read_image(item.path).rgb
+        return image, (self.source.boxes(item.name, image) if self.source else None)
+
+    def take(self, ahead: deque, keep: int) -> None:
+        """Add the loaded images to the batch until at most ``keep`` are still ahead."""
+        while len(ahead) > keep:
+            item, existed, future = ahead.popleft()
+            try:
+                image, boxes = future.result()
+            except ImageReadError as err:
+                self.fail(item, f'{err.reason}: {err.detail}')
+                continue
+            self.image_pixels = max(1, image.shape[0] * image.shape[1])
+            self.add(item, image, boxes, existed)
+
+    def add(self, item: Item, image, boxes: Optional[list], existed: bool) -> None:
+        """Restore a whole image now, or queue an image's boxes for the next batch."""
+        target = osp.join(self.out_dir, item.output)
         if self.source is None:
-            write_png(target, restore_whole(image, self.restorer))
-            return self.done(item, 'restored', existed)
-        boxes = self.source.boxes(item.name, image)
+            restored = restore_whole(image, self.restorer)
+            self.io.write(write_png, target, restored, weight=restored.shape[0] * restored.shape[1],
+                          then=lambda: self.done(item, 'restored', existed))
+            return
         height, width = image.shape[:2]
         inside = [b for b in boxes if not is_empty(box_corners(b, height, width))]
         if len(inside) < len(boxes):
             self.note('boxes_outside', item.name, f'{len(boxes) - len(inside)} boxes lie outside '
                       f'the {width}x{height} image; ignored')
         self.pending.append((item, image, inside, existed))
-        if len(self.pending) >= self.images_per_batch:
+        if (len(self.pending) >= self.images_per_batch
+                or sum(p[1].shape[0] * p[1].shape[1] for p in self.pending) > PENDING_PIXELS):
             self.flush()
-        return None
 
     def flush(self) -> None:
-        """Restore the pending images' boxes together, write and record them."""
+        """Restore the pending images' boxes together; write and record them behind the next
+        batch."""
         with_boxes = [p for p in self.pending if p[2]]
         results = restore_regions([p[1] for p in with_boxes], [p[2] for p in with_boxes],
                                   self.restorer, context=self.context) if with_boxes else []
         restored = {p[0].name: r for p, r in zip(with_boxes, results)}
         for item, image, boxes, existed in self.pending:
-            write_png(osp.join(self.out_dir, item.output), restored.get(item.name, image))
-            self.done(item, 'restored' if boxes else 'copied_unchanged', existed, len(boxes))
+            status = 'restored' if boxes else 'copied_unchanged'
+            self.io.write(write_png, osp.join(self.out_dir, item.output),
+                          restored.get(item.name, image), weight=image.shape[0] * image.shape[1],
+                          then=lambda i=item, s=status, e=existed, n=len(boxes):
+                          self.done(i, s, e, n))
         self.pending.clear()
+        self.io.acknowledge()
 
     def done(self, item: Item, status: str, existed: bool, boxes: Optional[int] = None) -> None:
         self.summary[status] += 1

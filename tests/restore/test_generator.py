@@ -204,3 +204,22 @@ def test_test_tool_restores_whole_images_for_a_model_trained_on_them(deid_sample
     for name, image in restored_images(str(tested / 'images' / 's8')).items():
         mosaic = read_rgb(osp.join(deid_sample, 'mosaic', 's8', name))
         np.testing.assert_array_equal(image, restore_whole(mosaic, restorer), err_msg=name)
+
+
+def test_restorer_threads_and_batches_give_the_same_pixels(tiny_weights):
+    """``workers`` threads with one intra-op thread each and any batch size restore the same
+    pixels as one call per crop (float rounding at most); the caller's thread count and the
+    model's train/eval modes are left as they were."""
+    model = init_model(TINY_CONFIG, tiny_weights)
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+             for size in (32, 64, 32, 64, 32, 96, 32)]
+    one_by_one = [model_restorer(model, batch_size=1, workers=1)([c])[0] for c in crops]
+    threads = torch.get_num_threads()
+    model.train()
+    model.generators['gt'].eval()  # a mixed state must come back as it was
+    batched = model_restorer(model, batch_size=2, workers=2)(crops)
+    assert torch.get_num_threads() == threads
+    assert model.training and not model.generators['gt'].training
+    for a, b in zip(one_by_one, batched):
+        assert a.shape == b.shape and np.abs(a.astype(int) - b).max() <= 1

@@ -266,3 +266,45 @@ def test_a_builder_output_is_never_restored_into_itself_or_its_mosaics(deid_samp
     shutil.copytree(deid_sample, copy)
     summary = restore_deid_folder(invert, str(copy), 8, str(copy / 'restored' / 's8'))
     assert summary['restored'] == 3 and summary['copied_unchanged'] == 1
+
+
+@pytest.mark.slow
+def test_batched_run_writes_what_one_image_at_a_time_writes(deid_sample, tmp_path):
+    """16 images per batch, decoding ahead and writing behind in threads, two restorer threads:
+    the same PNGs (float rounding at most), counts and record order as one image per batch with
+    everything in one thread (the real tiny model: crops of several sizes share batches)."""
+    from rdid_mm.apis import init_model
+    from rdid_mm.models.restorers import model_restorer
+
+    from tests.tools.test_train_test_tools import TINY_CONFIG
+
+    folder = tmp_path / 'many'
+    folder.mkdir()
+    boxes = {}
+    faces = json.load(open(osp.join(deid_sample, 'faces.json')))
+    for copy in range(3):
+        for name, image_boxes in faces.items():
+            stem = osp.splitext(name)[0]
+            shutil.copy(osp.join(deid_sample, 'mosaic', 's8', stem + '.png'),
+                        folder / f'{stem}_{copy}.png')
+            boxes[f'{stem}_{copy}.png'] = [b[:4] for b in image_boxes]
+    boxes_file = tmp_path / 'boxes.json'
+    boxes_file.write_text(json.dumps(boxes))
+    model = init_model(TINY_CONFIG)
+    runs = {}
+    for label, options, workers in (('single', dict(images_per_batch=1, background_io=False), 1),
+                                    ('batched', dict(), 2)):
+        out = tmp_path / label
+        summary = restore_input(model_restorer(model, workers=workers), str(folder), str(out),
+                                boxes_file=str(boxes_file), **options)
+        records = [json.loads(line)['name'] for line in
+                   open(next(p for p in out.rglob('*.jsonl')))]
+        runs[label] = (out, summary, records)
+    (single, s1, r1), (batched, s2, r2) = runs['single'], runs['batched']
+    assert r1 == r2 == sorted(boxes)
+    for key in ('restored', 'copied_unchanged', 'failed', 'boxes'):
+        assert s1[key] == s2[key]
+    assert s2['restored'] == 3 * sum(bool(b) for b in faces.values()) > 0
+    for name in boxes:
+        a, b = read_rgb(str(single / name)), read_rgb(str(batched / name))
+        assert np.abs(a.astype(int) - b).max() <= 1

@@ -119,16 +119,20 @@ def test_ddp_section_uses_the_runner(dry_run):
 def test_restore_section(dry_run, deid_sample):
     restore = dry_run[0]['sections']['restore']
     rows = {r['mode']: r for r in restore['rows']}
-    assert set(rows) == {'whole-image', 'region'}
+    before, batched = 'region, 4 images per batch', 'region, batched'
+    assert set(rows) == {'whole-image', before, batched}
     with open(osp.join(deid_sample, 'faces.json')) as f:
         faces = json.load(f)
     names = sorted(faces)[:2]  # --restore-copies 2 in the dry run
-    assert rows['region']['regions'] == sum(len(faces[n]) for n in names)
+    for mode in (before, batched):
+        assert rows[mode]['regions'] == sum(len(faces[n]) for n in names)
+        assert rows[mode]['speedup_vs_whole'] == pytest.approx(
+            rows[mode]['images_per_s'] / rows['whole-image']['images_per_s'])
     for r in rows.values():
         assert r['images'] == 2
         assert r['images_per_s'] == pytest.approx(2 / r['seconds'])
-    assert rows['region']['speedup_vs_whole'] == pytest.approx(
-        rows['region']['images_per_s'] / rows['whole-image']['images_per_s'])
+    assert rows[batched]['speedup_vs_4_per_batch'] == pytest.approx(
+        rows[batched]['images_per_s'] / rows[before]['images_per_s'])
 
 
 @pytest.mark.slow
@@ -292,11 +296,12 @@ def test_region_restore_changes_only_the_boxes(deid_sample, monkeypatch):
                                  model_overrides=kit_common.TINY_MODEL)
     restorer = model_restorer(model.eval())
     images = section_restore.load_sample(deid_sample, 8, 4)
-    regions, count = section_restore.restore_sample(restorer, images, 'region')
+    regions, count = section_restore.restore_sample(restorer, images, 'region, batched')
+    before, _ = section_restore.restore_sample(restorer, images, 'region, 4 images per batch')
     whole, _ = section_restore.restore_sample(restorer, images[:1], 'whole-image')
     assert count == sum(len(boxes) for _, _, boxes in images) > 0
     loop = restore_regions([img for _, img, _ in images], [b for _, _, b in images], restorer)
-    for (_, img, boxes), out, expected in zip(images, regions, loop):
+    for (_, img, boxes), out, expected, out_before in zip(images, regions, loop, before):
         inside = np.zeros(img.shape[:2], bool)
         for box in boxes:
             rows, cols = box_to_slices(box, *img.shape[:2])
@@ -304,4 +309,5 @@ def test_region_restore_changes_only_the_boxes(deid_sample, monkeypatch):
             assert not np.array_equal(out[rows, cols], img[rows, cols])
         assert np.array_equal(out[~inside], img[~inside])
         assert np.array_equal(out, expected)
+        assert np.abs(out.astype(int) - out_before).max() <= 1  # batching: float rounding only
     assert whole[0].shape == images[0][1].shape and whole[0].dtype == np.uint8

@@ -3,6 +3,7 @@
     python tools/analysis_tools/benchmark_restore.py --localiser   # recall, precision, block size
     python tools/analysis_tools/benchmark_restore.py --speed [--config C] [--checkpoint W]
     python tools/analysis_tools/benchmark_restore.py --video-stability --config C --checkpoint W
+    python tools/analysis_tools/benchmark_restore.py --throughput   # whole / region / batched
 
 Localiser: the builder's output of the COCO sample (strengths 4-16, PNG and JPEG 90/75/60),
 images pixelated by the deface CLI, per-frame recall on an H.264 video made by the builder, and the
@@ -213,6 +214,9 @@ def parse_args(argv=None):
     parser.add_argument('--video-stability', action='store_true',
                         help='video flicker and identity consistency, per frame against along '
                         'face tracks (video_stability.py; give --config and trained --checkpoint)')
+    parser.add_argument('--throughput', action='store_true',
+                        help='the restore loop: whole image, region before batching, batched '
+                        '(restore_throughput.py)')
     parser.add_argument('--sample', default=os.environ.get('RDID_SAMPLE', DEFAULT_SAMPLE))
     parser.add_argument('--config', default=DEFAULT_CONFIG, help='model config (speed)')
     parser.add_argument('--checkpoint', help='weights (speed; random weights if omitted)')
@@ -302,9 +306,15 @@ def main(argv=None):
     if args.only:
         print(json.dumps(run_mode(args)))
         return
+    if args.throughput:
+        from restore_throughput import main as throughput
+        options = ['--sample', args.sample, '--config', args.config, '--device', args.device]
+        throughput(options + (['--checkpoint', args.checkpoint] if args.checkpoint else []))
+        if not (args.localiser or args.speed or args.video_stability):
+            return
     if not (args.localiser or args.speed or args.video_stability):
-        sys.exit('benchmark_restore.py: error: give --localiser, --speed and/or '
-                 '--video-stability')
+        sys.exit('benchmark_restore.py: error: give --localiser, --speed, --video-stability '
+                 'and/or --throughput')
     if not osp.isdir(args.sample):
         sys.exit(f'benchmark_restore.py: error: sample folder not found: {args.sample}')
     results = {}

@@ -1,6 +1,7 @@
 """Section ``restore``: whole-image and region-mode throughput of the shipped restorer
-(:mod:`rdid_mm.restore`: ``model_restorer``, ``restore_whole``, ``restore_regions`` batched as
-the restore loop batches them) on copies of the de-identified sample (COCO sizes)."""
+(:mod:`rdid_mm.restore`: ``model_restorer``, ``restore_whole``, ``restore_regions``) on copies of
+the de-identified sample (COCO sizes); region mode with 4 images per generator batch (the loop
+before batching) and batched as the restore loop batches them now (``IMAGES_PER_BATCH``)."""
 import time
 
 from kit_common import TINY_MODEL, peak_memory_gib, reset_memory, sync
@@ -24,17 +25,23 @@ def load_sample(deid_sample, strength, copies):
     return [images[i % len(images)] for i in range(copies)]
 
 
+REGION_BEFORE, REGION_BATCHED = 'region, 4 images per batch', 'region, batched'
+MODES = ('whole-image', REGION_BEFORE, REGION_BATCHED)
+
+
 def restore_sample(restorer, images, mode):
-    """The sample through ``rdid_mm.restore`` in ``mode``: restored arrays and the boxes
-    restored (region mode: as many images per batch as the restore loop puts together)."""
+    """The sample through ``rdid_mm.restore`` in ``mode`` (one of :data:`MODES`): restored
+    arrays and the boxes restored (region modes: 4 images per generator batch, or as many as
+    the restore loop puts together)."""
     from rdid_mm.models.region_restore import box_corners, is_empty, restore_regions
     from rdid_mm.restore.loop import IMAGES_PER_BATCH
     from rdid_mm.restore.regions import restore_whole
     if mode == 'whole-image':
         return [restore_whole(img, restorer) for _, img, _ in images], 0
+    per_batch = 4 if mode == REGION_BEFORE else IMAGES_PER_BATCH
     outputs = []
-    for start in range(0, len(images), IMAGES_PER_BATCH):
-        chunk = images[start:start + IMAGES_PER_BATCH]
+    for start in range(0, len(images), per_batch):
+        chunk = images[start:start + per_batch]
         outputs += restore_regions([img for _, img, _ in chunk], [b for _, _, b in chunk],
                                    restorer)
     regions = sum(not is_empty(box_corners(box, *img.shape[:2]))
@@ -57,7 +64,7 @@ def section_restore(args, device, report, bench):
     rows = []
     precisions = ['fp32', 'bf16'] if device.type == 'cuda' else ['fp32']
     for precision in precisions:
-        for mode in ('whole-image', 'region'):
+        for mode in MODES:
             reset_memory(device)
             autocast = torch.autocast(device.type, dtype=torch.bfloat16,
                                       enabled=precision == 'bf16')
@@ -71,18 +78,21 @@ def section_restore(args, device, report, bench):
             row = dict(mode=mode, precision=precision, images=len(images),
                        megapixels=pixels / 1e6, seconds=seconds,
                        images_per_s=len(images) / seconds, peak_memory_gib=peak_memory_gib(device))
-            if mode == 'region':
+            if mode != 'whole-image':
                 row['regions'] = regions
             rows.append(row)
     for precision in precisions:
-        pair = {r['mode']: r for r in rows if r['precision'] == precision}
-        if len(pair) == 2:
-            pair['region']['speedup_vs_whole'] = (pair['region']['images_per_s']
-                                                  / pair['whole-image']['images_per_s'])
+        by_mode = {r['mode']: r for r in rows if r['precision'] == precision}
+        for mode in (REGION_BEFORE, REGION_BATCHED):
+            by_mode[mode]['speedup_vs_whole'] = (by_mode[mode]['images_per_s']
+                                                 / by_mode['whole-image']['images_per_s'])
+        by_mode[REGION_BATCHED]['speedup_vs_4_per_batch'] = (
+            by_mode[REGION_BATCHED]['images_per_s'] / by_mode[REGION_BEFORE]['images_per_s'])
     torch.backends.cudnn.benchmark = True
     sizes = sorted({f'{img.shape[1]}x{img.shape[0]}' for _, img, _ in images})
     return dict(rows=rows, image_sizes=sizes, sample=args.deid_sample, strength=args.strength,
                 note='random weights (throughput does not depend on them); rdid_mm.restore\'s '
                 'model_restorer, restore_whole and restore_regions (context 0.5, crops padded to '
-                'a multiple of 32) timed from decoded uint8 images in memory to restored uint8 '
-                'images (host-device copies included, file reading and writing not)')
+                'a multiple of 32, batches of crops of one size) timed from decoded uint8 images '
+                'in memory to restored uint8 images (host-device copies included, file reading '
+                'and writing not)')
