@@ -41,6 +41,7 @@ class _TrackState:
     signature: np.ndarray   # last frame's, to tell a cut from a slow change
     fading: Optional[_Key] = None
     fade_step: int = 0
+    shift: Optional[np.ndarray] = None  # the mosaic's mean colour change since the key, smoothed
 
 
 def box_signature(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
@@ -57,16 +58,17 @@ def box_mean(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
 
 
 def warp_box(image: np.ndarray, origin: Sequence[float], source: Sequence[float],
-             target: Sequence[float], corners: tuple) -> np.ndarray:
-    """``image`` (whose top-left pixel is ``origin`` in frame coordinates) moved and scaled so
-    that box ``source`` lands on box ``target``, sampled over the frame pixels ``corners``
-    (x1, y1, x2, y2): bilinear at pixel centres, edges replicated; float32."""
+             target: Sequence[float], corners: tuple, zoom: float = 1.0) -> np.ndarray:
+    """``image`` (whose top-left pixel is ``origin`` in frame coordinates, ``zoom`` pixels per
+    frame pixel) moved and scaled so that box ``source`` lands on box ``target``, sampled over
+    the frame pixels ``corners`` (x1, y1, x2, y2): bilinear at pixel centres, edges replicated;
+    float32."""
     x1, y1, x2, y2 = corners
     kx, ky, kw, kh = (float(v) for v in source[:4])
     bx, by, bw, bh = (float(v) for v in target[:4])
-    rx, ry = kw / bw, kh / bh
-    matrix = np.array([[rx, 0.0, (x1 + 0.5 - bx) * rx + kx - origin[0] - 0.5],
-                       [0.0, ry, (y1 + 0.5 - by) * ry + ky - origin[1] - 0.5]])
+    rx, ry = kw / bw * zoom, kh / bh * zoom
+    matrix = np.array([[rx, 0.0, (x1 + 0.5 - bx) * rx + (kx - origin[0]) * zoom - 0.5],
+                       [0.0, ry, (y1 + 0.5 - by) * ry + (ky - origin[1]) * zoom - 0.5]])
     return cv2.warpAffine(image.astype(np.float32), matrix, (x2 - x1, y2 - y1),
                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)
@@ -84,11 +86,15 @@ class TrackStableRestorer:
             the key is renewed.
         cut_change: mean grey change from the previous frame above which the track is cut.
         fade: frames over which a renewed key cross-fades in.
+        colour_rate: weight of each frame's mean-colour change in its running average (the
+            mosaic's mean under a moving box wavers by a grey level or so; light changes slowly).
     """
 
     def __init__(self, restorer: Restorer, context: float = 0.5, margin: float = 0.1,
-                 refresh_change: float = 25.0, cut_change: float = 40.0, fade: int = 3):
+                 refresh_change: float = 25.0, cut_change: float = 40.0, fade: int = 3,
+                 colour_rate: float = 0.2):
         self.restorer, self.context, self.margin = restorer, context, margin
+        self.colour_rate = colour_rate
         self.refresh_change, self.cut_change, self.fade = refresh_change, cut_change, fade
         self.tracks: Dict[int, _TrackState] = {}
         self.counts = dict(keys=0, refreshes=0, cuts=0, reused=0)
@@ -122,6 +128,7 @@ class TrackStableRestorer:
                 self.tracks[tracked.track] = _TrackState(key, key.signature)
             else:
                 state.fading, state.fade_step, state.key = state.key, 0, key
+                state.shift = None
         for tracked, signature in zip(boxes, signatures):
             state = self.tracks[tracked.track]
             state.signature = signature
@@ -146,9 +153,8 @@ class TrackStableRestorer:
             self.counts['keys'] += 1
         return keys
 
-    def _render(self, key: _Key, frame: np.ndarray, box: list, corners: tuple) -> np.ndarray:
-        face = warp_box(key.patch, key.origin, key.box, box, corners)
-        return face + (box_mean(frame, box) - key.mean)
+    def _render(self, key: _Key, box: list, corners: tuple, shift: np.ndarray) -> np.ndarray:
+        return warp_box(key.patch, key.origin, key.box, box, corners) + shift
 
     def _paste(self, out: np.ndarray, frame: np.ndarray, tracked: TrackedBox,
                state: _TrackState) -> None:
@@ -159,11 +165,17 @@ class TrackStableRestorer:
             rx1, ry1, rx2, ry2 = box_corners(tracked.raw, height, width)
             if not is_empty((rx1, ry1, rx2, ry2)):
                 x1, y1, x2, y2 = min(x1, rx1), min(y1, ry1), max(x2, rx2), max(y2, ry2)
-        face = self._render(state.key, frame, tracked.box, (x1, y1, x2, y2))
+        mean = box_mean(frame, tracked.box)
+        shift = mean - state.key.mean
+        if state.shift is not None:
+            shift = state.shift + self.colour_rate * (shift - state.shift)
+        state.shift = shift
+        face = self._render(state.key, tracked.box, (x1, y1, x2, y2), shift)
         if state.fading is not None:
             state.fade_step += 1
             weight = state.fade_step / (self.fade + 1)
-            old = self._render(state.fading, frame, tracked.box, (x1, y1, x2, y2))
+            old = self._render(state.fading, tracked.box, (x1, y1, x2, y2),
+                               mean - state.fading.mean)
             face = weight * face + (1 - weight) * old
             if state.fade_step >= self.fade:
                 state.fading = None
