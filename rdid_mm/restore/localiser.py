@@ -16,7 +16,8 @@ localiser works on that with whole-image numpy/OpenCV operations:
    them, and the component is kept only if most of its step energy lies on the lattice, which flat
    content (no steps), texture (steps everywhere) and text (steps off any lattice) fail.
 5. The box spans the lattice lines plus the flat columns (rows) beyond the outermost ones, up to
-   one block, since a region's outer edge need not differ from its surroundings.
+   one block, since a region's outer edge need not differ from its surroundings; where that flat
+   run goes on well past a block (a flat background), only as far as the other axis' lines go on.
 
 Compression: JPEG ringing fills the blocks of a small mosaic with steps of a few grey levels, so
 its lines no longer stand out and the flat-block tests of steps 4-5 cut the box short. Steps 1-5
@@ -461,10 +462,24 @@ def _fit_component(luma_image, dx, dy, x0, y0, w0, h0, margin, min_block, max_bl
     flat_x = _flat_level(col_profile[left:right - 1], ax.weight)
     flat_y = _flat_level(row_profile[top:bottom - 1], ay.weight)
     lim_x, lim_y = int(np.ceil(px)), int(np.ceil(py))
-    grow_left = _flat_extent(col_profile[:max(left - 1, 0)][::-1], flat_x, lim_x, px)
-    grow_right = _flat_extent(col_profile[right:], flat_x, lim_x, px)
-    grow_top = _flat_extent(row_profile[:max(top - 1, 0)][::-1], flat_y, lim_y, py)
-    grow_bottom = _flat_extent(row_profile[bottom:], flat_y, lim_y, py)
+    outward = dict(left=col_profile[:max(left - 1, 0)][::-1], right=col_profile[right:],
+                   top=row_profile[:max(top - 1, 0)][::-1], bottom=row_profile[bottom:])
+    # flat surroundings are no mosaic: where the flat run goes on well past a block, grow only
+    # as far as the other axis' lines continue
+    across_y = dy[np.clip(np.round(ay.lines).astype(int) - 1, 0, dy.shape[0] - 1)]
+    across_x = dx[:, np.clip(np.round(ax.lines).astype(int) - 1, 0, dx.shape[1] - 1)]
+    line_x = _line_levels(across_y, ay.weight)   # per column: do the row lines go on?
+    line_y = _line_levels(across_x.T, ax.weight)  # per row: do the column lines go on?
+    beyond = dict(left=line_x[:max(left, 0)][::-1], right=line_x[right:],
+                  top=line_y[:max(top, 0)][::-1], bottom=line_y[bottom:])
+    grow = {}
+    for side, profile in outward.items():
+        flat, lim, pitch = (flat_x, lim_x, px) if side in ('left', 'right') else (
+            flat_y, lim_y, py)
+        grow[side] = _limit(_flat_extent(profile, flat, lim, pitch),
+                            _flat_extent(profile, flat, 2 * lim, pitch), lim, beyond[side])
+    grow_left, grow_right, grow_top, grow_bottom = (
+        grow['left'], grow['right'], grow['top'], grow['bottom'])
     if not np.isnan(ax.pitch):
         level = float(_gap_means(col_profile, ax.lines, px).max())
         grow_left = max(grow_left, _edge_beyond(col_profile, left, -px, ax.weight, level))
@@ -483,8 +498,9 @@ def _fit_component(luma_image, dx, dy, x0, y0, w0, h0, margin, min_block, max_bl
     x2 = min(right + grow_right + (grow_right > 0), width)
     y1 = max(top - grow_top - (grow_top > 0), 0)
     y2 = min(bottom + grow_bottom + (grow_bottom > 0), height)
-    if x2 - x1 < max(2 * min_block, 1.5 * px) or y2 - y1 < max(2 * min_block, 1.5 * py):
-        return None  # a mosaic has at least two blocks each way
+    if (x2 - x1 < max(2 * min_block, 1.5 * px, _MIN_SIDE)
+            or y2 - y1 < max(2 * min_block, 1.5 * py, _MIN_SIDE)):
+        return None  # a mosaic has at least two blocks each way (and text strokes are thin)
     constancy = _cell_constancy(luma_image, x1, y1, x2, y2, ax.lines, ay.lines)
     if constancy > max_cell_noise:
         return None
@@ -495,6 +511,29 @@ def _fit_component(luma_image, dx, dy, x0, y0, w0, h0, margin, min_block, max_bl
     score = min(ax.on_lattice, ay.on_lattice)
     return Mosaic(int(x1), int(y1), int(x2 - x1), int(y2 - y1), (px + py) / 2, score, px, py,
                   float((ax.lines[0] - x1) % px), float((ay.lines[0] - y1) % py))
+
+
+def _line_levels(across: np.ndarray, weight: float) -> np.ndarray:
+    """Per position along the lines (``across``: lines x positions), whether the lines' mean
+    step there is a good part of their weight."""
+    return across.mean(axis=0) >= max(1.5, _CONTINUE * weight)
+
+
+def _limit(grow: int, far: int, block: int, flags: np.ndarray) -> int:
+    """A growth of ``grow`` flat steps (``grow + 1`` pixels beyond the line) whose flat run goes
+    on to ``far`` (up to two blocks): kept if the run ends about where the growth does (the
+    mosaic's edge, or the image border), else only if ``flags`` (per pixel beyond the line) hold
+    for half its pixels (JPEG ringing next to a line can hide the other lines there)."""
+    if far < grow + max(2, block // 4):
+        return grow
+    return grow if grow > 0 and flags[:grow + 1].mean() >= 0.5 else 0
+
+
+#: The shortest side of a box (px): a line of small text can pass for a mosaic 8 px high.
+_MIN_SIDE = 10
+#: The share of the lattice lines' mean step that must carry on beyond the outer lines for the
+#: box to grow there (flat surroundings have none).
+_CONTINUE = 0.35
 
 
 def _edge_beyond(profile: np.ndarray, line: int, step: float, weight: float,

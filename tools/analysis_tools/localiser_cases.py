@@ -372,7 +372,9 @@ def iter_cases(set_name: str, sample: str = DEFAULT_SAMPLE, pixelators=PIXELATOR
     ``image``, ``drawn``, ``targets``, ``target_unions``, ``allowed``."""
     spec = SETS[set_name]
     faces = face_sources(set_name, sample)
-    for index, image_name in enumerate(images or spec['images']):
+    for image_name in images or spec['images']:
+        # the image's place in its set, so a subset gives the same cases
+        index = list(spec['images']).index(image_name)
         background = load_image(image_name, sample)
         if background is None:
             continue
