@@ -17,6 +17,8 @@ The table:
 - identity: dlib ResNet distances between the restored faces of one track (every pair of its
   frames; the exact boxes), median and 95th percentile; the original video's for reference.
 - format: each output's frame count, rate, size and audio packets (md5) against the input's.
+``--codec ffv1`` writes the restored videos lossless (the flicker then leaves out the output's
+YUV conversion and compression).
 """
 import argparse
 import json
@@ -186,10 +188,11 @@ def video_format(path: str) -> dict:
 
 
 def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folder: str,
-            frames: int = 48, embedder=None, runs: Sequence[tuple] = RUNS) -> dict:
-    """Make the videos, restore them each way of ``runs`` and measure; returns the table's
-    rows (``embedder=None``: no identity figures)."""
-    from rdid_mm.restore.restore_video import restore_video
+            frames: int = 48, embedder=None, runs: Sequence[tuple] = RUNS,
+            codec: str = 'h264') -> dict:
+    """Make the videos, restore them each way of ``runs`` (into ``codec``) and measure; returns
+    the table's rows (``embedder=None``: no identity figures)."""
+    from rdid_mm.restore.restore_video import CODECS, restore_video
     video = make_videos(photo, faces, folder, frames)
     rows: Dict[str, dict] = {}
     source_format = video_format(video['pixelated'])
@@ -198,11 +201,11 @@ def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folde
     if embedder is not None:
         rows['original'].update(identity=identity(video['original'], video, embedder))
     for temporal, boxes in runs:
-        target = osp.join(folder, f'{temporal}_{boxes}.mp4')
+        target = osp.join(folder, f'{temporal}_{boxes}{CODECS[codec][1]}')
         exact = (lambda index, frame: video['boxes'][index]) if boxes == 'exact' else None
         start = time.perf_counter()
-        result = restore_video(video['pixelated'], target, restorer, boxes_for_frame=exact,
-                               temporal=temporal)
+        result = restore_video(video['pixelated'], target, restorer, codec=codec,
+                               boxes_for_frame=exact, temporal=temporal)
         row = dict(flicker=flicker(target, video), seconds=round(time.perf_counter() - start, 2),
                    format_unchanged=video_format(target) == source_format,
                    boxes=result['boxes'],
@@ -211,7 +214,7 @@ def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folde
         if embedder is not None:
             row['identity'] = identity(target, video, embedder)
         rows[f'{temporal} {boxes}'] = row
-    return dict(rows=rows, video=dict(frames=frames, fps=FPS, size=list(OUT_SIZE),
+    return dict(rows=rows, video=dict(frames=frames, fps=FPS, size=list(OUT_SIZE), codec=codec,
                                       faces=len(faces), strength=STRENGTH,
                                       audio=source_format['audio'] is not None,
                                       face_sizes=[round(math.sqrt(w * h)) for _, _, w, h in
@@ -258,6 +261,8 @@ def parse_args(argv=None):
     parser.add_argument('--sample', default=DEFAULT_SAMPLE, help='the COCO sample folder')
     parser.add_argument('--image', default=DEFAULT_IMAGE, help='the sample photo to film')
     parser.add_argument('--frames', type=int, default=48)
+    parser.add_argument('--codec', choices=['h264', 'ffv1'], default='h264',
+                        help="the restored videos' codec (the input is always H.264)")
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--no-identity', action='store_true', help='skip the dlib figures')
     parser.add_argument('--out', help='also write the results json here')
@@ -275,7 +280,7 @@ def main(argv=None):
     embedder = None if args.no_identity else build_embedder('dlib')
     with tempfile.TemporaryDirectory() as tmp:
         photo, faces = sample_faces(args.sample, args.image, tmp)
-        result = measure(restorer, photo, faces, tmp, args.frames, embedder)
+        result = measure(restorer, photo, faces, tmp, args.frames, embedder, codec=args.codec)
     result.update(config=osp.relpath(args.config, REPO) if args.config.startswith(REPO)
                   else args.config, checkpoint=args.checkpoint, image=args.image)
     print(json.dumps(result['video']))
