@@ -96,7 +96,7 @@ class FaceTracker:
 
 
 def smooth_boxes(boxes: Sequence[Sequence[float]], window: int = 9,
-                 max_shift: float = 0.1) -> List[list]:
+                 max_shift: float = 0.2) -> List[list]:
     """The centres and sizes of a track's consecutive boxes smoothed by a local quadratic fit
     over ``window`` frames (Savitzky-Golay; at the ends the fit over the first or last
     ``window``): a face moving, turning or zooming smoothly keeps its path, the jitter of
@@ -117,7 +117,7 @@ def smooth_boxes(boxes: Sequence[Sequence[float]], window: int = 9,
 
 def track_video(boxes_per_frame: Sequence[Sequence[Sequence[float]]], min_iou: float = 0.3,
                 max_gap: int = 2, window: int = 9,
-                max_shift: float = 0.1) -> List[List[TrackedBox]]:
+                max_shift: float = 0.2) -> List[List[TrackedBox]]:
     """Track the boxes of a whole video and smooth them: per frame, its :class:`TrackedBox` es
     (in track id order), including the boxes bridging a track's gaps."""
     tracker = FaceTracker(min_iou, max_gap)

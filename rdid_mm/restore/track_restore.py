@@ -58,17 +58,20 @@ def box_mean(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
 
 
 def warp_box(image: np.ndarray, origin: Sequence[float], source: Sequence[float],
-             target: Sequence[float], corners: tuple, zoom: float = 1.0) -> np.ndarray:
-    """``image`` (whose top-left pixel is ``origin`` in frame coordinates, ``zoom`` pixels per
-    frame pixel) moved and scaled so that box ``source`` lands on box ``target``, sampled over
-    the frame pixels ``corners`` (x1, y1, x2, y2): bilinear at pixel centres, edges replicated;
+             target: Sequence[float], corners: tuple, uniform: bool = False) -> np.ndarray:
+    """``image`` (whose top-left pixel is ``origin`` in frame coordinates) moved and scaled so
+    that box ``source`` lands on box ``target`` (``uniform``: centre on centre, one scale from
+    the areas, so that a box's wavering aspect does not stretch the face), sampled over the
+    frame pixels ``corners`` (x1, y1, x2, y2): bilinear at pixel centres, edges replicated;
     float32."""
     x1, y1, x2, y2 = corners
     kx, ky, kw, kh = (float(v) for v in source[:4])
     bx, by, bw, bh = (float(v) for v in target[:4])
-    rx, ry = kw / bw * zoom, kh / bh * zoom
-    matrix = np.array([[rx, 0.0, (x1 + 0.5 - bx) * rx + (kx - origin[0]) * zoom - 0.5],
-                       [0.0, ry, (y1 + 0.5 - by) * ry + (ky - origin[1]) * zoom - 0.5]])
+    rx, ry = kw / bw, kh / bh
+    if uniform:
+        rx = ry = float(np.sqrt(rx * ry))
+    matrix = np.array([[rx, 0.0, (x1 + 0.5 - bx - bw / 2) * rx + kx + kw / 2 - origin[0] - 0.5],
+                       [0.0, ry, (y1 + 0.5 - by - bh / 2) * ry + ky + kh / 2 - origin[1] - 0.5]])
     return cv2.warpAffine(image.astype(np.float32), matrix, (x2 - x1, y2 - y1),
                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)
@@ -154,7 +157,7 @@ class TrackStableRestorer:
         return keys
 
     def _render(self, key: _Key, box: list, corners: tuple, shift: np.ndarray) -> np.ndarray:
-        return warp_box(key.patch, key.origin, key.box, box, corners) + shift
+        return warp_box(key.patch, key.origin, key.box, box, corners, uniform=True) + shift
 
     def _paste(self, out: np.ndarray, frame: np.ndarray, tracked: TrackedBox,
                state: _TrackState) -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rdid_mm.restore.face_tracks import TrackedBox
-from rdid_mm.restore.track_restore import TrackStableRestorer, box_signature
+from rdid_mm.restore.track_restore import TrackStableRestorer, box_signature, warp_box
 
 
 class CountingInvert:
@@ -98,3 +98,16 @@ def test_a_pose_change_renews_the_key_with_a_cross_fade_and_a_new_face_cuts():
     out = stable.restore_frame(other, tracked(box))
     assert stable.counts['cuts'] == 1
     assert (out[30:70, 40:72] == 235).all()
+
+
+def test_a_wavering_box_aspect_does_not_stretch_the_face():
+    """The key's box is 20 x 20, this frame's 20 x 24 (a taller detection): the face keeps its
+    shape, centred, scaled by the ratio of the areas' roots."""
+    ramp = np.tile(np.arange(40, dtype=np.float32), (40, 1))[..., None].repeat(3, axis=2)
+    out = warp_box(ramp, (0, 0), [10, 10, 20, 20], [10, 8, 20, 24], (10, 8, 30, 32),
+                   uniform=True)
+    scale = np.sqrt(20 * 20 / (20 * 24))
+    expected = (np.arange(10, 30) + 0.5 - 20) * scale + 20 - 0.5
+    assert np.allclose(out[12, :, 0], expected, atol=1e-4)
+    stretched = warp_box(ramp, (0, 0), [10, 10, 20, 20], [10, 8, 20, 24], (10, 8, 30, 32))
+    assert np.allclose(stretched[12, :, 0], np.arange(10, 30))  # x untouched without uniform
