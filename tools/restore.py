@@ -64,8 +64,9 @@ def argument_problem(args):
                                            ('--codec', args.codec),
                                            ('--temporal', args.temporal)) if value is not None]
     if args.deid_dir is not None and only_input:
-        return (f"{' and '.join(only_input)} go with --input; --deid-dir reads the dataset's own "
-                'faces.json and annotations')
+        verb = 'go' if len(only_input) > 1 else 'goes'
+        return (f"{' and '.join(only_input)} {verb} with --input; --deid-dir reads the dataset's "
+                'own faces.json and annotations')
     if args.input is not None and args.strength is not None:
         return '--strength goes with --deid-dir (it names the mosaic/s{S} folder to restore)'
     return None

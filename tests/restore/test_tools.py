@@ -131,6 +131,8 @@ def test_locate_tool_keys_video_frames(tmp_path, deid_sample):
     (['--deid-dir', 'D', '--strength', '8', '--boxes', 'b.json', '--codec', 'ffv1'],
      "--boxes and --codec go with --input; --deid-dir reads the dataset's own faces.json and "
      'annotations'),
+    (['--deid-dir', 'D', '--strength', '8', '--temporal', 'frame'],
+     "--temporal goes with --input; --deid-dir reads the dataset's own faces.json and annotations"),
     (['--input', 'I', '--strength', '8'],
      '--strength goes with --deid-dir (it names the mosaic/s{S} folder to restore)'),
     (['--deid-dir', 'D'], 'give --input, or --deid-dir and --strength'),
