@@ -323,6 +323,11 @@ def main(argv=None):
         argv = ['--config', args.config, '--sample', args.sample, '--device', args.device]
         results['video_stability'] = video_stability.main(
             argv + (['--checkpoint', args.checkpoint] if args.checkpoint else []))
+        if not (args.localiser or args.speed):
+            if args.out:
+                with open(args.out, 'w') as f:
+                    json.dump(results, f, indent=1)
+            return
     with tempfile.TemporaryDirectory() as tmp:
         deid = build_sample(args.sample, tmp)
         if args.localiser:

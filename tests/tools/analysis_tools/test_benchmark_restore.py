@@ -61,3 +61,19 @@ def test_h264_video_made_by_the_builder(sample_img_dir):
     assert result['frames'] == 12 and result['targets'] >= 12
     assert result['min_frame_recall'] == 1.0 and result['precision'] >= 0.9
     assert result['block_accuracy'] >= 0.9
+
+
+def test_video_stability_option_runs_the_video_tool(monkeypatch, tmp_path, sample_dir):
+    """--video-stability hands the model options to video_stability.py and keeps its result."""
+    import types
+    calls = []
+    fake = types.ModuleType('video_stability')
+    fake.main = lambda argv: calls.append(argv) or dict(rows={'original': dict(flicker=1.0)})
+    monkeypatch.setitem(sys.modules, 'video_stability', fake)
+    out = tmp_path / 'results.json'
+    benchmark_restore.main(['--video-stability', '--config', 'C.py', '--checkpoint', 'W',
+                            '--sample', sample_dir, '--out', str(out)])
+    assert calls == [['--config', 'C.py', '--sample', sample_dir, '--device', 'cpu',
+                      '--checkpoint', 'W']]
+    assert json.loads(out.read_text()) == {
+        'video_stability': {'rows': {'original': {'flicker': 1.0}}}}
