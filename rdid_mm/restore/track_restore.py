@@ -136,6 +136,8 @@ class TrackStableRestorer:
             state = self.tracks[tracked.track]
             state.signature = signature
             self._paste(out, frame, tracked, state)
+        present = {b.track for b in boxes}  # tracks bridge their gaps: one absent has ended
+        self.tracks = {k: v for k, v in self.tracks.items() if k in present}
         return out
 
     def _keys(self, frame: np.ndarray, boxes: List[TrackedBox]) -> List[_Key]:

@@ -50,6 +50,8 @@ def test_the_key_restoration_moves_with_the_box():
         assert np.array_equal(out[box], 255 - frame[box]), t
     assert restorer.crops == 1
     assert stable.counts == dict(keys=1, refreshes=0, cuts=0, reused=3)
+    stable.restore_frame(world[:, :160], [])
+    assert stable.tracks == {}  # an ended track's key is let go
 
 
 def test_a_sub_pixel_and_scaled_move_is_interpolated():
