@@ -14,7 +14,11 @@ localiser works on that with whole-image numpy/OpenCV operations:
 4. Per component, the column (row) profile of the steps gives line positions; a lattice
    ``a + k * pitch`` (pitch may be fractional, as the builder's ``w / ceil(w / S)``) is fitted to
    them, and the component is kept only if most of its step energy lies on the lattice, which flat
-   content (no steps), texture (steps everywhere) and text (steps off any lattice) fail.
+   content (no steps), texture (steps everywhere) and text (steps off any lattice) fail. A fit with
+   no flat block between its lines is retried without its weakest line (an edge beside a mosaic
+   whose inner line is weak), and an axis pitch over twice the other's is refitted near it (the
+   lines of two neighbouring mosaics). A component where no lattice fits is halved where its
+   candidates are thinnest, up to three times (faces of a crowd fall into one component).
 5. The box spans the lattice lines plus the flat columns (rows) beyond the outermost ones, up to
    one block, since a region's outer edge need not differ from its surroundings; where that flat
    run goes on well past a block (a flat background), only as far as the other axis' lines go on.
@@ -189,17 +193,25 @@ def _axis_lattice(steps: np.ndarray, offset: int, min_step, peak_ratio, min_pitc
     positions, heights = _profile_peaks(profile, min_step, peak_ratio)
     if len(positions) == 0:
         return None
-    fit = _fit_lattice(positions, heights, min_pitch, max_pitch)
-    if fit is None:
-        strongest = int(np.argmax(heights))
-        pitch, lines, weight = float('nan'), positions[strongest:strongest + 1], heights[strongest]
-    else:
+    for _ in range(_REFITS):
+        fit = _fit_lattice(positions, heights, min_pitch, max_pitch)
+        if fit is None:
+            strongest = int(np.argmax(heights))
+            pitch, lines = float('nan'), positions[strongest:strongest + 1]
+            weight = heights[strongest]
+            break
         pitch, anchor, ks, inliers = fit
         lines = anchor + np.arange(ks.min(), ks.max() + 1) * pitch
         weight = float(heights[inliers].mean())
         lines = _trim_to_flat_gaps(profile, lines, pitch, weight)
-        if len(lines) < 2:
-            return None
+        if len(lines) >= 2:
+            break
+        # no flat block between the lines: an edge of the surroundings took part; drop the
+        # weakest line of the fit and fit again (a weak inner line of two similar blocks)
+        weakest = np.flatnonzero(inliers)[int(np.argmin(heights[inliers]))]
+        positions, heights = np.delete(positions, weakest), np.delete(heights, weakest)
+    else:
+        return None
     cols = np.clip(np.round(lines).astype(int) - 1, 0, len(profile) - 1)
     tolerance = 1 if not pitch < 6 else 0
     on = np.zeros(len(profile), bool)
@@ -372,21 +384,28 @@ def _locate_pass(y, min_block, max_block, min_step, peak_ratio, line_length, min
     need = 1.0 / window  # about one line of the window's length
     good_x = np.pad((density_x >= need) & (conc_x >= min_concentration), ((0, 0), (0, 1)))
     good_y = np.pad((density_y >= need) & (conc_y >= min_concentration), ((0, 1), (0, 0)))
-    candidate = (good_x & good_y).astype(np.uint8)
-    candidate = cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, np.ones((window, window), np.uint8))
+    raw = (good_x & good_y).astype(np.uint8)
+    candidate = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, np.ones((window, window), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
     components = [(int(x), int(y_), int(x + w), int(y_ + h)) for x, y_, w, h, _ in stats[1:]]
     found = []
-    for label in range(1, count):
-        x0, y0, w0, h0, _ = stats[label]
+    queue = [(label, *stats[label][:4], 0) for label in range(1, count)]
+    while queue:
+        label, x0, y0, w0, h0, depth = queue.pop()
         # a component may hold several mosaics side by side (different grids): fit, take the
-        # mosaic's box out of the component, fit what is left
+        # mosaic's box out of the component, fit what is left; where no lattice fits, split it
+        # (close neighbours, as faces in a crowd, fall into one component) and fit each part
         for _ in range(4):
             if w0 < min_block or h0 < min_block:
                 break
             mosaic = _fit_component(y, dx, dy, x0, y0, w0, h0, window // 2, min_block,
                                     max_block, min_step, peak_ratio, min_score, max_cell_noise)
-            if mosaic is None:
+            if mosaic is not None and depth > 0 and mosaic.score < _MIN_SPLIT_SCORE:
+                mosaic = None  # a part of a larger region: only a clean lattice
+            if mosaic is None or mosaic in found:
+                if depth < _MAX_SPLITS and max(w0, h0) >= 2 * window:
+                    queue += [(label, *part, depth + 1) for part in _split(
+                        raw, labels, label, x0, y0, w0, h0, window)]
                 break
             found.append(mosaic)
             rest = labels[y0:y0 + h0, x0:x0 + w0] == label
@@ -398,6 +417,31 @@ def _locate_pass(y, min_block, max_block, min_step, peak_ratio, line_length, min
             x0, y0 = x0 + int(xs.min()), y0 + int(ys.min())
             w0, h0 = int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
     return _drop_contained(found), components
+
+
+def _split(raw, labels, label, x0, y0, w0, h0, window):
+    """Two parts ``(x0, y0, w0, h0)`` of a component's box, cut across its longer side where the
+    unclosed candidate map is thinnest (the gap between two mosaics), each its pixels' box."""
+    inside = labels[y0:y0 + h0, x0:x0 + w0] == label
+    dense = raw[y0:y0 + h0, x0:x0 + w0] * inside
+    axis = 0 if w0 >= h0 else 1  # profile along x (sum over rows) for a wide box
+    profile = dense.sum(axis=axis).astype(np.float64)
+    n = len(profile)
+    lo, hi = n // 4, max(n - n // 4, n // 4 + 1)
+    cut = lo + int(np.argmin(profile[lo:hi]))
+    parts = []
+    for a, b in ((0, cut), (cut, n)):
+        part = np.zeros_like(inside)
+        if axis == 0:
+            part[:, a:b] = inside[:, a:b]
+        else:
+            part[a:b] = inside[a:b]
+        if part.sum() < window * window // 2:
+            continue
+        ys, xs = np.nonzero(part)
+        parts.append((x0 + int(xs.min()), y0 + int(ys.min()), int(xs.max() - xs.min()) + 1,
+                      int(ys.max() - ys.min()) + 1))
+    return parts
 
 
 def _gap_means(profile: np.ndarray, lines: np.ndarray, pitch: float) -> np.ndarray:
@@ -447,6 +491,19 @@ def _fit_component(luma_image, dx, dy, x0, y0, w0, h0, margin, min_block, max_bl
         ay = _axis_lattice(dy[gy0:min(gy1, height - 1), cols[0]:cols[1]].T, gy0, *args)
         if ax is None or ay is None:
             return None
+        if max(ax.pitch, ay.pitch) > _MAX_PITCH_RATIO * min(ax.pitch, ay.pitch):
+            # blocks are about square: a much finer pitch on one axis is the lines of two
+            # neighbouring mosaics on different grids; refit it near the other axis' pitch
+            near = (max(min_block, max(ax.pitch, ay.pitch) / _MAX_PITCH_RATIO),
+                    min(max_block, max(ax.pitch, ay.pitch) * _MAX_PITCH_RATIO))
+            if ax.pitch < ay.pitch:
+                ax = _axis_lattice(dx[rows[0]:rows[1], gx0:min(gx1, width - 1)], gx0,
+                                   min_step, peak_ratio, *near)
+            else:
+                ay = _axis_lattice(dy[gy0:min(gy1, height - 1), cols[0]:cols[1]].T, gy0,
+                                   min_step, peak_ratio, *near)
+            if ax is None or ay is None:
+                return None
         px = ay.pitch if np.isnan(ax.pitch) else ax.pitch
         py = ax.pitch if np.isnan(ay.pitch) else ay.pitch
         if np.isnan(px):  # a single line each way: blocks from the flat extents below
@@ -529,6 +586,17 @@ def _limit(grow: int, far: int, block: int, flags: np.ndarray) -> int:
     return grow if grow > 0 and flags[:grow + 1].mean() >= 0.5 else 0
 
 
+#: The largest ratio of the two axes' pitches fitted independently (builder blocks of a
+#: ``w x h`` box are ``w / ceil(w / S)`` by ``h / ceil(h / S)``: 17 x 32 px at 16 gives 1.9).
+_MAX_PITCH_RATIO = 2.0
+#: Lattice fits per axis: a fit whose lines have no flat block between them is retried
+#: without its weakest line.
+_REFITS = 3
+#: How many times a component where no lattice fits is halved (crowds: up to 8 parts).
+_MAX_SPLITS = 3
+#: The least score of a mosaic found in a part of a split component (a piece of aliased text
+#: can pass for a small mosaic of 4 px blocks at 0.69).
+_MIN_SPLIT_SCORE = 0.75
 #: The shortest side of a box (px): a line of small text can pass for a mosaic 8 px high.
 _MIN_SIDE = 10
 #: The share of the lattice lines' mean step that must carry on beyond the outer lines for the
