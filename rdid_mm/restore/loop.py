@@ -266,9 +266,9 @@ class RestoreRun:
         def frame_boxes(index, frame):
             return source.boxes(frame_key(item.name, index), frame)
 
-        def on_frame(done, total):
+        def on_frame(done, total, stage):
             for hook in self.hooks:
-                hook.after_frame(item.name, done, total)
+                hook.after_frame(item.name, done, total, stage)
 
         try:
             result = restore_video(item.path, target, self.restorer, codec=self.codec,

@@ -83,13 +83,14 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
                   boxes_for_frame: Optional[Callable[[int, np.ndarray], Sequence]] = None,
                   whole_image: bool = False, temporal: str = 'track', context: float = 0.5,
                   stable_iou: float = 0.8, reuse_change: float = 1.5,
-                  on_frame: Optional[Callable[[int, int], None]] = None) -> dict:
+                  on_frame: Optional[Callable[[int, int, str], None]] = None) -> dict:
     """Restore ``path`` into ``target`` (written atomically); returns counts and the flicker.
 
     ``boxes_for_frame(index, frame)`` gives a frame's boxes (default: the localiser);
     ``temporal``: ``track`` (faces tracked, one restoration per track key warped along it:
     :mod:`.track_restore`) or ``frame`` (each frame restored on its own);
-    ``on_frame(frames done, frames counted)`` follows a long video's progress.
+    ``on_frame(frames done, frames counted, stage)`` follows a long video's progress: stage
+    ``'find faces'`` (track mode's first pass, the boxes of every frame) then ``'restore'``.
     """
     import imageio_ffmpeg
     if codec not in CODECS:
@@ -103,9 +104,12 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
     if whole_image:
         frames = _WholeFrames(restorer)
     elif temporal == 'track':  # two passes: the boxes of every frame first, to smooth them
-        frames = _TrackFrames(restorer, context, track_video(
-            [[list(b[:4]) for b in boxes_for_frame(index, frame)]
-             for index, frame in enumerate(read_video_frames(path))]))
+        boxes_per_frame = []
+        for index, frame in enumerate(read_video_frames(path)):
+            boxes_per_frame.append([list(b[:4]) for b in boxes_for_frame(index, frame)])
+            if on_frame is not None:
+                on_frame(index + 1, info['frames'], 'find faces')
+        frames = _TrackFrames(restorer, context, track_video(boxes_per_frame))
     else:
         frames = _PerFrame(restorer, context, boxes_for_frame, stable_iou, reuse_change)
     encoder, _, pix_fmt, params = CODECS[codec]
@@ -133,7 +137,7 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
             writer.send(np.ascontiguousarray(result))
             counts['frames'] += 1
             if on_frame is not None:
-                on_frame(counts['frames'], info['frames'])
+                on_frame(counts['frames'], info['frames'], 'restore')
             counts['frames_with_boxes'] += bool(boxes)
             counts['boxes'] += len(boxes)
             used_boxes.append([list(box_corners(b, height, width)) for b in boxes])

@@ -17,9 +17,10 @@ class RestoreHook:
     def before_run(self, total: int) -> None:
         """``total`` items (images and videos) are about to be restored, kept or failed."""
 
-    def after_frame(self, name: str, done: int, total: int) -> None:
-        """``done`` of the ``total`` frames counted in video ``name`` are restored (a video is
-        one item, and may take hours)."""
+    def after_frame(self, name: str, done: int, total: int, stage: str = 'restore') -> None:
+        """``done`` of the ``total`` frames counted in video ``name`` are through ``stage``
+        (``'find faces'``: the boxes of every frame, read before restoring along face tracks;
+        ``'restore'``): a video is one item, and may take hours."""
 
     def after_item(self, name: str, status: str, faces: int = 0) -> None:
         """One item is settled: ``status`` is ``restored``, ``copied_unchanged``, ``kept`` or
@@ -39,15 +40,20 @@ class ProgressHook(RestoreHook):
         self.every = every
         self.bar: Optional[ImageProgressBar] = None
         self.frames: Optional[ImageProgressBar] = None  # the video being restored
+        self.stage: Optional[str] = None
 
     def before_run(self, total: int) -> None:
         self.bar = ImageProgressBar(total, file=self.file, unit='items', every=self.every,
                                     label='restore ')
 
-    def after_frame(self, name: str, done: int, total: int) -> None:
+    def after_frame(self, name: str, done: int, total: int, stage: str = 'restore') -> None:
+        if self.frames is not None and stage != self.stage:
+            self.frames.finish()
+            self.frames = None
         if self.frames is None:
+            self.stage = stage
             self.frames = ImageProgressBar(total, file=self.file, unit='frames',
-                                           every=self.every, label=f'restore {name}: ')
+                                           every=self.every, label=f'{stage} {name}: ')
         self.frames.update_to(done)
 
     def after_item(self, name: str, status: str, faces: int = 0) -> None:

@@ -140,11 +140,14 @@ def test_still_mosaic_gives_a_still_face(tmp_path, deid_sample):
     result = summary['video_results']['still.mp4']
     assert result['reused'] > 0
     assert result['flicker']['output'] <= result['flicker']['input']
-    # a video is one item: its frames have their own progress, then the item counts
+    # a video is one item: its frames have their own progress (track mode's first pass, the
+    # boxes of every frame, too), then the item counts
     lines = log.getvalue().splitlines()
-    assert lines[0].startswith('restore still.mp4: 1/5 (20%), ? frames/s'), lines
+    assert lines[0].startswith('find faces still.mp4: 1/5 (20%), ? frames/s'), lines
+    assert lines[1].startswith('find faces still.mp4: 5/5 (100%), '), lines
+    assert lines[2].startswith('restore still.mp4: 1/5 (20%), ? frames/s'), lines
     assert lines[-2].startswith('restore still.mp4: 5/5 (100%), ') and ' frames/s, ' in lines[-2]
-    assert lines[-1].startswith('restore 1/1 (100%), ') and len(lines) == 3, lines
+    assert lines[-1].startswith('restore 1/1 (100%), ') and len(lines) == 5, lines
 
 
 def test_broken_video_is_counted(builder_video, tmp_path):
