@@ -107,14 +107,14 @@ def write_inputs(images: List[tuple], folder: str) -> str:
     os.makedirs(folder, exist_ok=True)
     for name, image, _ in images:
         cv2.imwrite(osp.join(folder, name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    boxes_file = osp.join(osp.dirname(folder), 'boxes.json')
+    boxes_file = folder.rstrip('/') + '_boxes.json'
     with open(boxes_file, 'w') as f:
         json.dump({name: boxes for name, _, boxes in images}, f)
     return boxes_file
 
 
-def run_mode(model, mode: str, folder: str, boxes_file: str, out_dir: str) -> float:
-    """Seconds ``restore_input`` takes on ``folder`` in ``mode``."""
+def run_mode(model, mode: str, folder: str, boxes_file: str, out_dir: str) -> tuple:
+    """Seconds ``restore_input`` takes on ``folder`` in ``mode``, and its summary."""
     if mode == 'whole':
         restorer, options = model_restorer(model), dict(whole_image=True)
     elif mode == 'region_before':
@@ -123,8 +123,8 @@ def run_mode(model, mode: str, folder: str, boxes_file: str, out_dir: str) -> fl
     else:
         restorer, options = model_restorer(model), dict(boxes_file=boxes_file)
     start = time.perf_counter()
-    restore_input(restorer, folder, out_dir, **options)
-    return time.perf_counter() - start
+    summary = restore_input(restorer, folder, out_dir, **options)
+    return time.perf_counter() - start, summary
 
 
 def max_pixel_difference(dir_a: str, dir_b: str, names: List[str]) -> int:
@@ -144,13 +144,14 @@ def measure(model, sample: str, images: int = 32, whole_images: int = 6, rounds:
         whole_folder = osp.join(tmp, 'in', 'whole')
         write_inputs(crowd[:whole_images], whole_folder)
         model_restorer(model)([crowd[0][1][:64, :64]])  # warm-up (allocator, kernels)
-        best = {}
+        best, restored = {}, {}
         for round_index in range(rounds):
             for mode in MODES:
                 out = osp.join(tmp, f'out_{mode}_{round_index}')
-                seconds = run_mode(model, mode, whole_folder if mode == 'whole' else folder,
-                                   boxes_file, out)
+                seconds, summary = run_mode(
+                    model, mode, whole_folder if mode == 'whole' else folder, boxes_file, out)
                 best[mode] = min(best.get(mode, seconds), seconds)
+                restored[mode] = (summary['restored'], summary['boxes'])
         names = [name for name, _, _ in crowd]
         difference = max_pixel_difference(osp.join(tmp, 'out_region_before_0'),
                                           osp.join(tmp, 'out_batched_0'), names)
@@ -158,8 +159,10 @@ def measure(model, sample: str, images: int = 32, whole_images: int = 6, rounds:
     table = {}
     for mode in MODES:
         n = whole_images if mode == 'whole' else images
-        table[mode] = dict(images=n, faces=0 if mode == 'whole' else faces,
-                           seconds=round(best[mode], 3),
+        if restored[mode] != (n, 0 if mode == 'whole' else faces):
+            raise RuntimeError(f'{mode}: restored {restored[mode]} (images, faces), expected '
+                               f'{n} images and their {faces} faces')
+        table[mode] = dict(images=n, faces=restored[mode][1], seconds=round(best[mode], 3),
                            images_per_second=round(n / best[mode], 3))
     rate = {m: table[m]['images_per_second'] for m in MODES}
     table['batched']['vs_whole'] = round(rate['batched'] / rate['whole'], 2)
