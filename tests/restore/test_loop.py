@@ -270,9 +270,10 @@ def test_a_builder_output_is_never_restored_into_itself_or_its_mosaics(deid_samp
 
 @pytest.mark.slow
 def test_batched_run_writes_what_one_image_at_a_time_writes(deid_sample, tmp_path):
-    """16 images per batch, decoding ahead and writing behind in threads, two restorer threads:
-    the same PNGs (float rounding at most), counts and record order as one image per batch with
-    everything in one thread (the real tiny model: crops of several sizes share batches)."""
+    """16 and 4 images per batch, decoding ahead and writing behind in threads, two restorer
+    threads: the same PNGs (float rounding at most), counts and record order as one image per
+    batch with everything in one thread (the real tiny model: crops of several sizes share
+    batches; an unreadable image among them is counted and the run goes on)."""
     from rdid_mm.apis import init_model
     from rdid_mm.models.restorers import model_restorer
 
@@ -288,11 +289,13 @@ def test_batched_run_writes_what_one_image_at_a_time_writes(deid_sample, tmp_pat
             shutil.copy(osp.join(deid_sample, 'mosaic', 's8', stem + '.png'),
                         folder / f'{stem}_{copy}.png')
             boxes[f'{stem}_{copy}.png'] = [b[:4] for b in image_boxes]
+    (folder / '000000100000_broken.png').write_bytes(b'\x89PNG\r\n\x1a\n' + b'\x00' * 64)
     boxes_file = tmp_path / 'boxes.json'
     boxes_file.write_text(json.dumps(boxes))
     model = init_model(TINY_CONFIG)
     runs = {}
     for label, options, workers in (('single', dict(images_per_batch=1, background_io=False), 1),
+                                    ('batched4', dict(images_per_batch=4), 2),
                                     ('batched', dict(), 2)):
         out = tmp_path / label
         summary = restore_input(model_restorer(model, workers=workers), str(folder), str(out),
@@ -300,11 +303,23 @@ def test_batched_run_writes_what_one_image_at_a_time_writes(deid_sample, tmp_pat
         records = [json.loads(line)['name'] for line in
                    open(next(p for p in out.rglob('*.jsonl')))]
         runs[label] = (out, summary, records)
-    (single, s1, r1), (batched, s2, r2) = runs['single'], runs['batched']
-    assert r1 == r2 == sorted(boxes)
-    for key in ('restored', 'copied_unchanged', 'failed', 'boxes'):
-        assert s1[key] == s2[key]
-    assert s2['restored'] == 3 * sum(bool(b) for b in faces.values()) > 0
-    for name in boxes:
-        a, b = read_rgb(str(single / name)), read_rgb(str(batched / name))
-        assert np.abs(a.astype(int) - b).max() <= 1
+    (single, s1, r1) = runs['single']
+    assert r1 == sorted(boxes) and s1['failed'] == 1
+    assert s1['restored'] == 3 * sum(bool(b) for b in faces.values()) > 0
+    for label in ('batched4', 'batched'):  # 3 batches and one, a broken image among them
+        out, summary, records = runs[label]
+        assert records == r1
+        for key in ('restored', 'copied_unchanged', 'failed', 'boxes'):
+            assert summary[key] == s1[key]
+        for name in boxes:
+            a, b = read_rgb(str(single / name)), read_rgb(str(out / name))
+            assert np.abs(a.astype(int) - b).max() <= 1
+
+
+def test_images_resume_whatever_temporal_says(deid_sample, tmp_path):
+    """--temporal changes only how videos are restored: an image folder's run resumes under
+    another value (it is not a setting of an image run)."""
+    folder = osp.join(deid_sample, 'mosaic', 's8')
+    restore_input(invert, folder, str(tmp_path / 'out'), temporal='frame')
+    summary = restore_input(invert, folder, str(tmp_path / 'out'))
+    assert summary['kept'] == 4 and summary['restored'] == 0

@@ -306,28 +306,27 @@ def main(argv=None):
     if args.only:
         print(json.dumps(run_mode(args)))
         return
-    if args.throughput:
-        from restore_throughput import main as throughput
-        options = ['--sample', args.sample, '--config', args.config, '--device', args.device]
-        throughput(options + (['--checkpoint', args.checkpoint] if args.checkpoint else []))
-        if not (args.localiser or args.speed or args.video_stability):
-            return
-    if not (args.localiser or args.speed or args.video_stability):
+    if not (args.localiser or args.speed or args.video_stability or args.throughput):
         sys.exit('benchmark_restore.py: error: give --localiser, --speed, --video-stability '
                  'and/or --throughput')
     if not osp.isdir(args.sample):
         sys.exit(f'benchmark_restore.py: error: sample folder not found: {args.sample}')
     results = {}
+    if args.throughput:
+        from restore_throughput import main as throughput
+        options = ['--sample', args.sample, '--config', args.config, '--device', args.device]
+        results['throughput'] = throughput(
+            options + (['--checkpoint', args.checkpoint] if args.checkpoint else []))
     if args.video_stability:
         import video_stability
         argv = ['--config', args.config, '--sample', args.sample, '--device', args.device]
         results['video_stability'] = video_stability.main(
             argv + (['--checkpoint', args.checkpoint] if args.checkpoint else []))
-        if not (args.localiser or args.speed):
-            if args.out:
-                with open(args.out, 'w') as f:
-                    json.dump(results, f, indent=1)
-            return
+    if not (args.localiser or args.speed):
+        if args.out:
+            with open(args.out, 'w') as f:
+                json.dump(results, f, indent=1)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         deid = build_sample(args.sample, tmp)
         if args.localiser:
