@@ -337,7 +337,7 @@ def main(argv=None):
             print(json.dumps({k: results[k] for k in ('builder', 'deface', 'h264_video')},
                              indent=1))
             for set_name in args.case_sets:
-                cases = localiser_cases.run_set(set_name, args.sample)
+                cases = localiser_cases.run_set(set_name, args.sample, progress=True)
                 print(localiser_cases.report(set_name, cases), flush=True)
                 results[f'cases_{set_name}'] = dict(summary=localiser_cases.summary(cases),
                                                     table=localiser_cases.table(cases))

@@ -43,6 +43,7 @@ import numpy as np
 
 from rdid_mm.deid.pixelate import pixelate_boxes
 from rdid_mm.restore.localiser import locate_mosaics
+from rdid_mm.utils.progress import ImageProgressBar
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # the sibling ground-truth module
 from mosaic_reference import (  # noqa: E402
@@ -401,10 +402,20 @@ def iter_cases(set_name: str, sample: str = DEFAULT_SAMPLE, pixelators=PIXELATOR
                         target_unions=[unions[i] for i in chosen], allowed=allowed)
 
 
+def count_cases(set_name: str, pixelators=PIXELATORS, qualities=QUALITIES,
+                scenes=SCENES + NEGATIVES, images: Optional[Sequence[str]] = None) -> int:
+    """How many cases :func:`iter_cases` yields (fewer if an image cannot be loaded)."""
+    per_image = (sum(s in scenes for s in SCENES) * len(pixelators)
+                 + sum(s in scenes for s in NEGATIVES))
+    return len(images or SETS[set_name]['images']) * per_image * len(qualities)
+
+
 def run_set(set_name: str, sample: str = DEFAULT_SAMPLE, locate=locate_mosaics,
-            **kwargs) -> List[dict]:
+            progress: bool = False, **kwargs) -> List[dict]:
     """Localise every case of the set: per case its keys, ``found`` and the seconds it took
-    (images dropped)."""
+    (images dropped); ``progress``: cases done, cases/s and ETA on stderr."""
+    bar = ImageProgressBar(count_cases(set_name, **kwargs), file=sys.stderr, unit='cases',
+                           label=f'{set_name}: ') if progress else None
     results = []
     for case in iter_cases(set_name, sample, **kwargs):
         image = case.pop('image')
@@ -412,6 +423,10 @@ def run_set(set_name: str, sample: str = DEFAULT_SAMPLE, locate=locate_mosaics,
         case['found'] = [m.to_list() for m in locate(image)]
         case['seconds'] = time.perf_counter() - start
         results.append(case)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.finish()
     return results
 
 
@@ -501,7 +516,7 @@ def main(argv=None):
     args = parse_args(argv)
     out = {}
     for set_name in args.sets:
-        results = run_set(set_name, args.sample)
+        results = run_set(set_name, args.sample, progress=True)
         print(report(set_name, results, full=not args.brief), flush=True)
         out[set_name] = dict(summary=summary(results), table=table(results))
     if args.out:

@@ -113,3 +113,11 @@ def test_evaluation_set_holds_the_floors(evaluation_results):
 def test_evaluation_set_meets_the_target(evaluation_results, name):
     row = cases.summary(evaluation_results)[name]
     assert row[row['figure']] >= row['goal'], (name, row)
+
+
+def test_count_cases_is_what_iter_cases_yields(sample_dir):
+    """The progress bar's total: the cases of the subset, negatives once per quality."""
+    kwargs = dict(images=['skimage:coins'], pixelators=('builder', 'pillow'), qualities=(None, 75),
+                  scenes=('photo', 'negative'))
+    assert (cases.count_cases('evaluation', **kwargs)
+            == len(list(cases.iter_cases('evaluation', sample_dir, **kwargs))) == 6)
