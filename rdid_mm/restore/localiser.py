@@ -18,7 +18,9 @@ localiser works on that with whole-image numpy/OpenCV operations:
    no flat block between its lines is retried without its weakest line (an edge beside a mosaic
    whose inner line is weak), and an axis pitch over twice the other's is refitted near it (the
    lines of two neighbouring mosaics). A component where no lattice fits is halved where its
-   candidates are thinnest, up to three times (faces of a crowd fall into one component).
+   candidates are thinnest, up to three times, five in a component at least 96 px (six windows)
+   on both sides (faces of a crowd fall into one component; cutting a pair of touching mosaics
+   that deep leaves partial boxes).
 5. The box spans the lattice lines plus the flat columns (rows) beyond the outermost ones, up to
    one block, since a region's outer edge need not differ from its surroundings; where that flat
    run goes on well past a block (a flat background), only as far as the other axis' lines go on.
@@ -389,9 +391,13 @@ def _locate_pass(y, min_block, max_block, min_step, peak_ratio, line_length, min
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
     components = [(int(x), int(y_), int(x + w), int(y_ + h)) for x, y_, w, h, _ in stats[1:]]
     found = []
-    queue = [(label, *stats[label][:4], 0) for label in range(1, count)]
+    # only a component wide and tall enough for a crowd is split more than _MAX_PAIR_SPLITS
+    # times: deeper cuts through a pair of overlapping or touching mosaics leave partial boxes
+    queue = [(label, *stats[label][:4], 0,
+              _MAX_SPLITS if min(stats[label][2:4]) >= _CROWD_SIDE * window else _MAX_PAIR_SPLITS)
+             for label in range(1, count)]
     while queue:
-        label, x0, y0, w0, h0, depth = queue.pop()
+        label, x0, y0, w0, h0, depth, max_splits = queue.pop()
         # a component may hold several mosaics side by side (different grids): fit, take the
         # mosaic's box out of the component, fit what is left; where no lattice fits, split it
         # (close neighbours, as faces in a crowd, fall into one component) and fit each part
@@ -403,8 +409,8 @@ def _locate_pass(y, min_block, max_block, min_step, peak_ratio, line_length, min
             if mosaic is not None and depth > 0 and mosaic.score < _MIN_SPLIT_SCORE:
                 mosaic = None  # a part of a larger region: only a clean lattice
             if mosaic is None or mosaic in found:
-                if depth < _MAX_SPLITS and max(w0, h0) >= 2 * window:
-                    queue += [(label, *part, depth + 1) for part in _split(
+                if depth < max_splits and max(w0, h0) >= 2 * window:
+                    queue += [(label, *part, depth + 1, max_splits) for part in _split(
                         raw, labels, label, x0, y0, w0, h0, window)]
                 break
             found.append(mosaic)
@@ -592,8 +598,11 @@ _MAX_PITCH_RATIO = 2.0
 #: Lattice fits per axis: a fit whose lines have no flat block between them is retried
 #: without its weakest line.
 _REFITS = 3
-#: How many times a component where no lattice fits is halved (crowds: up to 8 parts).
-_MAX_SPLITS = 3
+#: How many times a component where no lattice fits is halved (crowds: up to 32 parts).
+_MAX_SPLITS = 5
+#: ... and a component narrower than _CROWD_SIDE windows on either side at most this many times.
+_MAX_PAIR_SPLITS = 3
+_CROWD_SIDE = 6
 #: The least score of a mosaic found in a part of a split component (a piece of aliased text
 #: can pass for a small mosaic of 4 px blocks at 0.69).
 _MIN_SPLIT_SCORE = 0.75
