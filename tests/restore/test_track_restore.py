@@ -1,5 +1,6 @@
-"""Restoration along face tracks: one restoration per key, moved with the box, lighting followed,
-renewed on a pose change and cut on a new face."""
+"""Restoration along face tracks: one restoration per key, placed by registering its surroundings
+(or moved with the box), lighting followed, renewed on a pose change and cut on a new face."""
+import cv2
 import numpy as np
 import pytest
 
@@ -49,15 +50,16 @@ def test_the_key_restoration_moves_with_the_box():
         box = (slice(30, 70), slice(60 - 3 * t, 92 - 3 * t))
         assert np.array_equal(out[box], 255 - frame[box]), t
     assert restorer.crops == 1
-    assert stable.counts == dict(keys=1, refreshes=0, cuts=0, reused=3)
+    assert stable.counts == dict(keys=1, refreshes=0, cuts=0, reused=3, registered=4, box_placed=0)
     stable.restore_frame(world[:, :160], [])
     assert stable.tracks == {}  # an ended track's key is let go
 
 
 def test_a_sub_pixel_and_scaled_move_is_interpolated():
-    """Half a pixel to the right: the key is resampled half-way between neighbours."""
+    """Placed by the box alone, half a pixel to the right: the key is resampled half-way
+    between neighbours."""
     frame = scene()
-    stable = TrackStableRestorer(CountingInvert())
+    stable = TrackStableRestorer(CountingInvert(), registration=False)
     first = stable.restore_frame(frame, tracked([40, 30, 32, 40]))
     moved = stable.restore_frame(frame, tracked([40.5, 30, 32, 40]))
     key = first[30:70, 40:72].astype(float)
@@ -65,6 +67,57 @@ def test_a_sub_pixel_and_scaled_move_is_interpolated():
     shift = frame[30:70, 40:73].mean(axis=(0, 1)) - frame[30:70, 40:72].mean(axis=(0, 1))
     expected = (key[:, :-1] + key[:, 1:]) / 2 + shift
     assert np.abs(moved[30:70, 41:72] - expected).max() <= 1.0
+
+
+def smooth_world(width=220, height=140, seed=0):
+    """A texture with detail at a few pixels' scale, so that sub-pixel moves are well defined."""
+    rng = np.random.default_rng(seed)
+    world = cv2.GaussianBlur(rng.integers(0, 256, (height, width, 3)).astype(np.float32),
+                             (0, 0), 2.0)
+    return ((world - world.mean()) * 4 + 128).clip(0, 255)
+
+
+def panned(world, dx, size=(180, 120)):
+    """The camera ``dx`` px (sub-pixel) to the right: the content moves left by ``dx``."""
+    matrix = np.array([[1.0, 0.0, dx], [0.0, 1.0, 0.0]])
+    return cv2.warpAffine(world, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          ).round().astype(np.uint8)
+
+
+@pytest.mark.parametrize('registration', [True, False])
+def test_registration_places_the_face_where_the_image_moved_not_the_whole_pixel_box(
+        registration):
+    """The camera pans 0.35 px a frame and the boxes are whole pixels (as the builder's): the
+    registered key follows the content within a fraction of a grey level, the box-placed one
+    is up to half a pixel off (several grey levels on a textured face)."""
+    world = smooth_world()
+    stable = TrackStableRestorer(CountingInvert(), registration=registration)
+    errors = []
+    for t in range(8):
+        frame = panned(world, 0.35 * t)
+        x = round(70 - 0.35 * t)
+        out = stable.restore_frame(frame, tracked([x, 40, 32, 40]))
+        inner = (slice(44, 76), slice(x + 4, x + 28))  # the ideal: the frame's own face inverted
+        errors.append(np.abs(out[inner].astype(float) - (255 - frame[inner].astype(float))).mean())
+    if registration:
+        assert max(errors) < 0.5 and stable.counts['registered'] == 8
+    else:
+        assert max(errors) > 3 and stable.counts['box_placed'] == 8
+
+
+def test_a_flat_or_straying_registration_leaves_the_box_to_place_the_face():
+    flat = np.full((120, 180, 3), 90, np.uint8)  # nothing to register: ECC does not converge
+    stable = TrackStableRestorer(CountingInvert())
+    for t in range(3):
+        stable.restore_frame(flat, tracked([60 + t, 40, 32, 40]))
+    assert stable.counts['registered'] == 0 and stable.counts['box_placed'] == 3
+    # the surroundings jump 12 px while the box stays (another face's background): not trusted
+    world = smooth_world()
+    stable = TrackStableRestorer(CountingInvert())
+    first = stable.restore_frame(panned(world, 0), tracked([70, 40, 32, 40]))
+    out = stable.restore_frame(panned(world, 12), tracked([70, 40, 32, 40]))
+    assert stable.counts['box_placed'] == 1
+    assert np.abs(out[40:80, 70:102].astype(int) - first[40:80, 70:102]).max() <= 2
 
 
 def test_lighting_follows_the_mosaic():
