@@ -46,11 +46,13 @@ class Track:
 
 @dataclass
 class TrackedBox:
-    """A box of one frame: its ``track`` id, the smoothed ``box`` to restore and the ``raw`` box
-    the source gave (``None`` on a frame the track bridged)."""
+    """A box of one frame: its ``track`` id, the smoothed ``box`` to restore, the ``raw`` box
+    the source gave (``None`` on a frame the track bridged) and the track's ``jitter``: how far
+    its given box centres spread about the smoothed ones (px, a robust standard deviation)."""
     track: int
     box: list
     raw: Optional[list]
+    jitter: float = 0.0
 
 
 class FaceTracker:
@@ -135,6 +137,16 @@ def smooth_boxes(boxes: Sequence[Sequence[float]], window: int = 9,
     return [[cx - w / 2, cy - h / 2, w, h] for cx, cy, w, h in fitted.tolist()]
 
 
+def _jitter(given: Sequence[Sequence[float]], smoothed: Sequence[Sequence[float]]) -> float:
+    """1.4826 times the median distance between the given and smoothed centres (the larger
+    of the two axes')."""
+    if not given:
+        return 0.0
+    given, smoothed = np.asarray(given, np.float64), np.asarray(smoothed, np.float64)
+    offsets = (given[:, :2] + given[:, 2:4] / 2) - (smoothed[:, :2] + smoothed[:, 2:4] / 2)
+    return float(1.4826 * np.median(np.abs(offsets), axis=0).max())
+
+
 def track_video(boxes_per_frame: Sequence[Sequence[Sequence[float]]], min_iou: float = 0.3,
                 max_gap: int = 2, window: int = 9,
                 max_shift: float = 0.2) -> List[List[TrackedBox]]:
@@ -146,9 +158,12 @@ def track_video(boxes_per_frame: Sequence[Sequence[Sequence[float]]], min_iou: f
     frames: List[List[TrackedBox]] = [[] for _ in boxes_per_frame]
     for track in tracker.tracks.values():
         smoothed = smooth_boxes(track.boxes, window, max_shift)
+        jitter = _jitter([b for b, d in zip(track.boxes, track.detected) if d],
+                         [b for b, d in zip(smoothed, track.detected) if d])
         for index, box, raw, detected in zip(track.frames, smoothed, track.boxes,
                                              track.detected):
-            frames[index].append(TrackedBox(track.id, box, list(raw) if detected else None))
+            frames[index].append(TrackedBox(track.id, box, list(raw) if detected else None,
+                                            jitter))
     return frames
 
 

@@ -6,18 +6,22 @@ frame, so the generator sees a different input and invents a different face (12.
 change between frames where the mosaic changes 7.6). Here a track's face is restored once, on its
 first frame (the key: the box with a margin, the same crop and context as region mode), and each
 later frame gets that restoration moved and scaled (bilinear) into place, plus the change of the
-mosaic's mean colour since the key (lighting). The place comes from the image where it can: the
-key frame's surroundings of the face (a face's width each side, the mosaics left out) are
-registered with the frame (:func:`register`: ECC, affine, started from the smoothed boxes of
-:mod:`.face_tracks`). Boxes are whole pixels (the builder's) or a block off (the localiser's), and
-half a pixel of misplacement moves a restored face's texture by as much: on the stability
-benchmark, placing by the smoothed boxes alone left 7.7 grey levels of flicker on a face the
-camera swings past (2.4 in the original video), 2.4 registered. A registration that fails or
-strays from the box (a flat background, another face) leaves the smoothed box to place the key.
-The key is renewed, with a cross-fade over a few frames, when the mosaic under the box differs
-from the key's by more than ``refresh_change`` grey levels (the head turned; compared in the box's
-own coordinates, so motion alone does not count); when it changes that much from one frame to the
-next by more than ``cut_change`` (a scene cut, another face) the new key replaces the old at once.
+mosaic's mean colour since the key (lighting). The place comes from the image where it can: the key
+frame's grey surroundings of the face (the box's size each side, at least 16 px) are registered with
+the frame (:func:`register`: ECC, affine, sub-pixel, started from the smoothed boxes of
+:mod:`.face_tracks`; the frame's boxes and 2 px around them are left out, where the key's own mosaic
+lands). Boxes are whole pixels (the builder's) or a block off (the localiser's), and half a pixel of
+misplacement moves a restored face's texture by as much: on the stability benchmark (a camera
+swinging over a photo), placing by the smoothed boxes alone left 7.7 grey levels of flicker on a
+face (2.4 in the original video), 2.4 registered. The surroundings move with the face only when the
+camera moves; a face moving against a still background leaves the registration behind, so a
+registration counts only while it is a similarity that agrees with the box the source gave (within 1
+px plus 2.5 times the track's jitter); otherwise, and where it fails, the smoothed box
+places the key.
+The key is renewed, with a cross-fade over a few frames, when the mosaic under the box differs from
+the key's by more than ``refresh_change`` grey levels (the head turned; compared in the box's own
+coordinates, so motion alone does not count); when it changes that much from one frame to the next
+by more than ``cut_change`` (a scene cut, another face) the new key replaces the old at once.
 """
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
@@ -38,8 +42,12 @@ from .face_tracks import TrackedBox
 SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mosaic block)
 RING_CONTEXT = 1.0  # the surroundings registered: this times the box's size on each side
 MASK_MARGIN = 2     # px around each box left out of the registration (the mosaic's edge)
-MAX_STRAY = 0.1     # a registration moving the face (or scaling it) by more than this times its
-                    # size (plus 2 px) away from the smoothed box is not trusted
+MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
+MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3% of each other,
+MAX_TURN = 0.05       # a turn of at most this (radians),
+MAX_SCALE = 0.1       # its scale within 10% of the smoothed boxes',
+AGREEMENT = 1.0       # and the face's centre within this (px) plus 2.5 times the track's jitter
+                      # of the given box (or, where the track bridged a gap, the smoothed box)
 
 
 @dataclass
@@ -47,7 +55,7 @@ class _Key:
     box: list               # the key frame's smoothed box
     origin: tuple           # (x, y) of the patch's top-left pixel in the key frame
     patch: np.ndarray       # restored pixels of the box with a margin, float32
-    ring: np.ndarray        # the key frame's grey surroundings of the box, float32
+    ring: Optional[np.ndarray]  # the key frame's grey surroundings of the box (registration)
     ring_origin: tuple      # (x, y) of the ring's top-left pixel in the key frame
     mean: np.ndarray        # the mosaic's mean colour in the box then
     signature: np.ndarray   # the mosaic's grey content in the box then
@@ -119,15 +127,39 @@ def register(ring: np.ndarray, ring_origin: Sequence[float], grey: np.ndarray,
              mask: np.ndarray, initial: np.ndarray) -> Optional[np.ndarray]:
     """Refine ``initial`` (3 x 3, the ring's frame to ``grey``'s) so that the grey ``ring``
     (top-left pixel at ``ring_origin``) matches ``grey`` where ``mask`` is non-zero: OpenCV's
-    ECC with an affine motion, sub-pixel. ``None`` where it does not converge (a flat or
-    uncorrelated ring)."""
-    start = (initial @ _translation(*ring_origin))[:2].astype(np.float32)
+    ECC with an affine motion, sub-pixel, on the part of ``grey`` the ring can reach (its cost
+    grows with the image it is given). ``None`` where it fails or ends with a correlation under
+    ``MIN_CORRELATION`` (ECC returns its last estimate when it runs out of iterations)."""
+    height, width = ring.shape
+    corners = np.array([[0, 0, 1], [width, 0, 1], [0, height, 1], [width, height, 1]], float)
+    reach = (initial @ _translation(*ring_origin) @ corners.T)[:2]
+    pad = 4 + 0.2 * max(width, height)
+    x1, y1 = (max(int(np.floor(v - pad)), 0) for v in reach.min(axis=1))
+    x2 = min(int(np.ceil(reach[0].max() + pad)), grey.shape[1])
+    y2 = min(int(np.ceil(reach[1].max() + pad)), grey.shape[0])
+    if x2 - x1 < 8 or y2 - y1 < 8:
+        return None
+    start = (_translation(-x1, -y1) @ initial @ _translation(*ring_origin))[:2]
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-4)
     try:
-        _, found = cv2.findTransformECC(ring, grey, start, cv2.MOTION_AFFINE, criteria, mask, 1)
-    except cv2.error:  # "the algorithm stopped before its convergence"
+        correlation, found = cv2.findTransformECC(
+            ring, np.ascontiguousarray(grey[y1:y2, x1:x2]), start.astype(np.float32),
+            cv2.MOTION_AFFINE, criteria, np.ascontiguousarray(mask[y1:y2, x1:x2]), 1)
+    except cv2.error:  # "the algorithm stopped before its convergence", an empty mask
         return None
-    return np.vstack([found, [0.0, 0.0, 1.0]]) @ _translation(-ring_origin[0], -ring_origin[1])
+    if not np.isfinite(found).all() or not correlation >= MIN_CORRELATION:
+        return None
+    return (_translation(x1, y1) @ np.vstack([found, [0.0, 0.0, 1.0]])
+            @ _translation(-ring_origin[0], -ring_origin[1]))
+
+
+def _is_similarity(matrix: np.ndarray) -> bool:
+    """A move, a uniform scale and at most a slight turn: no mirror, shear or stretch."""
+    linear = matrix[:2, :2]
+    larger, smaller = np.linalg.svd(linear, compute_uv=False)
+    turn = np.arctan2(linear[1, 0] - linear[0, 1], linear[0, 0] + linear[1, 1])
+    return bool(np.linalg.det(linear) > 0 and larger <= MAX_STRETCH * smaller
+                and abs(turn) <= MAX_TURN)
 
 
 class TrackStableRestorer:
@@ -205,7 +237,7 @@ class TrackStableRestorer:
                   h * (1 + 2 * self.margin)] for x, y, w, h in (b.box[:4] for b in boxes)]
         context = max(self.context - self.margin, 0.0) / (1 + 2 * self.margin)
         restored = restore_regions([frame], [wider], self.restorer, context=context)[0]
-        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if self.registration else None
         keys = []
         for tracked, box in zip(boxes, wider):
             x1, y1, x2, y2 = box_corners(box, height, width)
@@ -213,7 +245,8 @@ class TrackStableRestorer:
                                                 height, width, RING_CONTEXT)
             keys.append(_Key(list(tracked.box[:4]), (x1, y1),
                              restored[y1:y2, x1:x2].astype(np.float32),
-                             grey[ry1:ry2, rx1:rx2].copy(), (rx1, ry1),
+                             None if grey is None else grey[ry1:ry2, rx1:rx2].astype(np.float32),
+                             (rx1, ry1),
                              box_mean(frame, tracked.box), box_signature(frame, tracked.box)))
             self.counts['keys'] += 1
         return keys
@@ -234,22 +267,27 @@ class TrackStableRestorer:
                          max(x1 - MASK_MARGIN, 0):x2 + MASK_MARGIN] = 0
         return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), mask
 
-    def _placement(self, key: _Key, box: list, grey: Optional[np.ndarray],
-                   mask: Optional[np.ndarray]) -> np.ndarray:
-        """Where the key goes in this frame: the registration of its ring, unless that fails
-        or strays more than ``MAX_STRAY`` from the smoothed box's placement."""
-        by_box = box_transform(key.box, box, uniform=True)
+    def _placement(self, key: _Key, tracked: TrackedBox, grey: Optional[np.ndarray],
+                   mask: Optional[np.ndarray], count: bool = True) -> np.ndarray:
+        """Where the key goes in this frame: the registration of its ring where that is a
+        similarity agreeing with the given box (see ``AGREEMENT``), else the smoothed box.
+
+        The surroundings move with the face when the camera moves; when the face moves against
+        them (a still camera), the registration stays behind and the given box stops agreeing.
+        """
+        by_box = box_transform(key.box, tracked.box, uniform=True)
         found = None if grey is None else register(key.ring, key.ring_origin, grey, mask, by_box)
-        if found is not None:
+        if found is not None and _is_similarity(found):
+            given = box_transform(key.box, tracked.raw if tracked.raw is not None
+                                  else tracked.box, uniform=True)
             kx, ky, kw, kh = key.box[:4]
             centre = np.array([kx + kw / 2 - 0.5, ky + kh / 2 - 0.5, 1.0])
-            stray = np.abs(found @ centre - by_box @ centre).max()
-            scales = np.linalg.svd(found[:2, :2], compute_uv=False) / by_box[0, 0]
-            if (stray <= 2 + MAX_STRAY * max(box[2], box[3])
-                    and np.abs(scales - 1).max() <= MAX_STRAY):
-                self.counts['registered'] += 1
+            apart = np.abs(found @ centre - given @ centre).max()
+            scale = np.sqrt(np.linalg.det(found[:2, :2])) / by_box[0, 0]
+            if apart <= AGREEMENT + 2.5 * tracked.jitter and abs(scale - 1) <= MAX_SCALE:
+                self.counts['registered'] += count
                 return found
-        self.counts['box_placed'] += 1
+        self.counts['box_placed'] += count
         return by_box
 
     def _render(self, key: _Key, placement: np.ndarray, corners: tuple,
@@ -272,14 +310,13 @@ class TrackStableRestorer:
             shift = state.shift + self.colour_rate * (shift - state.shift)
         state.shift = shift
         corners = (x1, y1, x2, y2)
-        face = self._render(state.key, self._placement(state.key, tracked.box, grey, mask),
+        face = self._render(state.key, self._placement(state.key, tracked, grey, mask),
                             corners, shift)
         if state.fading is not None:
             state.fade_step += 1
             weight = state.fade_step / (self.fade + 1)
-            old = self._render(state.fading,
-                               self._placement(state.fading, tracked.box, grey, mask), corners,
-                               mean - state.fading.mean)
+            placement = self._placement(state.fading, tracked, grey, mask, count=False)
+            old = self._render(state.fading, placement, corners, mean - state.fading.mean)
             face = weight * face + (1 - weight) * old
             if state.fade_step >= self.fade:
                 state.fading = None

@@ -98,3 +98,12 @@ def test_track_video_gives_each_frame_its_smoothed_boxes():
     smoothed = track_video(frames, window=3)
     assert smoothed[1][0].box == pytest.approx([(0 + 4 + 7) / 3, 0, 20, 20])
     assert track_video([[], []]) == [[], []]
+
+
+def test_each_track_carries_the_jitter_of_its_given_boxes():
+    """A smooth path has none; boxes a block off every other frame have about that much."""
+    smooth = [[[10 + 2 * t, 20, 30, 30]] for t in range(20)]
+    assert track_video(smooth)[5][0].jitter == pytest.approx(0, abs=1e-6)
+    wavering = [[[10 + 2 * t + (3 if t % 2 else -3), 20, 30, 30]] for t in range(20)]
+    jitter = track_video(wavering)[5][0].jitter
+    assert 2 < jitter < 6  # 3 px either way

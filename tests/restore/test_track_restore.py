@@ -105,13 +105,46 @@ def test_registration_places_the_face_where_the_image_moved_not_the_whole_pixel_
         assert max(errors) > 3 and stable.counts['box_placed'] == 8
 
 
+def still_camera(person_x, background, person):
+    """A still camera: ``person`` (a textured cut-out) at ``(person_x, 20)`` over ``background``."""
+    matrix = np.array([[1.0, 0.0, -person_x], [0.0, 1.0, -20.0]])
+    layer = cv2.warpAffine(person, matrix, background.shape[1::-1],
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=-1)
+    frame = background.copy()
+    on_person = layer[..., 0] >= 0
+    frame[on_person] = layer[on_person]
+    return frame.round().clip(0, 255).astype(np.uint8)
+
+
+def test_a_face_moving_against_a_still_background_is_placed_by_its_box():
+    """The registration follows the background and falls behind the face (0.4 px a frame):
+    once it disagrees with the given box by a pixel the box places the face, so the error
+    stays bounded instead of growing with the distance walked."""
+    background, person = smooth_world(180, 120, seed=1), smooth_world(64, 80, seed=2)
+    errors = {}
+    for registration in (True, False):
+        stable = TrackStableRestorer(CountingInvert(), registration=registration)
+        errors[registration] = []
+        for t in range(20):
+            frame = still_camera(50 + 0.4 * t, background, person)
+            x = round(66 + 0.4 * t)
+            out = stable.restore_frame(frame, tracked([x, 40, 32, 40]))
+            inner = (slice(44, 76), slice(x + 4, x + 28))
+            errors[registration].append(
+                np.abs(out[inner].astype(float) - (255 - frame[inner].astype(float))).mean())
+    assert stable.counts['box_placed'] == 20
+    assert errors[True][-10:] == errors[False][-10:]  # the box places it from then on
+    assert max(errors[True]) < 15  # a pixel behind at most, never the distance walked
+
+
 def test_a_flat_or_straying_registration_leaves_the_box_to_place_the_face():
     flat = np.full((120, 180, 3), 90, np.uint8)  # nothing to register: ECC does not converge
     stable = TrackStableRestorer(CountingInvert())
     for t in range(3):
         stable.restore_frame(flat, tracked([60 + t, 40, 32, 40]))
     assert stable.counts['registered'] == 0 and stable.counts['box_placed'] == 3
-    # the surroundings jump 12 px while the box stays (another face's background): not trusted
+    # the surroundings jump 12 px while the box stays (a face moving against them): not trusted
     world = smooth_world()
     stable = TrackStableRestorer(CountingInvert())
     first = stable.restore_frame(panned(world, 0), tracked([70, 40, 32, 40]))
@@ -166,3 +199,16 @@ def test_a_wavering_box_aspect_does_not_stretch_the_face():
     assert np.allclose(out[12, :, 0], expected, atol=1e-4)
     stretched = warp_box(ramp, (0, 0), [10, 10, 20, 20], [10, 8, 20, 24], (10, 8, 30, 32))
     assert np.allclose(stretched[12, :, 0], np.arange(10, 30))  # x untouched without uniform
+
+
+@pytest.mark.parametrize('linear, accepted', [
+    ([[1.02, -0.01], [0.01, 1.02]], True),   # a move, 2% larger, a slight turn
+    ([[-1.0, 0.0], [0.0, 1.0]], False),      # a mirror
+    ([[1.0, 0.15], [0.0, 1.0]], False),      # a shear
+    ([[1.08, 0.0], [0.0, 1.0]], False),      # a stretch
+    ([[0.98, -0.2], [0.2, 0.98]], False)])   # a turn of 0.2 rad
+def test_only_a_similarity_counts_as_a_registration(linear, accepted):
+    from rdid_mm.restore.track_restore import _is_similarity
+    matrix = np.eye(3)
+    matrix[:2, :2] = linear
+    assert _is_similarity(matrix) is accepted
