@@ -7,8 +7,11 @@ tracks, on an H.264 video made here with faces that move.
 The video: a camera pans and zooms over a photo of the COCO sample (its builder face boxes, the
 wholebody source), rendered at 512 x 320, 12 fps, H.264 with a sine audio track; the faces are
 pixelated in each decoded frame with the builder's function at strength 8 (what the builder does
-to a video). It is restored four ways: per frame (``--temporal frame``) and along tracks
-(``--temporal track``), each with the exact boxes (those pixelated) and with the localiser's.
+to a video). ``--motion subject`` keeps the camera still (the first view) and moves each face's
+head (its box and a third of its size around it) along the path instead, over the still photo: the
+faces move against their background, as people before a CCTV camera. It is restored four ways:
+per frame (``--temporal frame``) and along tracks (``--temporal track``), each with the exact boxes
+(those pixelated) and with the localiser's.
 
 The table:
 - flicker: the mean absolute change (grey levels, RGB) of each face between consecutive frames,
@@ -40,6 +43,7 @@ DEFAULT_CONFIG = osp.join(REPO, 'configs', 'rdid_gan',
 DEFAULT_IMAGE = '000000040083.jpg'  # two faces in the sample
 OUT_SIZE, FPS, STRENGTH = (512, 320), 12, 8
 RUNS = (('frame', 'exact'), ('track', 'exact'), ('frame', 'localiser'), ('track', 'localiser'))
+MOTIONS = ('camera', 'subject')
 
 
 def camera_path(frames: int, photo_size: Sequence[int], faces: Sequence[Sequence[float]],
@@ -66,6 +70,24 @@ def camera_path(frames: int, photo_size: Sequence[int], faces: Sequence[Sequence
         y0 = min(max(y - vh / 2, 0.0), photo_size[1] - vh)
         views.append((x0, y0, scale))
     return views
+
+
+HEAD = 1 / 3  # --motion subject: the moving layer is each face box and this much of its size around
+
+
+def subject_frame(photo: np.ndarray, faces: Sequence[Sequence[float]], still: tuple,
+                  view: tuple, out_size: Sequence[int] = OUT_SIZE) -> np.ndarray:
+    """A still camera (``still``) with each face's head seen as ``view`` shows it: the photo
+    rendered both ways and the heads (``HEAD`` around each moved box) pasted onto the still one."""
+    frame = render(photo, still, out_size)
+    moving = render(photo, view, out_size)
+    for box in faces:
+        x, y, w, h = moved_box(box, view)
+        x1, y1 = max(int(round(x - HEAD * w)), 0), max(int(round(y - HEAD * h)), 0)
+        x2 = min(int(round(x + w + HEAD * w)), out_size[0])
+        y2 = min(int(round(y + h + HEAD * h)), out_size[1])
+        frame[y1:y2, x1:x2] = moving[y1:y2, x1:x2]
+    return frame
 
 
 def render(photo: np.ndarray, view: tuple, out_size: Sequence[int] = OUT_SIZE) -> np.ndarray:
@@ -108,9 +130,13 @@ def _write(path: str, frames, size, fps: float, audio: Optional[str]) -> None:
 
 
 def make_videos(photo: np.ndarray, faces: Sequence[Sequence[float]], folder: str,
-                frames: int = 48, fps: int = FPS, strength: int = STRENGTH) -> dict:
-    """``original.mp4`` (the camera over ``photo``, with audio) and ``pixelated.mp4`` (its
-    decoded frames pixelated in the moved face boxes, the audio copied); the views and boxes."""
+                frames: int = 48, fps: int = FPS, strength: int = STRENGTH,
+                motion: str = 'camera') -> dict:
+    """``original.mp4`` (the camera over ``photo``, or the heads moving before a still camera,
+    with audio) and ``pixelated.mp4`` (its decoded frames pixelated in the moved face boxes, the
+    audio copied); the faces' views and boxes."""
+    if motion not in MOTIONS:
+        raise ValueError(f'motion must be one of {MOTIONS}, got {motion!r}')
     from rdid_mm.deid.pixelate import pixelate_boxes
     from rdid_mm.restore.restore_video import read_video_frames
     height, width = photo.shape[:2]
@@ -119,7 +145,9 @@ def make_videos(photo: np.ndarray, faces: Sequence[Sequence[float]], folder: str
     subprocess.run([_ffmpeg(), '-loglevel', 'error', '-y', '-f', 'lavfi', '-i',
                     f'sine=frequency=440:duration={frames / fps}', audio], check=True)
     original = osp.join(folder, 'original.mp4')
-    _write(original, (render(photo, v) for v in views), OUT_SIZE, fps, audio)
+    shown = ((render(photo, v) for v in views) if motion == 'camera'
+             else (subject_frame(photo, faces, views[0], v) for v in views))
+    _write(original, shown, OUT_SIZE, fps, audio)
     boxes = [[pixel_box(moved_box(f, v)) for f in faces] for v in views]
     pixelated = osp.join(folder, 'pixelated.mp4')
     decoded = read_video_frames(original)
@@ -189,11 +217,11 @@ def video_format(path: str) -> dict:
 
 def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folder: str,
             frames: int = 48, embedder=None, runs: Sequence[tuple] = RUNS,
-            codec: str = 'h264') -> dict:
+            codec: str = 'h264', motion: str = 'camera') -> dict:
     """Make the videos, restore them each way of ``runs`` (into ``codec``) and measure; returns
     the table's rows (``embedder=None``: no identity figures)."""
     from rdid_mm.restore.restore_video import CODECS, restore_video
-    video = make_videos(photo, faces, folder, frames)
+    video = make_videos(photo, faces, folder, frames, motion=motion)
     rows: Dict[str, dict] = {}
     source_format = video_format(video['pixelated'])
     for name in ('original', 'pixelated'):
@@ -215,6 +243,7 @@ def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folde
             row['identity'] = identity(target, video, embedder)
         rows[f'{temporal} {boxes}'] = row
     return dict(rows=rows, video=dict(frames=frames, fps=FPS, size=list(OUT_SIZE), codec=codec,
+                                      motion=motion,
                                       faces=len(faces), strength=STRENGTH,
                                       audio=source_format['audio'] is not None,
                                       face_sizes=[round(math.sqrt(w * h)) for _, _, w, h in
@@ -263,6 +292,9 @@ def parse_args(argv=None):
     parser.add_argument('--frames', type=int, default=48)
     parser.add_argument('--codec', choices=['h264', 'ffv1'], default='h264',
                         help="the restored videos' codec (the input is always H.264)")
+    parser.add_argument('--motion', choices=MOTIONS, default='camera',
+                        help='camera: a camera swinging over the photo; subject: a still camera '
+                        'and the heads moving over the photo')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--no-identity', action='store_true', help='skip the dlib figures')
     parser.add_argument('--out', help='also write the results json here')
@@ -280,7 +312,8 @@ def main(argv=None):
     embedder = None if args.no_identity else build_embedder('dlib')
     with tempfile.TemporaryDirectory() as tmp:
         photo, faces = sample_faces(args.sample, args.image, tmp)
-        result = measure(restorer, photo, faces, tmp, args.frames, embedder, codec=args.codec)
+        result = measure(restorer, photo, faces, tmp, args.frames, embedder, codec=args.codec,
+                         motion=args.motion)
     result.update(config=osp.relpath(args.config, REPO) if args.config.startswith(REPO)
                   else args.config, checkpoint=args.checkpoint, image=args.image)
     print(json.dumps(result['video']))

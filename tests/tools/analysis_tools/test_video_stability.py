@@ -45,6 +45,24 @@ def test_the_camera_moves_the_faces_and_keeps_them_in_view(photo_and_faces):
     assert steps.max() > 2 and np.abs(np.diff(boxes[..., 2], axis=0)).max() > 0.2  # pan, zoom
 
 
+def test_subject_motion_moves_the_heads_before_a_still_camera(photo_and_faces):
+    photo, faces = photo_and_faces
+    views = video_stability.camera_path(24, photo.shape[1::-1], faces)
+    still = video_stability.render(photo, views[0])
+    frame = video_stability.subject_frame(photo, faces, views[0], views[12])
+    moving = video_stability.render(photo, views[12])
+    heads = np.zeros(frame.shape[:2], bool)
+    for box in faces:
+        x, y, w, h = video_stability.moved_box(box, views[12])
+        inner = (slice(int(y) + 1, int(y + h)), slice(int(x) + 1, int(x + w)))
+        assert np.array_equal(frame[inner], moving[inner])  # the face as the path has it
+        heads[max(int(y - h), 0):int(y + 2 * h), max(int(x - w), 0):int(x + 2 * w)] = True
+    assert np.array_equal(frame[~heads], still[~heads])  # the background does not move
+    assert not np.array_equal(frame, still)
+    with pytest.raises(ValueError, match='motion must be one of'):
+        video_stability.make_videos(photo, faces, '/nonexistent', 2, motion='walk')
+
+
 @pytest.mark.slow
 def test_measure_prints_the_table(photo_and_faces, tmp_path):
     from rdid_mm.privacy.embedders import build_embedder
