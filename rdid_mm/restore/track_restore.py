@@ -7,17 +7,16 @@ change between frames where the mosaic changes 7.6). Here a track's face is rest
 first frame (the key: the box with a margin, the same crop and context as region mode), and each
 later frame gets that restoration moved and scaled (bilinear) into place, plus the change of the
 mosaic's mean colour since the key (lighting). The place comes from the image where it can: the key
-frame's grey surroundings of the face (the box's size each side, at least 16 px) are registered with
-the frame (:func:`register`: ECC, affine, sub-pixel, started from the smoothed boxes of
-:mod:`.face_tracks`; the frame's boxes and 2 px around them are left out, where the key's own mosaic
-lands). Boxes are whole pixels (the builder's) or a block off (the localiser's), and half a pixel of
-misplacement moves a restored face's texture by as much: on the stability benchmark (a camera
-swinging over a photo), placing by the smoothed boxes alone left 7.7 grey levels of flicker on a
-face (2.4 in the original video), 2.4 registered. The surroundings move with the face only when the
-camera moves; a face moving against a still background leaves the registration behind, so a
+frame's grey surroundings of the face are registered with the frame (:func:`register`: ECC, affine,
+sub-pixel, started from the smoothed boxes of :mod:`.face_tracks`; the frame's boxes and 2 px around
+them are left out, where the key's own mosaic lands), first a ring of the box's size each side, then
+the head close around the face (``RINGS``). Boxes are whole pixels (the builder's) or a block off
+(the localiser's), and half a pixel of misplacement moves a restored face's texture by as much: on
+the stability benchmark (a camera swinging over a photo), placing by the smoothed boxes alone left
+7.7 grey levels of flicker on a face (2.4 in the original video), 2.4 registered. The wide ring
+moves with the face only when the camera moves; before a still camera it stays behind, so a
 registration counts only while it is a similarity that agrees with the box the source gave (within 1
-px plus 2.5 times the track's jitter); otherwise, and where it fails, the smoothed box
-places the key.
+px plus 2.5 times the track's jitter); where no ring's does, the smoothed box places the key.
 The key is renewed, with a cross-fade over a few frames, when the mosaic under the box differs from
 the key's by more than ``refresh_change`` grey levels (the head turned; compared in the box's own
 coordinates, so motion alone does not count); when it changes that much from one frame to the next
@@ -40,7 +39,9 @@ from rdid_mm.models.region_restore import (
 from .face_tracks import TrackedBox
 
 SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mosaic block)
-RING_CONTEXT = 1.0  # the surroundings registered: this times the box's size on each side
+RINGS = ((1.0, 16), (0.25, 4))  # the surroundings registered, (fraction of the box's size each
+# side, at least px), tried in turn: a face's size (the camera moves everything; the most to
+# register), then a quarter (the head, which moves with the face also before a still camera)
 MASK_MARGIN = 2     # px around each box left out of the registration (the mosaic's edge)
 MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
 MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3% of each other,
@@ -55,8 +56,8 @@ class _Key:
     box: list               # the key frame's smoothed box
     origin: tuple           # (x, y) of the patch's top-left pixel in the key frame
     patch: np.ndarray       # restored pixels of the box with a margin, float32
-    ring: Optional[np.ndarray]  # the key frame's grey surroundings of the box (registration)
-    ring_origin: tuple      # (x, y) of the ring's top-left pixel in the key frame
+    rings: list             # the key frame's grey surroundings of the box, one per ``RINGS``:
+                            # (float32 pixels, (x, y) of the top-left one); none unregistered
     mean: np.ndarray        # the mosaic's mean colour in the box then
     signature: np.ndarray   # the mosaic's grey content in the box then
 
@@ -241,12 +242,13 @@ class TrackStableRestorer:
         keys = []
         for tracked, box in zip(boxes, wider):
             x1, y1, x2, y2 = box_corners(box, height, width)
-            rx1, ry1, rx2, ry2 = context_window(box_corners(tracked.box, height, width),
-                                                height, width, RING_CONTEXT)
+            rings = []
+            for context, least in RINGS if grey is not None else ():
+                rx1, ry1, rx2, ry2 = context_window(box_corners(tracked.box, height, width),
+                                                    height, width, context, least)
+                rings.append((grey[ry1:ry2, rx1:rx2].astype(np.float32), (rx1, ry1)))
             keys.append(_Key(list(tracked.box[:4]), (x1, y1),
-                             restored[y1:y2, x1:x2].astype(np.float32),
-                             None if grey is None else grey[ry1:ry2, rx1:rx2].astype(np.float32),
-                             (rx1, ry1),
+                             restored[y1:y2, x1:x2].astype(np.float32), rings,
                              box_mean(frame, tracked.box), box_signature(frame, tracked.box)))
             self.counts['keys'] += 1
         return keys
@@ -269,19 +271,22 @@ class TrackStableRestorer:
 
     def _placement(self, key: _Key, tracked: TrackedBox, grey: Optional[np.ndarray],
                    mask: Optional[np.ndarray], count: bool = True) -> np.ndarray:
-        """Where the key goes in this frame: the registration of its ring where that is a
-        similarity agreeing with the given box (see ``AGREEMENT``), else the smoothed box.
+        """Where the key goes in this frame: the registration of the first of its rings that
+        is a similarity agreeing with the given box (see ``AGREEMENT``), else the smoothed box.
 
         The surroundings move with the face when the camera moves; when the face moves against
-        them (a still camera), the registration stays behind and the given box stops agreeing.
+        them (a still camera), a wide ring's registration stays behind and the given box stops
+        agreeing, while the head close around the face still moves with it.
         """
         by_box = box_transform(key.box, tracked.box, uniform=True)
-        found = None if grey is None else register(key.ring, key.ring_origin, grey, mask, by_box)
-        if found is not None and _is_similarity(found):
-            given = box_transform(key.box, tracked.raw if tracked.raw is not None
-                                  else tracked.box, uniform=True)
-            kx, ky, kw, kh = key.box[:4]
-            centre = np.array([kx + kw / 2 - 0.5, ky + kh / 2 - 0.5, 1.0])
+        given = box_transform(key.box, tracked.raw if tracked.raw is not None else tracked.box,
+                              uniform=True)
+        kx, ky, kw, kh = key.box[:4]
+        centre = np.array([kx + kw / 2 - 0.5, ky + kh / 2 - 0.5, 1.0])
+        for ring, ring_origin in key.rings if grey is not None else ():
+            found = register(ring, ring_origin, grey, mask, by_box)
+            if found is None or not _is_similarity(found):
+                continue
             apart = np.abs(found @ centre - given @ centre).max()
             scale = np.sqrt(np.linalg.det(found[:2, :2])) / by_box[0, 0]
             if apart <= AGREEMENT + 2.5 * tracked.jitter and abs(scale - 1) <= MAX_SCALE:
