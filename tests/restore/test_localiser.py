@@ -122,3 +122,36 @@ def test_grid_phase_and_pitch_of_a_synthetic_mosaic():
     assert (m.x, m.y, m.w, m.h) == (80, 50, 100, 60)
     assert abs(m.pitch_x - 10) < 0.1 and abs(m.pitch_y - 10) < 0.1
     assert abs(m.phase_x - 3) < 0.6 and abs(m.phase_y - 3) < 0.6
+
+
+def _noise_with_mosaic(box, pitch, seed=0):
+    """Grey noise (smoothed, as a photo) with a ``pitch`` px mosaic over ``(x, y, w, h)``."""
+    rng = np.random.default_rng(seed)
+    image = cv2.GaussianBlur(rng.uniform(0, 255, (160, 200)).astype(np.float32), (0, 0), 1.5)
+    x, y, w, h = box
+    cells = rng.uniform(30, 220, (h // pitch, w // pitch))
+    image[y:y + h, x:x + w] = np.kron(cells, np.ones((pitch, pitch)))
+    return image
+
+
+def test_a_box_cut_short_grows_along_its_lattice():
+    """Half of an 8 px mosaic grows block by block to the whole of it, and no further."""
+    from rdid_mm.restore.localiser import Mosaic, _grow_along_lattice
+    image = _noise_with_mosaic((40, 32, 96, 64), 8)
+    half = Mosaic(40, 32, 48, 64, 8.0, 1.0, 8.0, 8.0, 0.0, 0.0)
+    grown = _grow_along_lattice(image, half)
+    assert (grown.x, grown.y, grown.w, grown.h) == (40, 32, 96, 64)
+    assert grown.phase_x == 0 and grown.phase_y == 0
+
+
+def test_pieces_on_one_lattice_merge_and_other_lattices_do_not():
+    """Touching boxes with one pitch and continuing lines are one mosaic; shifted lines are not."""
+    from rdid_mm.restore.localiser import Mosaic, _merge_pieces
+    left = Mosaic(40, 32, 48, 64, 8.0, 1.0, 8.0, 8.0, 0.0, 0.0)
+    right = Mosaic(88, 32, 48, 64, 8.0, 0.9, 8.0, 8.0, 0.0, 0.0)
+    merged = _merge_pieces([left, right])
+    assert [(m.x, m.y, m.w, m.h) for m in merged] == [(40, 32, 96, 64)]
+    shifted = right._replace(x=92, phase_x=0.0)  # lines 4 px (half a block) off
+    assert len(_merge_pieces([left, shifted])) == 2
+    other_pitch = right._replace(pitch_x=10.0, pitch_y=10.0, block_size=10.0)
+    assert len(_merge_pieces([left, other_pitch])) == 2
