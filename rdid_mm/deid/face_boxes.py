@@ -12,6 +12,8 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
+from rdid_mm.utils.boxes import merge_until_apart
+
 Detection = Tuple[float, float, float, float, float, str]
 
 
@@ -96,19 +98,7 @@ def merge_overlapping(boxes: Sequence[FaceBox]) -> List[FaceBox]:
 
     Sorted by position, so the result does not depend on the input order.
     """
-    boxes = list(boxes)
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(boxes)):
-            for j in range(i + 1, len(boxes)):
-                if _overlap(boxes[i], boxes[j]):
-                    boxes[i] = _enclose(boxes[i], boxes[j])
-                    del boxes[j]
-                    changed = True
-                    break
-            if changed:
-                break
+    boxes = merge_until_apart(boxes, _overlap, _enclose)
     return sorted(boxes, key=lambda b: (b.y1, b.x1, b.y2, b.x2))
 
 

@@ -57,6 +57,8 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from rdid_mm.utils.boxes import merge_until_apart
+
 
 class Mosaic(NamedTuple):
     """A located mosaic: box ``(x, y, w, h)`` in pixels, block pitch (px), score in [0, 1].
@@ -336,22 +338,11 @@ _NO_EXACT_BLOCKINESS = 1.10
 def _merge_rects(rects: Sequence[Tuple[int, int, int, int]], margin: int, width: int,
                  height: int) -> List[Tuple[int, int, int, int]]:
     """``(x0, y0, x1, y1)`` rectangles grown by ``margin`` (clipped), overlapping ones merged."""
-    out = [[max(x0 - margin, 0), max(y0 - margin, 0), min(x1 + margin, width),
-            min(y1 + margin, height)] for x0, y0, x1, y1 in rects]
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(out)):
-            for j in range(i + 1, len(out)):
-                a, b = out[i], out[j]
-                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
-                    out[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    del out[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return [tuple(r) for r in out]
+    grown = [(max(x0 - margin, 0), max(y0 - margin, 0), min(x1 + margin, width),
+              min(y1 + margin, height)) for x0, y0, x1, y1 in rects]
+    return merge_until_apart(
+        grown, lambda a, b: a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3],
+        lambda a, b: (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])))
 
 
 def _on_jpeg_grid(m: Mosaic) -> bool:
@@ -717,29 +708,20 @@ def _merge_pieces(found: Sequence[Mosaic]) -> List[Mosaic]:
     """Merge boxes that touch or overlap and share a lattice: pieces of one mosaic that a split
     component or a weak line cut apart (neighbouring mosaics of different sizes or places have
     different pitches or phases)."""
-    out = list(found)
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(out)):
-            for j in range(i + 1, len(out)):
-                a, b = out[i], out[j]
-                if (min(a.x + a.w, b.x + b.w) - max(a.x, b.x) < -_PIECE_GAP
-                        or min(a.y + a.h, b.y + b.h) - max(a.y, b.y) < -_PIECE_GAP
-                        or not _same_lattice(a, b)):
-                    continue
-                x1, y1 = min(a.x, b.x), min(a.y, b.y)
-                x2, y2 = max(a.x + a.w, b.x + b.w), max(a.y + a.h, b.y + b.h)
-                big = a if a.w * a.h >= b.w * b.h else b
-                out[i] = big._replace(x=x1, y=y1, w=x2 - x1, h=y2 - y1,
-                                      phase_x=(big.x + big.phase_x - x1) % big.pitch_x,
-                                      phase_y=(big.y + big.phase_y - y1) % big.pitch_y)
-                del out[j]
-                merged = True
-                break
-            if merged:
-                break
-    return out
+    def touching(a: Mosaic, b: Mosaic) -> bool:
+        return (min(a.x + a.w, b.x + b.w) - max(a.x, b.x) >= -_PIECE_GAP
+                and min(a.y + a.h, b.y + b.h) - max(a.y, b.y) >= -_PIECE_GAP
+                and _same_lattice(a, b))
+
+    def enclose(a: Mosaic, b: Mosaic) -> Mosaic:  # on the larger piece's lattice
+        x1, y1 = min(a.x, b.x), min(a.y, b.y)
+        x2, y2 = max(a.x + a.w, b.x + b.w), max(a.y + a.h, b.y + b.h)
+        big = a if a.w * a.h >= b.w * b.h else b
+        return big._replace(x=x1, y=y1, w=x2 - x1, h=y2 - y1,
+                            phase_x=(big.x + big.phase_x - x1) % big.pitch_x,
+                            phase_y=(big.y + big.phase_y - y1) % big.pitch_y)
+
+    return merge_until_apart(found, touching, enclose)
 
 
 #: Growth along a box's lattice (:func:`_grow_along_lattice`): at most this many blocks a side;

@@ -1,7 +1,9 @@
 """The box helpers every package shares: an ``[x, y, w, h]`` box as the pixel slices it covers,
 and the IoU of two boxes."""
 import math
-from typing import Sequence
+from typing import Callable, List, Sequence, TypeVar
+
+T = TypeVar('T')
 
 
 def box_to_slices(box: Sequence[float], height: int, width: int):
@@ -32,3 +34,22 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
 def xywh_iou(a: Sequence[float], b: Sequence[float]) -> float:
     """IoU of two ``[x, y, w, h, ...]`` boxes (:func:`box_iou` of their corners)."""
     return box_iou((a[0], a[1], a[0] + a[2], a[1] + a[3]), (b[0], b[1], b[0] + b[2], b[1] + b[3]))
+
+
+def merge_until_apart(items: Sequence[T], mergeable: Callable[[T, T], bool],
+                      merge: Callable[[T, T], T]) -> List[T]:
+    """Replace the first ``mergeable`` pair by its ``merge`` until no pair is mergeable (a merged
+    item may now reach a third: boxes grown together, pieces of one mosaic)."""
+    out = list(items)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(out)):
+            j = next((j for j in range(i + 1, len(out)) if mergeable(out[i], out[j])), None)
+            if j is not None:
+                out[i] = merge(out[i], out[j])
+                del out[j]
+                merged = True
+                break
+    return out
+
