@@ -10,7 +10,8 @@ images pixelated by the deface CLI, per-frame recall on an H.264 video made by t
 per-case table of the wider evaluation set (``localiser_cases.py``; ``--case-sets``).
 Speed: region vs whole-image mode on the sample's builder mosaics (COCO sizes), video frames per
 second, and an 8000x6000 image; each mode runs in its own process so its peak memory is its own.
-Video stability: the table of video_stability.py (flicker, identity consistency along tracks).
+Video stability: the tables of video_stability.py (flicker, identity consistency along tracks),
+for a moving camera and for a still one (``--motion subject``).
 """
 import argparse
 import glob
@@ -320,8 +321,10 @@ def main(argv=None):
     if args.video_stability:
         import video_stability
         argv = ['--config', args.config, '--sample', args.sample, '--device', args.device]
-        results['video_stability'] = video_stability.main(
-            argv + (['--checkpoint', args.checkpoint] if args.checkpoint else []))
+        argv += ['--checkpoint', args.checkpoint] if args.checkpoint else []
+        results['video_stability'] = video_stability.main(argv)  # a moving camera
+        results['video_stability_still_camera'] = video_stability.main(
+            argv + ['--motion', 'subject'])
     if not (args.localiser or args.speed):
         if args.out:
             with open(args.out, 'w') as f:

@@ -64,7 +64,8 @@ def test_h264_video_made_by_the_builder(sample_img_dir):
 
 
 def test_video_stability_option_runs_the_video_tool(monkeypatch, tmp_path, sample_dir):
-    """--video-stability hands the model options to video_stability.py and keeps its result."""
+    """--video-stability hands the model options to video_stability.py, for a moving and a still
+    camera, and keeps both results."""
     import types
     calls = []
     fake = types.ModuleType('video_stability')
@@ -73,7 +74,8 @@ def test_video_stability_option_runs_the_video_tool(monkeypatch, tmp_path, sampl
     out = tmp_path / 'results.json'
     benchmark_restore.main(['--video-stability', '--config', 'C.py', '--checkpoint', 'W',
                             '--sample', sample_dir, '--out', str(out)])
-    assert calls == [['--config', 'C.py', '--sample', sample_dir, '--device', 'cpu',
-                      '--checkpoint', 'W']]
-    assert json.loads(out.read_text()) == {
-        'video_stability': {'rows': {'original': {'flicker': 1.0}}}}
+    options = ['--config', 'C.py', '--sample', sample_dir, '--device', 'cpu', '--checkpoint', 'W']
+    assert calls == [options, options + ['--motion', 'subject']]  # a moving and a still camera
+    table = {'rows': {'original': {'flicker': 1.0}}}
+    assert json.loads(out.read_text()) == {'video_stability': table,
+                                          'video_stability_still_camera': table}
