@@ -213,14 +213,14 @@ class TrackStableRestorer:
                 renew.append(tracked)
             else:
                 self.counts['reused'] += 1
-        for tracked, key in zip(renew, self._keys(frame, renew)):
+        grey, mask = self._registration_target(frame, boxes)  # once a frame, keys' rings too
+        for tracked, key in zip(renew, self._keys(frame, renew, grey)):
             state = self.tracks.get(tracked.track)
             if state is None:
                 self.tracks[tracked.track] = _TrackState(key, key.signature)
             else:
                 state.fading, state.fade_step, state.key = state.key, 0, key
                 state.shift = None
-        grey, mask = self._registration_target(frame, boxes)
         for tracked, signature in zip(boxes, signatures):
             state = self.tracks[tracked.track]
             state.signature = signature
@@ -229,7 +229,8 @@ class TrackStableRestorer:
         self.tracks = {k: v for k, v in self.tracks.items() if k in present}
         return out
 
-    def _keys(self, frame: np.ndarray, boxes: List[TrackedBox]) -> List[_Key]:
+    def _keys(self, frame: np.ndarray, boxes: List[TrackedBox],
+              grey: Optional[np.ndarray]) -> List[_Key]:
         """Restore the boxes (with the margin) in one call; the same crop as region mode."""
         if not boxes:
             return []
@@ -238,7 +239,6 @@ class TrackStableRestorer:
                   h * (1 + 2 * self.margin)] for x, y, w, h in (b.box[:4] for b in boxes)]
         context = max(self.context - self.margin, 0.0) / (1 + 2 * self.margin)
         restored = restore_regions([frame], [wider], self.restorer, context=context)[0]
-        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if self.registration else None
         keys = []
         for tracked, box in zip(boxes, wider):
             x1, y1, x2, y2 = box_corners(box, height, width)
@@ -246,7 +246,7 @@ class TrackStableRestorer:
             for context, least in RINGS if grey is not None else ():
                 rx1, ry1, rx2, ry2 = context_window(box_corners(tracked.box, height, width),
                                                     height, width, context, least)
-                rings.append((grey[ry1:ry2, rx1:rx2].astype(np.float32), (rx1, ry1)))
+                rings.append((grey[ry1:ry2, rx1:rx2].copy(), (rx1, ry1)))
             keys.append(_Key(list(tracked.box[:4]), (x1, y1),
                              restored[y1:y2, x1:x2].astype(np.float32), rings,
                              box_mean(frame, tracked.box), box_signature(frame, tracked.box)))
