@@ -217,7 +217,7 @@ def video_format(path: str) -> dict:
 
 def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folder: str,
             frames: int = 48, embedder=None, runs: Sequence[tuple] = RUNS,
-            codec: str = 'h264', motion: str = 'camera') -> dict:
+            codec: str = 'h264', motion: str = 'camera', progress: bool = False) -> dict:
     """Make the videos, restore them each way of ``runs`` (into ``codec``) and measure; returns
     the table's rows (``embedder=None``: no identity figures)."""
     from rdid_mm.restore.restore_video import CODECS, restore_video
@@ -228,7 +228,11 @@ def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folde
         rows[name] = dict(flicker=flicker(video[name], video))
     if embedder is not None:
         rows['original'].update(identity=identity(video['original'], video, embedder))
-    for temporal, boxes in runs:
+    for number, (temporal, boxes) in enumerate(runs, 1):
+        if progress:
+            how = 'along tracks' if temporal == 'track' else 'per frame'
+            print(f'[{number}/{len(runs)}] restoring {frames} frames {how}, {boxes} boxes ...',
+                  file=sys.stderr, flush=True)
         target = osp.join(folder, f'{temporal}_{boxes}{CODECS[codec][1]}')
         exact = (lambda index, frame: video['boxes'][index]) if boxes == 'exact' else None
         start = time.perf_counter()
@@ -266,14 +270,23 @@ def table(result: dict) -> str:
 
 def sample_faces(sample: str, image: str, folder: str) -> tuple:
     """The photo and its builder face boxes (wholebody source) from the COCO sample."""
+    from mmengine.logging import MMLogger
+
     from rdid_mm.deid import build_deid_dataset
     from rdid_mm.utils.io import read_image
     deid = osp.join(folder, 'deid')
-    build_deid_dataset(ann_file=osp.join(sample, 'annotations', 'test_coco.json'),
-                       img_dir=osp.join(sample, 'val2017'), out_dir=deid, strengths=(STRENGTH, ),
-                       face_sources=('wholebody', ),
-                       wholebody_ann=osp.join(sample, 'annotations', 'test_coco_wholebody.json'),
-                       progress=False)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('ERROR')  # the builder's face audit of the sample is not this table's business
+    try:
+        build_deid_dataset(
+            ann_file=osp.join(sample, 'annotations', 'test_coco.json'),
+            img_dir=osp.join(sample, 'val2017'), out_dir=deid, strengths=(STRENGTH, ),
+            face_sources=('wholebody', ),
+            wholebody_ann=osp.join(sample, 'annotations', 'test_coco_wholebody.json'),
+            progress=False)
+    finally:
+        logger.setLevel(level)
     with open(osp.join(deid, 'faces.json')) as f:
         faces = json.load(f)
     if not faces.get(image):
@@ -313,7 +326,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         photo, faces = sample_faces(args.sample, args.image, tmp)
         result = measure(restorer, photo, faces, tmp, args.frames, embedder, codec=args.codec,
-                         motion=args.motion)
+                         motion=args.motion, progress=True)
     result.update(config=osp.relpath(args.config, REPO) if args.config.startswith(REPO)
                   else args.config, checkpoint=args.checkpoint, image=args.image)
     print(json.dumps(result['video']))
