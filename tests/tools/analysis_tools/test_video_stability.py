@@ -63,6 +63,29 @@ def test_subject_motion_moves_the_heads_before_a_still_camera(photo_and_faces):
         video_stability.make_videos(photo, faces, '/nonexistent', 2, motion='walk')
 
 
+def test_the_restored_once_photo_holds_the_first_frames_faces(photo_and_faces, tmp_path):
+    """The floor row's photo: the faces of the restored video's first frame, back in the photo's
+    coordinates; the rest of the photo untouched."""
+    photo, faces = photo_and_faces
+    views = video_stability.camera_path(2, photo.shape[1::-1], faces)
+    inverted = 255 - photo
+    restored = str(tmp_path / 'restored.mp4')
+    video_stability._write(restored, [video_stability.render(inverted, v) for v in views],
+                           video_stability.OUT_SIZE, video_stability.FPS, None)
+    out = video_stability.restored_once_photo(photo, faces, restored, dict(views=views))
+    inside = np.zeros(photo.shape[:2], bool)
+    for x, y, w, h in faces:
+        box = (slice(int(np.ceil(y)) + 2, int(y + h) - 2),
+               slice(int(np.ceil(x)) + 2, int(x + w) - 2))
+        inside[box] = True
+        difference = np.abs(out[box].astype(int) - inverted[box].astype(int))
+        assert difference.mean() < 6  # resampled there and back, through H.264
+    changed = np.any(out != photo, axis=2)
+    assert changed[inside].mean() > 0.9
+    grown = cv2.dilate(inside.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert not changed[~grown].any()
+
+
 @pytest.mark.slow
 def test_measure_prints_the_table(photo_and_faces, tmp_path):
     from rdid_mm.privacy.embedders import build_embedder
@@ -71,7 +94,9 @@ def test_measure_prints_the_table(photo_and_faces, tmp_path):
                                      embedder=build_embedder('dlib'),
                                      runs=(('frame', 'exact'), ('track', 'exact')))
     rows = result['rows']
-    assert list(rows) == ['original', 'pixelated', 'frame exact', 'track exact']
+    assert list(rows) == ['original', 'pixelated', 'frame exact', 'track exact',
+                          'restored once, filmed']
+    assert 0 < rows['restored once, filmed']['flicker'] < rows['frame exact']['flicker']
     assert rows['original']['flicker'] < rows['pixelated']['flicker']
     assert rows['track exact']['flicker'] < rows['frame exact']['flicker']
     assert rows['track exact']['format_unchanged'] and rows['frame exact']['format_unchanged']
@@ -82,4 +107,4 @@ def test_measure_prints_the_table(photo_and_faces, tmp_path):
         assert identity['pairs'] == len(faces) * 120 and 0 <= identity['median'] <= identity['p95']
     text = video_stability.table(result)
     assert text.splitlines()[0].startswith('| video | flicker in face boxes | identity median')
-    assert len(text.splitlines()) == 6
+    assert len(text.splitlines()) == 7
