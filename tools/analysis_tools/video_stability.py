@@ -17,11 +17,12 @@ The table:
 - flicker: the mean absolute change (grey levels, RGB) of each face between consecutive frames,
   measured in the face's own coordinates (each frame's box resampled back to the face's box in the
   first frame), so the camera's motion does not count; for the original and pixelated videos too.
-  ``restored once, filmed``: the photo with the faces of the track-restored video's first frame
-  put back, filmed exactly as the original (same motion, H.264 4:2:0): a restoration that cannot
-  waver, so its flicker is what the restored faces' own texture makes of the camera's resampling
-  and the codec. Against the original it shows what the texture adds; the tracks' excess over it
-  is what placement, keys and the second encoding add.
+  ``restored once, filmed``: the first frame of the track-restored video carried along the
+  camera's path with the camera's resampling (bicubic) and encoded as the original was (H.264
+  4:2:0): the restored faces filmed as the original faces were, placed exactly. The original's
+  flicker depends on its faces' texture (finer texture changes more under resampling and the
+  codec); this row is the same measure for the restored texture, the like-for-like reference for
+  the tracks.
 - identity: dlib ResNet distances between the restored faces of one track (every pair of its
   frames; the exact boxes), median and 95th percentile; the original video's for reference.
 - format: each output's frame count, rate, size and audio packets (md5) against the input's.
@@ -31,7 +32,6 @@ YUV conversion and compression).
 import argparse
 import json
 import math
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -137,15 +137,14 @@ def _write(path: str, frames, size, fps: float, audio: Optional[str]) -> None:
 
 def make_videos(photo: np.ndarray, faces: Sequence[Sequence[float]], folder: str,
                 frames: int = 48, fps: int = FPS, strength: int = STRENGTH,
-                motion: str = 'camera', pixelated: bool = True) -> dict:
+                motion: str = 'camera') -> dict:
     """``original.mp4`` (the camera over ``photo``, or the heads moving before a still camera,
     with audio) and ``pixelated.mp4`` (its decoded frames pixelated in the moved face boxes, the
-    audio copied; ``pixelated=False``: not made); the faces' views and boxes."""
+    audio copied); the faces' views and boxes."""
     if motion not in MOTIONS:
         raise ValueError(f'motion must be one of {MOTIONS}, got {motion!r}')
     from rdid_mm.deid.pixelate import pixelate_boxes
     from rdid_mm.restore.restore_video import read_video_frames
-    os.makedirs(folder, exist_ok=True)
     height, width = photo.shape[:2]
     views = camera_path(frames, (width, height), faces)
     audio = osp.join(folder, 'sine.wav')
@@ -156,14 +155,11 @@ def make_videos(photo: np.ndarray, faces: Sequence[Sequence[float]], folder: str
              else (subject_frame(photo, faces, views[0], v) for v in views))
     _write(original, shown, OUT_SIZE, fps, audio)
     boxes = [[pixel_box(moved_box(f, v)) for f in faces] for v in views]
-    result = dict(original=original, views=views, boxes=boxes, faces=faces)
-    if pixelated:
-        result['pixelated'] = osp.join(folder, 'pixelated.mp4')
-        decoded = read_video_frames(original)
-        _write(result['pixelated'],
-               (pixelate_boxes(frame, [(x, y, x + w, y + h) for x, y, w, h in b], strength)
-                for frame, b in zip(decoded, boxes)), OUT_SIZE, fps, audio)
-    return result
+    pixelated = osp.join(folder, 'pixelated.mp4')
+    decoded = read_video_frames(original)
+    _write(pixelated, (pixelate_boxes(frame, [(x, y, x + w, y + h) for x, y, w, h in b], strength)
+                       for frame, b in zip(decoded, boxes)), OUT_SIZE, fps, audio)
+    return dict(original=original, pixelated=pixelated, views=views, boxes=boxes, faces=faces)
 
 
 def face_patches(frame: np.ndarray, faces: Sequence[Sequence[float]], view: tuple,
@@ -225,33 +221,28 @@ def video_format(path: str) -> dict:
                 audio=audio_md5(path))
 
 
-def to_photo(frame: np.ndarray, view: tuple, photo_size: Sequence[int]) -> np.ndarray:
-    """The inverse of :func:`render`: ``frame`` (seen through ``view``) resampled onto the photo
-    (bicubic, pixel centres); ``photo_size`` is (width, height)."""
-    x0, y0, scale = view
-    matrix = np.array([[scale, 0, (0.5 - x0) * scale - 0.5],
-                       [0, scale, (0.5 - y0) * scale - 0.5]])
-    return cv2.warpAffine(frame, matrix, tuple(photo_size),
+def refilm(frame: np.ndarray, first: tuple, view: tuple) -> np.ndarray:
+    """``frame``, seen through the view ``first``, moved to where ``view`` shows the photo
+    (bicubic, pixel centres: the camera's own resampling of :func:`render`)."""
+    x0, y0, scale = first
+    vx, vy, vscale = view
+    ratio = scale / vscale
+    matrix = np.array([[ratio, 0, (vx - x0 + 0.5 / vscale) * scale - 0.5],
+                       [0, ratio, (vy - y0 + 0.5 / vscale) * scale - 0.5]])
+    return cv2.warpAffine(frame, matrix, tuple(frame.shape[1::-1]),
                           flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REFLECT)
 
 
-def restored_once_photo(photo: np.ndarray, faces: Sequence[Sequence[float]], restored: str,
-                        video: dict, inset: int = 1) -> np.ndarray:
-    """``photo`` with its faces replaced by those of ``restored``'s first frame, put back in the
-    photo's coordinates (each box less ``inset`` px a side, where the frame's resampling mixes
-    in the surroundings). Filmed like the original, it is a restoration that cannot waver: its
-    flicker is what the restored faces' own texture makes of the camera's resampling and the
-    codec, the floor under any restoration of those faces."""
+def film_restored_once(restored: str, video: dict, path: str) -> str:
+    """``path``: the first frame of ``restored`` carried along the camera's path (every frame
+    :func:`refilm`), encoded as the original (H.264 4:2:0, CRF 18): the restored faces filmed
+    as the original's were, restored once and placed exactly."""
     from rdid_mm.restore.restore_video import read_video_frames
     first = next(iter(read_video_frames(restored)))
-    back = to_photo(first, video['views'][0], photo.shape[1::-1])
-    out = photo.copy()
-    for fx, fy, fw, fh in (f[:4] for f in faces):
-        x1, y1 = int(math.ceil(fx)) + inset, int(math.ceil(fy)) + inset
-        x2, y2 = int(fx + fw) - inset, int(fy + fh) - inset
-        out[y1:y2, x1:x2] = back[y1:y2, x1:x2]
-    return out
+    views = video['views']
+    _write(path, (refilm(first, views[0], v) for v in views), OUT_SIZE, FPS, None)
+    return path
 
 
 def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folder: str,
@@ -285,11 +276,9 @@ def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folde
         if embedder is not None:
             row['identity'] = identity(target, video, embedder)
         rows[f'{temporal} {boxes}'] = row
-        if (temporal, boxes) == ('track', 'exact'):  # the floor under these restored faces
-            steady = restored_once_photo(photo, faces, target, video)
-            filmed = make_videos(steady, faces, osp.join(folder, 'restored_once'), frames,
-                                 motion=motion, pixelated=False)
-            rows['restored once, filmed'] = dict(flicker=flicker(filmed['original'], video))
+        if (temporal, boxes) == ('track', 'exact'):  # these faces filmed as the original
+            filmed = film_restored_once(target, video, osp.join(folder, 'restored_once.mp4'))
+            rows['restored once, filmed'] = dict(flicker=flicker(filmed, video))
     return dict(rows=rows, video=dict(frames=frames, fps=FPS, size=list(OUT_SIZE), codec=codec,
                                       motion=motion,
                                       faces=len(faces), strength=STRENGTH,
