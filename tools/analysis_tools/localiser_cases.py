@@ -145,7 +145,7 @@ def face_sources(set_name: str, sample: str) -> List[np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- scenes
-def _face(rng, faces, w: int, h: int) -> np.ndarray:
+def pick_face(rng, faces, w: int, h: int) -> np.ndarray:
     face = faces[int(rng.integers(len(faces)))]
     if face.ndim == 2:  # LFW: grey, tinted with a skin tone
         tone = np.array([(224, 172, 138), (198, 134, 66), (141, 85, 36), (255, 219, 172)][
@@ -155,7 +155,7 @@ def _face(rng, faces, w: int, h: int) -> np.ndarray:
     return cv2.resize(face, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
 
 
-def _paste(image: np.ndarray, face: np.ndarray, x: int, y: int) -> None:
+def paste_face(image: np.ndarray, face: np.ndarray, x: int, y: int) -> None:
     """Paste ``face`` at ``(x, y)`` through a feathered ellipse (clipped to the image), so the
     box edge is no pasted edge."""
     h, w = face.shape[:2]
@@ -256,7 +256,7 @@ def make_scene(scene: str, background: np.ndarray, faces, block: int, rng) -> tu
     else:  # negative: the photo as it is
         return image, []
     for x, y, w, h in boxes:
-        _paste(image, _face(rng, faces, w, h), x, y)
+        paste_face(image, pick_face(rng, faces, w, h), x, y)
     return image, [tuple(int(v) for v in b) for b in boxes]
 
 
