@@ -86,7 +86,7 @@ def test_refilm_moves_the_first_frame_as_the_camera_moves(photo_and_faces, tmp_p
 def test_held_out_photos_have_pasted_faces_the_camera_keeps_in_view():
     """The photos the video work was not tuned on: the localiser's evaluation images with its
     evaluation faces pasted, every face inside every frame of the path."""
-    from localiser_cases import load_image
+    load_image = load_tool('analysis_tools/localiser_cases').load_image
     for name in video_stability.HELD_OUT:
         photo, faces = video_stability.held_out_photo(name)
         source = 'matplotlib' if name == 'grace_hopper' else 'skimage'
