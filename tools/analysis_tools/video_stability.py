@@ -327,23 +327,30 @@ def sample_faces(sample: str, image: str, folder: str) -> tuple:
     return read_image(osp.join(sample, 'val2017', image)).rgb, [b[:4] for b in faces[image]]
 
 
-HELD_OUT = ('astronaut', 'chelsea', 'motorcycle_left', 'coins', 'grace_hopper')
+#: composite photos (``--image SET:NAME``): the localiser's images of that set
+#: (:mod:`localiser_cases`) with two of that set's faces pasted; tune the video work on
+#: ``tuning``, quote ``held-out`` (its evaluation set: other images, other faces)
+COMPOSITES = {'tuning': ('coffee', 'rocket', 'camera', 'brick'),
+              'held-out': ('astronaut', 'chelsea', 'motorcycle_left', 'coins', 'grace_hopper')}
+_FACE_SETS = {'tuning': 'tuning', 'held-out': 'evaluation'}
 
 
-def held_out_photo(name: str, sample: str = DEFAULT_SAMPLE, count: int = 2,
-                   seed: int = 1) -> tuple:
-    """A photo the video work was not tuned on, and its face boxes: the localiser's evaluation
-    image ``name`` (:mod:`localiser_cases`) with ``count`` of that set's faces (odd LFW faces,
-    the demo portraits' crops: none from the COCO sample) pasted side by side near the middle,
-    34-46 px wide, so that the camera keeps them in view."""
-    if name not in HELD_OUT:
-        raise ValueError(f'held-out photo must be one of {HELD_OUT}, got {name!r}')
+def composite_photo(set_name: str, name: str, sample: str = DEFAULT_SAMPLE, count: int = 2,
+                    seed: int = 1) -> tuple:
+    """A photo and its face boxes: the localiser's image ``name`` of ``set_name`` with
+    ``count`` of that set's faces (LFW faces of its parity; the sample's crops for ``tuning``,
+    the demo portraits' for ``held-out``) pasted side by side near the middle, 34-46 px wide, so
+    that the camera keeps them in view. ``held-out`` shares no image and no face with the
+    sample photos or ``tuning``."""
+    if name not in COMPOSITES.get(set_name, ()):
+        raise ValueError(f'{set_name} photo must be one of {COMPOSITES.get(set_name)} '
+                         f'(sets: {sorted(COMPOSITES)}), got {name!r}')
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
     import localiser_cases
     source = 'matplotlib' if name == 'grace_hopper' else 'skimage'
     photo = localiser_cases.load_image(f'{source}:{name}', sample)
-    pool = localiser_cases.face_sources('evaluation', sample)
-    rng = np.random.default_rng([seed, HELD_OUT.index(name)])
+    pool = localiser_cases.face_sources(_FACE_SETS[set_name], sample)
+    rng = np.random.default_rng([seed, COMPOSITES[set_name].index(name)])
     sizes = [(int(s), int(round(s * rng.uniform(1.05, 1.25)))) for s in rng.integers(34, 47, count)]
     gaps = rng.integers(10, 40, count - 1).tolist() + [0]
     x = photo.shape[1] // 2 - (sum(w for w, _ in sizes) + sum(gaps)) // 2
@@ -364,8 +371,9 @@ def parse_args(argv=None):
                         'meaningless)')
     parser.add_argument('--sample', default=DEFAULT_SAMPLE, help='the COCO sample folder')
     parser.add_argument('--image', default=DEFAULT_IMAGE,
-                        help='the sample photo to film, or held-out:NAME, a photo the video work '
-                        f'was not tuned on (NAME one of {", ".join(HELD_OUT)})')
+                        help='the sample photo to film, or SET:NAME, a composite photo: '
+                        + '; '.join(f'{k}: {", ".join(v)}' for k, v in COMPOSITES.items())
+                        + ' (tune on tuning, quote held-out)')
     parser.add_argument('--frames', type=int, default=48)
     parser.add_argument('--codec', choices=['h264', 'ffv1'], default='h264',
                         help="the restored videos' codec (the input is always H.264)")
@@ -388,8 +396,8 @@ def main(argv=None):
     restorer = model_restorer(init_model(args.config, args.checkpoint, device=args.device))
     embedder = None if args.no_identity else build_embedder('dlib')
     with tempfile.TemporaryDirectory() as tmp:
-        if args.image.startswith('held-out:'):
-            photo, faces = held_out_photo(args.image.split(':', 1)[1], args.sample)
+        if ':' in args.image:
+            photo, faces = composite_photo(*args.image.split(':', 1), sample=args.sample)
         else:
             photo, faces = sample_faces(args.sample, args.image, tmp)
         result = measure(restorer, photo, faces, tmp, args.frames, embedder, codec=args.codec,

@@ -83,26 +83,29 @@ def test_refilm_moves_the_first_frame_as_the_camera_moves(photo_and_faces, tmp_p
     assert video_stability.video_format(path)['frames'] == 4
 
 
-def test_held_out_photos_have_pasted_faces_the_camera_keeps_in_view():
-    """The photos the video work was not tuned on: the localiser's evaluation images with its
-    evaluation faces pasted, every face inside every frame of the path."""
+def test_composite_photos_have_pasted_faces_the_camera_keeps_in_view(sample_dir):
+    """The tuning and held-out composites: the localiser's images of the set with its faces
+    pasted, every face inside every frame of the path; the held-out ones share no image."""
     load_image = load_tool('analysis_tools/localiser_cases').load_image
-    for name in video_stability.HELD_OUT:
-        photo, faces = video_stability.held_out_photo(name)
-        source = 'matplotlib' if name == 'grace_hopper' else 'skimage'
-        background = load_image(f'{source}:{name}', '/nonexistent')
-        assert len(faces) == 2 and photo.shape == background.shape
-        views = video_stability.camera_path(48, photo.shape[1::-1], faces)
-        width, height = video_stability.OUT_SIZE
-        for x, y, w, h in faces:
-            assert 34 <= w <= 46
-            centre = (slice(y + h // 4, y + 3 * h // 4), slice(x + w // 4, x + 3 * w // 4))
-            assert np.abs(photo[centre].astype(int) - background[centre]).mean() > 10  # a face
-            for view in views:
-                mx, my, mw, mh = video_stability.moved_box((x, y, w, h), view)
-                assert mx >= 0 and my >= 0 and mx + mw <= width and my + mh <= height
+    assert not set(video_stability.COMPOSITES['tuning']) & set(
+        video_stability.COMPOSITES['held-out'])
+    for set_name, names in video_stability.COMPOSITES.items():
+        for name in names:
+            photo, faces = video_stability.composite_photo(set_name, name, sample_dir)
+            source = 'matplotlib' if name == 'grace_hopper' else 'skimage'
+            background = load_image(f'{source}:{name}', sample_dir)
+            assert len(faces) == 2 and photo.shape == background.shape
+            views = video_stability.camera_path(48, photo.shape[1::-1], faces)
+            width, height = video_stability.OUT_SIZE
+            for x, y, w, h in faces:
+                assert 34 <= w <= 46
+                centre = (slice(y + h // 4, y + 3 * h // 4), slice(x + w // 4, x + 3 * w // 4))
+                assert np.abs(photo[centre].astype(int) - background[centre]).mean() > 10
+                for view in views:
+                    mx, my, mw, mh = video_stability.moved_box((x, y, w, h), view)
+                    assert mx >= 0 and my >= 0 and mx + mw <= width and my + mh <= height
     with pytest.raises(ValueError, match='held-out photo must be one of'):
-        video_stability.held_out_photo('coffee')  # a tuning image
+        video_stability.composite_photo('held-out', 'coffee')  # a tuning image
 
 
 @pytest.mark.slow
