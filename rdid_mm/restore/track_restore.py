@@ -7,13 +7,14 @@ change between frames where the mosaic changes 7.6). Here a track's face is rest
 first frame (the key: the box with a margin, the same crop and context as region mode), and each
 later frame gets that restoration moved and scaled (bilinear) into place, plus the change of the
 mosaic's mean colour since the key (lighting). The place comes from the image where it can: the key
-frame's grey surroundings of the face are registered with the frame (:func:`register`: ECC, affine,
+frame's grey surroundings of the face are registered with the frame (:func:`register`: ECC,
 sub-pixel, started from the smoothed boxes of :mod:`.face_tracks`; the frame's boxes and 2 px around
-them are left out, where the key's own mosaic lands), first a ring of the box's size each side, then
-the head close around the face (``RINGS``). Boxes are whole pixels (the builder's) or a block off
-(the localiser's), and half a pixel of misplacement moves a restored face's texture by as much: on
-the stability benchmark (a camera swinging over a photo), placing by the smoothed boxes alone left
-7.7 grey levels of flicker on a face (2.4 in the original video), 2.4 registered. The wide ring
+them are left out, where the key's own mosaic lands), first a ring of the box's size each side
+(affine), then the head close around the face (moved only, scaled by the boxes; ``RINGS``).
+Boxes are whole pixels (the builder's) or a block off (the localiser's), and half a pixel of
+misplacement moves a restored face's texture by as much: on the stability benchmark (a camera
+swinging over a photo), placing by the smoothed boxes alone left 7.7 grey levels of flicker on a
+face (2.4 in the original video), 2.4 registered. The wide ring
 moves with the face only when the camera moves; before a still camera it stays behind, so a
 registration counts only while it is a similarity that agrees with the box the source gave (within 1
 px plus 2.5 times the track's jitter); where no ring's does, the smoothed box places the key.
@@ -39,9 +40,12 @@ from rdid_mm.models.region_restore import (
 from .face_tracks import TrackedBox
 
 SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mosaic block)
-RINGS = ((1.0, 16), (0.25, 4))  # the surroundings registered, (fraction of the box's size each
-# side, at least px), tried in turn: a face's size (the camera moves everything; the most to
-# register), then a quarter (the head, which moves with the face also before a still camera)
+# the surroundings registered, tried in turn: (fraction of the box's size each side, at least px,
+# motion model). A face's size, affine (the camera moves everything: the most to register, and
+# the zoom with it); then a quarter (the head, which moves with the face also before a still
+# camera), translation only, the scale from the boxes: an affine fit of so thin a ring turned
+# and stretched the faces (still camera, tuning composites: flicker 7.17 -> 2.60 on rocket)
+RINGS = ((1.0, 16, cv2.MOTION_AFFINE), (0.25, 4, cv2.MOTION_TRANSLATION))
 MASK_MARGIN = 2     # px around each box left out of the registration (the mosaic's edge)
 MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
 MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3% of each other,
@@ -57,7 +61,8 @@ class _Key:
     origin: tuple           # (x, y) of the patch's top-left pixel in the key frame
     patch: np.ndarray       # restored pixels of the box with a margin, float32
     rings: list             # the key frame's grey surroundings of the box, one per ``RINGS``:
-                            # (float32 pixels, (x, y) of the top-left one); none unregistered
+                            # (float32 pixels, (x, y) of the top-left one, motion model); none
+                            # unregistered
     mean: np.ndarray        # the mosaic's mean colour in the box then
     signature: np.ndarray   # the mosaic's grey content in the box then
 
@@ -125,10 +130,12 @@ def warp_box(image: np.ndarray, origin: Sequence[float], source: Sequence[float]
 
 
 def register(ring: np.ndarray, ring_origin: Sequence[float], grey: np.ndarray,
-             mask: np.ndarray, initial: np.ndarray) -> Optional[np.ndarray]:
+             mask: np.ndarray, initial: np.ndarray,
+             motion: int = cv2.MOTION_AFFINE) -> Optional[np.ndarray]:
     """Refine ``initial`` (3 x 3, the ring's frame to ``grey``'s) so that the grey ``ring``
     (top-left pixel at ``ring_origin``) matches ``grey`` where ``mask`` is non-zero: OpenCV's
-    ECC with an affine motion, sub-pixel, on the part of ``grey`` the ring can reach (its cost
+    ECC with ``motion`` (``cv2.MOTION_TRANSLATION`` keeps ``initial``'s scale and moves it
+    only), sub-pixel, on the part of ``grey`` the ring can reach (its cost
     grows with the image it is given). ``None`` where it fails or ends with a correlation under
     ``MIN_CORRELATION`` (ECC returns its last estimate when it runs out of iterations)."""
     height, width = ring.shape
@@ -145,7 +152,7 @@ def register(ring: np.ndarray, ring_origin: Sequence[float], grey: np.ndarray,
     try:
         correlation, found = cv2.findTransformECC(
             ring, np.ascontiguousarray(grey[y1:y2, x1:x2]), start.astype(np.float32),
-            cv2.MOTION_AFFINE, criteria, np.ascontiguousarray(mask[y1:y2, x1:x2]), 1)
+            motion, criteria, np.ascontiguousarray(mask[y1:y2, x1:x2]), 1)
     except cv2.error:  # "the algorithm stopped before its convergence", an empty mask
         return None
     if not np.isfinite(found).all() or not correlation >= MIN_CORRELATION:
@@ -243,10 +250,10 @@ class TrackStableRestorer:
         for tracked, box in zip(boxes, wider):
             x1, y1, x2, y2 = box_corners(box, height, width)
             rings = []
-            for context, least in RINGS if grey is not None else ():
+            for context, least, motion in RINGS if grey is not None else ():
                 rx1, ry1, rx2, ry2 = context_window(box_corners(tracked.box, height, width),
                                                     height, width, context, least)
-                rings.append((grey[ry1:ry2, rx1:rx2].copy(), (rx1, ry1)))
+                rings.append((grey[ry1:ry2, rx1:rx2].copy(), (rx1, ry1), motion))
             keys.append(_Key(list(tracked.box[:4]), (x1, y1),
                              restored[y1:y2, x1:x2].astype(np.float32), rings,
                              box_mean(frame, tracked.box), box_signature(frame, tracked.box)))
@@ -283,8 +290,8 @@ class TrackStableRestorer:
                               uniform=True)
         kx, ky, kw, kh = key.box[:4]
         centre = np.array([kx + kw / 2 - 0.5, ky + kh / 2 - 0.5, 1.0])
-        for ring, ring_origin in key.rings if grey is not None else ():
-            found = register(ring, ring_origin, grey, mask, by_box)
+        for ring, ring_origin, motion in key.rings if grey is not None else ():
+            found = register(ring, ring_origin, grey, mask, by_box, motion)
             if found is None or not _is_similarity(found):
                 continue
             apart = np.abs(found @ centre - given @ centre).max()

@@ -143,6 +143,24 @@ def test_before_a_still_camera_the_head_around_the_face_is_registered():
     assert max(registered[6:]) < 0.6 and max(registered) < 15 and max(by_box) > 4
 
 
+def test_the_head_ring_is_moved_only_its_scale_from_the_boxes():
+    """The thin head ring is registered by translation: the start's scale stays (an affine fit
+    of so few pixels turned and stretched the faces), the shift is found sub-pixel."""
+    from rdid_mm.restore.track_restore import RINGS, register
+    assert [motion for _, _, motion in RINGS] == [cv2.MOTION_AFFINE, cv2.MOTION_TRANSLATION]
+    world = cv2.cvtColor(smooth_world(), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    ring, origin = world[30:90, 50:110].copy(), (50, 30)
+    moved = cv2.warpAffine(world, np.float32([[1.02, 0, -1.3], [0, 1.02, -0.6]]),
+                           world.shape[1::-1], flags=cv2.INTER_LINEAR)  # x' = 1.02 x - 1.3
+    mask = np.full(world.shape, 255, np.uint8)
+    start = np.array([[1.02, 0.0, 0.0], [0.0, 1.02, 0.0], [0.0, 0.0, 1.0]])
+    found = register(ring, origin, moved, mask, start, cv2.MOTION_TRANSLATION)
+    assert np.allclose(found[:2, :2], start[:2, :2], atol=1e-6)
+    assert np.allclose(found[:2, 2], [-1.3, -0.6], atol=0.05)
+    affine = register(ring, origin, moved, mask, np.eye(3))
+    assert np.allclose(affine[:2, :2], start[:2, :2], atol=0.01)  # affine finds the scale too
+
+
 def test_a_face_moving_against_still_surroundings_is_placed_by_its_box():
     """Nothing around the face moves with it: once the registrations disagree with the given
     box by a pixel the box places the face, so the error stays bounded instead of growing with
