@@ -146,6 +146,12 @@ def _fit_lattice(positions: np.ndarray, weights: np.ndarray, min_pitch: float, m
         ks = np.round((positions - a) / p)
         inliers = np.abs(positions - (a + ks * p)) <= (0.75 if p < 8 else 1.0)
     inliers &= _heaviest_run(ks, inliers, weights)
+    cut = _cut_at_foreign_lines(positions, weights, inliers)
+    if cut.sum() < inliers.sum() and len(np.unique(ks[cut])) >= 2:
+        inliers = cut
+        fitted = np.polyfit(ks[inliers], positions[inliers], 1)  # the remaining mosaic's lines
+        if min_pitch <= fitted[0] <= max_pitch:
+            p, a = float(fitted[0]), float(fitted[1])
     unique = np.unique(ks[inliers])
     if len(unique) < 2:
         return None
@@ -162,6 +168,30 @@ def _heaviest_run(k: np.ndarray, inliers: np.ndarray, weights: np.ndarray) -> np
     runs = np.array([run_of.get(v, -1) if m else -1 for v, m in zip(k.tolist(), inliers)])
     totals = np.bincount(runs[runs >= 0], weights=weights[runs >= 0])
     return runs == int(np.argmax(totals))
+
+
+#: An off-lattice line between a lattice's lines at least this share of the lattice lines' mean
+#: step is another mosaic's (or the surroundings'): a mosaic's blocks are flat between its lines.
+_FOREIGN_LINE = 0.5
+
+
+def _cut_at_foreign_lines(positions: np.ndarray, weights: np.ndarray,
+                          inliers: np.ndarray) -> np.ndarray:
+    """The inliers of the heaviest stretch of the lattice with no strong off-lattice line inside:
+    two neighbouring mosaics of about one pitch can pass for one lattice with a line missing where
+    their lines are out of step, and the box then spans both."""
+    if inliers.sum() < 3:
+        return inliers
+    inner = positions[inliers]
+    foreign = (~inliers & (positions > inner.min()) & (positions < inner.max())
+               & (weights >= _FOREIGN_LINE * weights[inliers].mean()))
+    if not foreign.any():
+        return inliers
+    segment = np.searchsorted(np.sort(positions[foreign]), positions)  # stretch of each line
+    totals = np.bincount(segment[inliers], weights=weights[inliers])
+    counts = np.bincount(segment[inliers])
+    totals[counts < 2] = 0
+    return inliers & (segment == int(np.argmax(totals)))
 
 
 def _profile_peaks(profile: np.ndarray, min_step: float, peak_ratio: float):

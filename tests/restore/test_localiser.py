@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rdid_mm.restore import locate_mosaics
+from rdid_mm.utils.boxes import xywh_iou
 
 from tests.helpers import load_tool
 
@@ -155,3 +156,29 @@ def test_pieces_on_one_lattice_merge_and_other_lattices_do_not():
     assert len(_merge_pieces([left, shifted])) == 2
     other_pitch = right._replace(pitch_x=10.0, pitch_y=10.0, block_size=10.0)
     assert len(_merge_pieces([left, other_pitch])) == 2
+
+
+def test_a_lattice_stops_at_a_neighbouring_mosaics_lines():
+    """Two mosaics 9 px apart (pitches 11 and 12) pass for one lattice of pitch 10.7 with a line
+    missing; the strong line of the second one between its lines cuts the lattice there."""
+    from rdid_mm.restore.localiser import _fit_lattice
+    positions = np.array([50.0, 61, 72, 83, 92, 104, 116])
+    heights = np.array([27.8, 20.8, 76.3, 40.0, 40.8, 16.1, 20.6])
+    pitch, anchor, ks, _ = _fit_lattice(positions, heights, 3.0, 48.0)
+    lines = anchor + ks * pitch
+    assert len(lines) == 4 and np.allclose(lines, [50, 61, 72, 83], atol=0.5)
+    assert abs(pitch - 11) < 0.2
+
+
+def test_two_neighbouring_mosaics_of_about_one_pitch_are_two_boxes():
+    """3 x 3 blocks of 11 and 12 px side by side, 9 px apart, their row lines in line: one box
+    each (before, one box spanned both)."""
+    rng = np.random.default_rng(4)
+    image = cv2.GaussianBlur(rng.uniform(0, 255, (120, 200)).astype(np.float32), (0, 0), 1.5)
+    boxes = [(40, 30, 33, 33), (82, 30, 36, 33)]
+    for x, _, w, h in boxes:
+        image[30:30 + h, x:x + w] = np.kron(rng.uniform(30, 220, (3, 3)), np.ones((11, w // 3)))
+    found = locate_mosaics(np.round(image).astype(np.uint8))
+    assert len(found) == 2
+    for box in boxes:
+        assert max(xywh_iou(box, m.to_list()) for m in found) >= 0.5, (box, found)
