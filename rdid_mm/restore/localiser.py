@@ -17,7 +17,9 @@ localiser works on that with whole-image numpy/OpenCV operations:
    content (no steps), texture (steps everywhere) and text (steps off any lattice) fail. A fit with
    no flat block between its lines is retried without its weakest line (an edge beside a mosaic
    whose inner line is weak), and an axis pitch over twice the other's is refitted near it (the
-   lines of two neighbouring mosaics). A component where no lattice fits is halved where its
+   lines of two neighbouring mosaics). A strong line off the lattice between its lines ends it
+   there: two neighbouring mosaics of about one pitch otherwise pass for one lattice with a line
+   missing where their lines are out of step. A component where no lattice fits is halved where its
    candidates are thinnest, up to three times, five in a component at least 96 px (six windows)
    on both sides (faces of a crowd fall into one component; cutting a pair of touching mosaics
    that deep leaves partial boxes).
