@@ -39,16 +39,12 @@ from rdid_mm.models.region_restore import (
 
 from .face_tracks import TrackedBox
 
-SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mosaic block),
-SIGNATURE_BLUR = 0.08  # after a Gaussian blur of this times the box's longer side (sigma): motion
-# re-cuts the mosaic's blocks, and unblurred an unchanged face's signature drifted up to 19.8 grey
-# levels from its key's on the tuning videos (8 composites and 3 sample photos, both motions), 12.0
-# blurred; another face's mosaic in the box differs by at least 25.9 unblurred, 22.9 blurred
-# the surroundings registered, tried in turn: (fraction of the box's size each side, at least px,
-# motion model). A face's size, affine (the camera moves everything: the most to register, and
-# the zoom with it); then a quarter (the head, which moves with the face also before a still
-# camera), translation only, the scale from the boxes: an affine fit of so thin a ring turned
-# and stretched the faces (still camera, tuning composites: flicker 7.17 -> 2.60 on rocket)
+SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mosaic block)
+#: the surroundings registered, tried in turn: (fraction of the box's size each side, at least px,
+#: motion model). A face's size, affine (the camera moves everything: the most to register, and
+#: the zoom with it); then a quarter (the head, which moves with the face also before a still
+#: camera), translation only, the scale from the boxes: an affine fit of so thin a ring turned
+#: and stretched the faces (still camera, tuning composites: flicker 7.17 -> 2.60 on rocket)
 RINGS = ((1.0, 16, cv2.MOTION_AFFINE), (0.25, 4, cv2.MOTION_TRANSLATION))
 MASK_MARGIN = 2     # px around each box left out of the registration (the mosaic's edge)
 MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
@@ -81,12 +77,9 @@ class _TrackState:
 
 
 def box_signature(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
-    """The grey content of ``box``, blurred (``SIGNATURE_BLUR``) and resampled to
-    ``SIGNATURE_SIZE`` squared (float32)."""
+    """The grey content of ``box`` resampled to ``SIGNATURE_SIZE`` squared (float32)."""
     x1, y1, x2, y2 = box_corners(box, *image.shape[:2])
     grey = cv2.cvtColor(np.ascontiguousarray(image[y1:y2, x1:x2]), cv2.COLOR_RGB2GRAY)
-    if SIGNATURE_BLUR > 0:
-        grey = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), SIGNATURE_BLUR * max(grey.shape))
     return cv2.resize(grey, (SIGNATURE_SIZE, SIGNATURE_SIZE),
                       interpolation=cv2.INTER_AREA).astype(np.float32)
 
@@ -196,7 +189,7 @@ class TrackStableRestorer:
     """
 
     def __init__(self, restorer: Restorer, context: float = 0.5, margin: float = 0.1,
-                 refresh_change: float = 17.0, cut_change: float = 40.0, fade: int = 3,
+                 refresh_change: float = 25.0, cut_change: float = 40.0, fade: int = 3,
                  colour_rate: float = 0.2, registration: bool = True):
         self.restorer, self.context, self.margin = restorer, context, margin
         self.colour_rate, self.registration = colour_rate, registration

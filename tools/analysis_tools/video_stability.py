@@ -42,6 +42,8 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # the sibling localiser_cases (composites)
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_SAMPLE = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_person_sample')
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'rdid_gan',
@@ -345,8 +347,7 @@ def composite_photo(set_name: str, name: str, sample: str = DEFAULT_SAMPLE, coun
     if name not in COMPOSITES.get(set_name, ()):
         raise ValueError(f'{set_name} photo must be one of {COMPOSITES.get(set_name)} '
                          f'(sets: {sorted(COMPOSITES)}), got {name!r}')
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    import localiser_cases
+    import localiser_cases  # a sibling tool (on sys.path: see the imports)
     source = 'matplotlib' if name == 'grace_hopper' else 'skimage'
     photo = localiser_cases.load_image(f'{source}:{name}', sample)
     pool = localiser_cases.face_sources(_FACE_SETS[set_name], sample)
