@@ -98,12 +98,16 @@ def subject_frame(photo: np.ndarray, faces: Sequence[Sequence[float]], still: tu
     return frame
 
 
+def _frame_to_photo(view: tuple) -> np.ndarray:
+    """3 x 3: a frame pixel seen through ``view`` to the photo pixel there (pixel centres)."""
+    x0, y0, scale = view
+    return np.array([[1 / scale, 0, x0 + 0.5 / scale - 0.5],
+                     [0, 1 / scale, y0 + 0.5 / scale - 0.5], [0, 0, 1]])
+
+
 def render(photo: np.ndarray, view: tuple, out_size: Sequence[int] = OUT_SIZE) -> np.ndarray:
     """The frame the camera sees (bicubic; pixel centres)."""
-    x0, y0, scale = view
-    matrix = np.array([[1 / scale, 0, x0 + 0.5 / scale - 0.5],
-                       [0, 1 / scale, y0 + 0.5 / scale - 0.5]])
-    return cv2.warpAffine(photo, matrix, tuple(out_size),
+    return cv2.warpAffine(photo, _frame_to_photo(view)[:2], tuple(out_size),
                           flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REFLECT)
 
@@ -226,12 +230,8 @@ def video_format(path: str) -> dict:
 def refilm(frame: np.ndarray, first: tuple, view: tuple) -> np.ndarray:
     """``frame``, seen through the view ``first``, moved to where ``view`` shows the photo
     (bicubic, pixel centres: the camera's own resampling of :func:`render`)."""
-    x0, y0, scale = first
-    vx, vy, vscale = view
-    ratio = scale / vscale
-    matrix = np.array([[ratio, 0, (vx - x0 + 0.5 / vscale) * scale - 0.5],
-                       [0, ratio, (vy - y0 + 0.5 / vscale) * scale - 0.5]])
-    return cv2.warpAffine(frame, matrix, tuple(frame.shape[1::-1]),
+    to_first = np.linalg.inv(_frame_to_photo(first)) @ _frame_to_photo(view)
+    return cv2.warpAffine(frame, to_first[:2], tuple(frame.shape[1::-1]),
                           flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REFLECT)
 
@@ -394,13 +394,16 @@ def main(argv=None):
     from rdid_mm.models.restorers import model_restorer
     from rdid_mm.privacy.embedders import build_embedder
     from rdid_mm.restore.generator import init_model
-    restorer = model_restorer(init_model(args.config, args.checkpoint, device=args.device))
-    embedder = None if args.no_identity else build_embedder('dlib')
     with tempfile.TemporaryDirectory() as tmp:
-        if ':' in args.image:
-            photo, faces = composite_photo(*args.image.split(':', 1), sample=args.sample)
-        else:
-            photo, faces = sample_faces(args.sample, args.image, tmp)
+        try:  # the photo first: a wrong --image ends before the model loads
+            if ':' in args.image:
+                photo, faces = composite_photo(*args.image.split(':', 1), sample=args.sample)
+            else:
+                photo, faces = sample_faces(args.sample, args.image, tmp)
+        except ValueError as err:
+            sys.exit(f'video_stability.py: error: --image {args.image}: {err}')
+        restorer = model_restorer(init_model(args.config, args.checkpoint, device=args.device))
+        embedder = None if args.no_identity else build_embedder('dlib')
         result = measure(restorer, photo, faces, tmp, args.frames, embedder, codec=args.codec,
                          motion=args.motion, progress=True)
     result.update(config=osp.relpath(args.config, REPO) if args.config.startswith(REPO)

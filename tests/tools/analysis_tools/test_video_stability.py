@@ -130,3 +130,9 @@ def test_measure_prints_the_table(photo_and_faces, tmp_path):
     text = video_stability.table(result)
     assert text.splitlines()[0].startswith('| video | flicker in face boxes | identity median')
     assert len(text.splitlines()) == 7
+
+
+def test_a_wrong_image_is_one_line_naming_it_before_the_model_loads(sample_dir):
+    with pytest.raises(SystemExit, match=r'--image held-out:coffee: held-out photo must be one of'):
+        video_stability.main(['--image', 'held-out:coffee', '--sample', sample_dir,
+                              '--config', '/nonexistent.py'])  # never read: the photo fails first
