@@ -2,6 +2,7 @@
 tracks, on an H.264 video made here with faces that move.
 
     python tools/analysis_tools/video_stability.py --config C --checkpoint W [--frames 48]
+    python tools/analysis_tools/video_stability.py --checkpoint W --image tuning:coffee --seed 2
     python tools/analysis_tools/benchmark_restore.py --video-stability --config C --checkpoint W
 
 The video: a camera pans and zooms over a photo of the COCO sample (its builder face boxes, the
@@ -375,6 +376,9 @@ def parse_args(argv=None):
                         help='the sample photo to film, or SET:NAME, a composite photo: '
                         + '; '.join(f'{k}: {", ".join(v)}' for k, v in COMPOSITES.items())
                         + ' (tune on tuning, quote held-out)')
+    parser.add_argument('--seed', type=int, default=1,
+                        help='a composite photo (SET:NAME): which faces, sizes and places '
+                        '(seeds are independent draws; the sample photos ignore it)')
     parser.add_argument('--frames', type=int, default=48)
     parser.add_argument('--codec', choices=['h264', 'ffv1'], default='h264',
                         help="the restored videos' codec (the input is always H.264)")
@@ -397,7 +401,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         try:  # the photo first: a wrong --image ends before the model loads
             if ':' in args.image:
-                photo, faces = composite_photo(*args.image.split(':', 1), sample=args.sample)
+                photo, faces = composite_photo(*args.image.split(':', 1), sample=args.sample,
+                                               seed=args.seed)
             else:
                 photo, faces = sample_faces(args.sample, args.image, tmp)
         except ValueError as err:
@@ -407,8 +412,9 @@ def main(argv=None):
         result = measure(restorer, photo, faces, tmp, args.frames, embedder, codec=args.codec,
                          motion=args.motion, progress=True)
     result.update(config=osp.relpath(args.config, REPO) if args.config.startswith(REPO)
-                  else args.config, checkpoint=args.checkpoint, image=args.image)
-    print(json.dumps(result['video']))
+                  else args.config, checkpoint=args.checkpoint, image=args.image,
+                  seed=args.seed if ':' in args.image else None)
+    print(json.dumps(dict(result['video'], image=args.image, seed=result['seed'])))
     print(table(result))
     if args.out:
         with open(args.out, 'w') as f:

@@ -136,3 +136,21 @@ def test_a_wrong_image_is_one_line_naming_it_before_the_model_loads(sample_dir):
     with pytest.raises(SystemExit, match=r'--image held-out:coffee: held-out photo must be one of'):
         video_stability.main(['--image', 'held-out:coffee', '--sample', sample_dir,
                               '--config', '/nonexistent.py'])  # never read: the photo fails first
+
+
+def test_the_seed_chooses_the_composite_from_the_command_line(sample_dir, monkeypatch):
+    """``--seed`` reaches :func:`composite_photo` (the default stays 1), and seeds differ."""
+    one, faces_one = video_stability.composite_photo('tuning', 'coffee', sample_dir, seed=1)
+    two, faces_two = video_stability.composite_photo('tuning', 'coffee', sample_dir, seed=2)
+    assert faces_one != faces_two or not np.array_equal(one, two)
+    seen = []
+
+    def stop(set_name, name, sample, seed):
+        seen.append(seed)
+        raise ValueError('stop here')
+    monkeypatch.setattr(video_stability, 'composite_photo', stop)
+    for extra, seed in (([], 1), (['--seed', '3'], 3)):
+        with pytest.raises(SystemExit, match='tuning:coffee: stop here'):
+            video_stability.main(['--image', 'tuning:coffee', '--sample', sample_dir,
+                                  '--config', '/nonexistent.py'] + extra)
+    assert seen == [1, 3]
