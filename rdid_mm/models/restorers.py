@@ -32,6 +32,7 @@ from mmagic.models.base_models import BaseTranslationModel
 from mmagic.structures import DataSample
 
 from .face_paste import paste_face_regions
+from .layers.winograd_conv import winograd_convolutions
 from .region_restore import Restorer, restore_regions
 from .restore_mode import MODES, REGION, WHOLE, default_mode
 
@@ -71,6 +72,13 @@ def pad_divisor(model) -> int:
     return max(1, int(divisor or 1))
 
 
+def uses_winograd(model, device: torch.device) -> bool:
+    """Whether ``model`` restores with Winograd 3x3 convolutions on ``device``: on the CPU,
+    unless its ``winograd`` is False (:mod:`rdid_mm.models.layers.winograd_conv`: the same
+    outputs within float rounding, 4x fewer multiplications in the residual blocks)."""
+    return torch.device(device).type == 'cpu' and getattr(model, 'winograd', True)
+
+
 def restore_tensor(model, img: torch.Tensor, pad_mode: str = 'reflect') -> torch.Tensor:
     """``G(img)`` for normalised images (N, C, H, W) of any size: pad, translate in eval mode,
     crop back."""
@@ -82,7 +90,7 @@ def restore_tensor(model, img: torch.Tensor, pad_mode: str = 'reflect') -> torch
         if mode == 'reflect' and (pad_h >= height or pad_w >= width):
             mode = 'replicate'  # reflect padding needs a side longer than the padding
         img = F.pad(img, (0, pad_w, 0, pad_h), mode=mode)
-    with eval_mode(model):
+    with eval_mode(model), winograd_convolutions(model, uses_winograd(model, img.device)):
         fake = model.translation(img, target_domain=TARGET_DOMAIN)
     return fake[..., :height, :width]
 
@@ -195,16 +203,19 @@ class RestoreMixin:
         test_pad_divisor: pad to a multiple of this (default: the data preprocessor's
             ``pad_size_divisor``).
         test_pad_mode: ``F.pad`` mode of that padding (``'reflect'``).
+        winograd: on the CPU, restore with Winograd 3x3 convolutions (see
+            :func:`uses_winograd`); False: torch's direct convolutions.
     """
 
     paste_to_face_boxes = False
     test_pad_divisor = None
     test_pad_mode = 'reflect'
     restore_mode = None
+    winograd = True
 
     def __init__(self, *args, paste_to_face_boxes: bool = False,
                  test_pad_divisor: Optional[int] = None, test_pad_mode: str = 'reflect',
-                 restore_mode: Optional[str] = None, **kwargs):
+                 restore_mode: Optional[str] = None, winograd: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         if test_pad_divisor is not None and test_pad_divisor < 1:
             raise ValueError(f'test_pad_divisor must be >= 1, got {test_pad_divisor}')
@@ -214,6 +225,7 @@ class RestoreMixin:
         self.paste_to_face_boxes = paste_to_face_boxes
         self.test_pad_divisor = test_pad_divisor
         self.test_pad_mode = test_pad_mode
+        self.winograd = winograd
 
     def restore_tensor(self, img: torch.Tensor) -> torch.Tensor:
         """``G(img)`` for normalised images (N, C, H, W): pad, translate in eval mode, crop."""
@@ -258,7 +270,8 @@ def as_restorer(model, paste_to_face_boxes: Optional[bool] = None, where: str = 
     if not isinstance(model, RestoreMixin):
         for method in ('restore_tensor', 'forward_test', 'val_step', 'test_step'):
             setattr(model, method, types.MethodType(getattr(RestoreMixin, method), model))
-        for attr in ('paste_to_face_boxes', 'test_pad_divisor', 'test_pad_mode', 'restore_mode'):
+        for attr in ('paste_to_face_boxes', 'test_pad_divisor', 'test_pad_mode', 'restore_mode',
+                     'winograd'):
             if attr not in vars(model):
                 setattr(model, attr, getattr(RestoreMixin, attr))
     if paste_to_face_boxes is not None:
@@ -292,6 +305,10 @@ def model_restorer(model: torch.nn.Module, batch_size: int = 8,
     while two OpenMP threads splitting one small convolution wait for each other at every layer
     (and much longer on a loaded machine). Each output depends on its own input only, so the
     result is the same for any ``workers`` and ``batch_size`` (within float rounding).
+
+    On the CPU the model's 3x3 convolutions run as Winograd F(4x4, 3x3) unless its ``winograd``
+    is False (:func:`uses_winograd`), switched on once here for all threads, as by
+    :func:`restore_tensor` for a single call: both give the same pixels.
     """
     model = as_restorer(model)
     device = next(model.parameters()).device
@@ -324,7 +341,8 @@ def model_restorer(model: torch.nn.Module, batch_size: int = 8,
         # autocast and grad mode are thread-local: threads only where no autocast is open
         threaded = (workers > 1 and len(batches) > 1
                     and not torch.is_autocast_enabled(device.type))
-        with eval_mode(model):  # once here: the threads must not switch modes under each other
+        # once here: the threads must not switch modes or classes under each other
+        with eval_mode(model), winograd_convolutions(model, uses_winograd(model, device)):
             if threaded:
                 threads = torch.get_num_threads()
                 try:

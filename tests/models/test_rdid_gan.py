@@ -105,6 +105,7 @@ def test_wrong_domains_are_refused(rdid_scope):
 def test_restore_tensor_pads_to_a_multiple_of_4_and_crops_back(rdid_scope):
     torch.manual_seed(0)
     model = MODELS.build(tiny_rdid_gan_cfg()).eval()
+    model.winograd = False  # the padding is under test: the same convolutions as `expected`
     img = torch.rand(1, 3, 37, 53) * 2 - 1
     with torch.no_grad():
         out = model.restore_tensor(img)

@@ -8,11 +8,12 @@ The loop end to end (decode, boxes, restore, PNG encode, atomic write:
 each photo of the shared COCO sample with its own face and two faces of the other photos pasted
 beside it (the sample's faces are 26-36 px), pixelated with the builder's function at S = 8.
 
-    whole          restore_input(whole_image=True)
+    whole          restore_input(whole_image=True), direct convolutions
     region_before  the loop before batching: 4 images per generator batch, decoding and writing
-                   in turn with the model, one restorer thread (torch's intra-op threads)
+                   in turn with the model, one restorer thread (torch's intra-op threads),
+                   direct convolutions
     batched        the defaults: 16 images per batch, decode ahead and write behind in threads,
-                   on the CPU one restorer thread per core
+                   on the CPU one restorer thread per core and Winograd 3x3 convolutions
 
 Rounds alternate the modes, so a shared machine's drift hits all of them; each mode's best round
 counts. The outputs of ``batched`` are compared with ``region_before``'s pixel by pixel.
@@ -115,6 +116,7 @@ def write_inputs(images: List[tuple], folder: str) -> str:
 
 def run_mode(model, mode: str, folder: str, boxes_file: str, out_dir: str) -> tuple:
     """Seconds ``restore_input`` takes on ``folder`` in ``mode``, and its summary."""
+    model.winograd = mode == 'batched'
     if mode == 'whole':
         restorer, options = model_restorer(model), dict(whole_image=True)
     elif mode == 'region_before':
@@ -122,9 +124,12 @@ def run_mode(model, mode: str, folder: str, boxes_file: str, out_dir: str) -> tu
         options = dict(boxes_file=boxes_file, images_per_batch=4, background_io=False)
     else:
         restorer, options = model_restorer(model), dict(boxes_file=boxes_file)
-    start = time.perf_counter()
-    summary = restore_input(restorer, folder, out_dir, **options)
-    return time.perf_counter() - start, summary
+    try:
+        start = time.perf_counter()
+        summary = restore_input(restorer, folder, out_dir, **options)
+        return time.perf_counter() - start, summary
+    finally:
+        model.winograd = True
 
 
 def max_pixel_difference(dir_a: str, dir_b: str, names: List[str]) -> int:
