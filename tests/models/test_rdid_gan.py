@@ -118,6 +118,11 @@ def test_restore_tensor_pads_to_a_multiple_of_4_and_crops_back(rdid_scope):
     assert torch.equal(model.restore_tensor(tiny), tiny)
 
 
+def test_winograd_is_on_by_default_and_a_config_switches_it_off(rdid_scope):
+    assert MODELS.build(tiny_rdid_gan_cfg()).winograd is True
+    assert MODELS.build(tiny_rdid_gan_cfg(winograd=False)).winograd is False
+
+
 @pytest.fixture(scope='module')
 def val_samples(deid_sample):
     from mmengine.registry import DefaultScope
