@@ -12,6 +12,8 @@ beside it (the sample's faces are 26-36 px), pixelated with the builder's functi
     region_before  the loop before batching: 4 images per generator batch, decoding and writing
                    in turn with the model, one restorer thread (torch's intra-op threads),
                    direct convolutions
+    batched_direct the defaults' batching and threads with direct convolutions (what batching
+                   alone gains)
     batched        the defaults: 16 images per batch, decode ahead and write behind in threads,
                    on the CPU one restorer thread per core and Winograd 3x3 convolutions
 
@@ -42,7 +44,7 @@ from rdid_mm.utils.io import read_rgb
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_SAMPLE = osp.join(osp.dirname(REPO), 'shared', 'data', 'coco_person_sample')
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'rdid_gan_coco.py')
-MODES = ('whole', 'region_before', 'batched')
+MODES = ('whole', 'region_before', 'batched_direct', 'batched')
 STRENGTH = 8
 
 
@@ -122,7 +124,7 @@ def run_mode(model, mode: str, folder: str, boxes_file: str, out_dir: str) -> tu
     elif mode == 'region_before':
         restorer = model_restorer(model, workers=1)
         options = dict(boxes_file=boxes_file, images_per_batch=4, background_io=False)
-    else:
+    else:  # batched, batched_direct
         restorer, options = model_restorer(model), dict(boxes_file=boxes_file)
     try:
         start = time.perf_counter()
@@ -170,8 +172,9 @@ def measure(model, sample: str, images: int = 32, whole_images: int = 6, rounds:
         table[mode] = dict(images=n, faces=restored[mode][1], seconds=round(best[mode], 3),
                            images_per_second=round(n / best[mode], 3))
     rate = {m: table[m]['images_per_second'] for m in MODES}
-    table['batched']['vs_whole'] = round(rate['batched'] / rate['whole'], 2)
-    table['batched']['vs_region_before'] = round(rate['batched'] / rate['region_before'], 2)
+    for mode in ('batched_direct', 'batched'):
+        table[mode]['vs_whole'] = round(rate[mode] / rate['whole'], 2)
+        table[mode]['vs_region_before'] = round(rate[mode] / rate['region_before'], 2)
     table['region_before']['vs_whole'] = round(rate['region_before'] / rate['whole'], 2)
     table['batched']['max_pixel_difference_vs_region_before'] = difference
     table['sizes'] = sorted({f'{img.shape[1]}x{img.shape[0]}' for _, img, _ in crowd})
