@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from rdid_mm.deid.pixelate import pixelate_boxes
 from rdid_mm.restore.face_tracks import TrackedBox
 from rdid_mm.restore.track_restore import TrackStableRestorer, box_signature, warp_box
 
@@ -247,3 +248,61 @@ def test_only_a_similarity_counts_as_a_registration(linear, accepted):
     matrix = np.eye(3)
     matrix[:2, :2] = linear
     assert _is_similarity(matrix) is accepted
+
+
+def high_contrast(width, height, seed):
+    """Black and white patches (a face's eyes and hair, text behind it), 6 px and more."""
+    rng = np.random.default_rng(seed)
+    cells = rng.integers(0, 2, (height // 6 + 1, width // 6 + 1)).astype(np.float32) * 220 + 15
+    big = cv2.resize(cells, None, fx=6, fy=6, interpolation=cv2.INTER_NEAREST)[:height, :width]
+    return np.repeat(cv2.GaussianBlur(big, (0, 0), 1.0)[..., None], 3, axis=2)
+
+
+def pixelated_pan(world, steps, box_offset, strength=8):
+    """The camera pans 1.3 px a frame over ``world``; each frame's face box (48 x 56, whole
+    pixels, as the builder's) is pixelated; the smoothed box is ``box_offset`` px off it from the
+    third frame on (a smoothed path that kinks less than the boxes: a camera stopped at an edge)."""
+    frames = []
+    for t in range(steps):
+        frame = panned(world, 1.3 * t, size=(200, 140))
+        x = round(80 - 1.3 * t)
+        raw = [x, 40, 48, 56]
+        mosaic = pixelate_boxes(frame, [(x, 40, x + 48, 96)], strength)
+        off = box_offset if t >= 2 else 0
+        frames.append((mosaic, TrackedBox(0, [x + off, 40 + off, 48, 56], raw)))
+    return frames
+
+
+def test_a_high_contrast_mosaic_re_cut_under_a_smoothed_box_off_its_own_keeps_the_key():
+    """The blocks are cut in the source's box: on the smoothed box 2 px off it the 6 x 6
+    signature of a high-contrast mosaic moves by more than 25 grey levels (compared there alone,
+    the key was renewed: another invented face); on the source's box it does not, so the key
+    stays. Another face under the same boxes still renews it."""
+    from rdid_mm.restore.track_restore import signature_change, signatures
+    world = high_contrast(260, 140, seed=0)
+    frames = pixelated_pan(world, 12, box_offset=2)
+    key = frames[0]
+    moved = [np.abs(box_signature(m, t.box) - box_signature(key[0], key[1].box)).mean()
+             for m, t in frames[2:]]
+    assert max(moved) > 25  # what the smoothed box alone sees
+    stable = TrackStableRestorer(CountingInvert())
+    for mosaic, box in frames:
+        stable.restore_frame(mosaic, [box])
+    assert stable.counts['keys'] == 1 and stable.counts['refreshes'] == 0
+    other = pixelated_pan(high_contrast(260, 140, seed=1), 12, box_offset=2)[-1]
+    assert signature_change(signatures(*other), signatures(*frames[-1])) > 25
+    stable.restore_frame(other[0], [other[1]])
+    assert stable.counts['keys'] == 2
+
+
+def test_a_source_box_wavering_by_a_block_keeps_the_key():
+    """A localiser's box grows by a block into the neck in some frames: the smoothed box, which
+    stays on the face, still matches the key."""
+    world = high_contrast(260, 140, seed=0)
+    frames = pixelated_pan(world, 8, box_offset=0)
+    stable = TrackStableRestorer(CountingInvert())
+    for t, (mosaic, box) in enumerate(frames):
+        if t % 2:
+            box = TrackedBox(0, box.box, [box.raw[0], box.raw[1], 48, 64])
+        stable.restore_frame(mosaic, [box])
+    assert stable.counts['keys'] == 1
