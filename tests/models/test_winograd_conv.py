@@ -88,6 +88,7 @@ def test_the_cached_weight_transform_follows_new_weights():
         out = conv(x)
         reference = F.conv2d(x.double(), conv.weight.double(), conv.bias.double(), padding=1)
     assert relative_error(out, reference) < 1e-4
+    assert set(vars(conv)) == set(vars(nn.Conv2d(32, 32, 3, padding=1)))  # no cache on it
 
 
 def test_full_size_generator_restores_the_same_faces(monkeypatch):
