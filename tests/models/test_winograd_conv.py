@@ -119,3 +119,19 @@ def test_full_size_generator_restores_the_same_faces(monkeypatch):
     for a, b in zip(direct, fast):
         assert np.abs(a.astype(int) - b).max() <= 1
     assert not any(isinstance(m, WinogradConv2d) for m in model.modules())
+
+
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+def test_cpu_autocast_takes_the_direct_convolution(dtype):
+    """Autocast would compute the transforms and the 36 products in half precision (relative
+    error about 20x the direct convolution's): a switched convolution computes what a plain one
+    does under the same autocast, in its dtype."""
+    torch.manual_seed(5)
+    conv = nn.Conv2d(64, 64, 3, padding=1)
+    x = torch.randn(2, 64, 20, 20)
+    with torch.no_grad(), torch.autocast('cpu', dtype=dtype):
+        direct = conv(x)
+        with winograd_convolutions(conv):
+            out = conv(x)
+    assert out.dtype == direct.dtype == dtype
+    assert torch.equal(out, direct)
