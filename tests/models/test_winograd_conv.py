@@ -44,9 +44,10 @@ def test_large_inputs_are_cut_into_bands_with_the_same_result(monkeypatch):
     torch.manual_seed(1)
     x = torch.randn(2, 32, 39, 29, dtype=torch.float64)
     weight = torch.randn(32, 32, 3, 3, dtype=torch.float64)
-    reference = F.conv2d(x, weight)
     monkeypatch.setattr(winograd_conv, 'MAX_TILES', 8)  # 2 x 7 tiles a row: one tile row a band
-    out = winograd_conv3x3(x.float(), transform_weight(weight))
+    bias = torch.randn(32, dtype=torch.float64)
+    reference = F.conv2d(x, weight, bias)
+    out = winograd_conv3x3(x.float(), transform_weight(weight), bias.float())
     assert out.shape == reference.shape
     assert relative_error(out, reference) < 1e-4
 
@@ -89,6 +90,11 @@ def test_the_cached_weight_transform_follows_new_weights():
         reference = F.conv2d(x.double(), conv.weight.double(), conv.bias.double(), padding=1)
     assert relative_error(out, reference) < 1e-4
     assert set(vars(conv)) == set(vars(nn.Conv2d(32, 32, 3, padding=1)))  # no cache on it
+    with torch.no_grad(), winograd_convolutions(conv):
+        conv.weight.data.mul_(0.5)  # through .data: no version bump
+        out = conv(x)
+        reference = F.conv2d(x.double(), conv.weight.double(), conv.bias.double(), padding=1)
+    assert relative_error(out, reference) < 1e-4
 
 
 def test_full_size_generator_restores_the_same_faces(monkeypatch):

@@ -118,7 +118,7 @@ def write_inputs(images: List[tuple], folder: str) -> str:
 
 def run_mode(model, mode: str, folder: str, boxes_file: str, out_dir: str) -> tuple:
     """Seconds ``restore_input`` takes on ``folder`` in ``mode``, and its summary."""
-    model.winograd = mode == 'batched'
+    own_setting, model.winograd = getattr(model, 'winograd', True), mode == 'batched'
     if mode == 'whole':
         restorer, options = model_restorer(model), dict(whole_image=True)
     elif mode == 'region_before':
@@ -131,7 +131,7 @@ def run_mode(model, mode: str, folder: str, boxes_file: str, out_dir: str) -> tu
         summary = restore_input(restorer, folder, out_dir, **options)
         return time.perf_counter() - start, summary
     finally:
-        model.winograd = True
+        model.winograd = own_setting
 
 
 def max_pixel_difference(dir_a: str, dir_b: str, names: List[str]) -> int:
