@@ -75,3 +75,14 @@ def test_conv_module_with_attention_slot_is_between_norm_and_activation():
     with pytest.raises(ValueError, match='order'):
         ConvModuleWithAttention(4, 4, 3, order=('norm', 'conv', 'act'),
                                 norm_cfg=dict(type='BN'), attention_cfg=dict(type='CBAM'))
+
+
+def test_inference_gives_the_training_path_s_values_exactly():
+    """Without autograd the gates take their maxima with amax: bit-identical outputs."""
+    torch.manual_seed(0)
+    cbam = CBAM(32, reduction=4)
+    x = torch.randn(2, 32, 9, 11)
+    trained_path = cbam(x)
+    assert trained_path.requires_grad
+    with torch.no_grad():
+        assert torch.equal(cbam(x), trained_path.detach())

@@ -27,6 +27,18 @@ from mmcv.cnn import build_norm_layer
 from rdid_mm.registry import MODELS
 
 
+def _max(x: torch.Tensor, dim: tuple) -> torch.Tensor:
+    """The maximum over ``dim`` (kept): the same values either way. In training through max
+    with indices (as the official code), whose backward is cheaper than amax's; without autograd
+    through ``amax``, 4-7x faster than max with indices (the CBAM gates of a full-size generator
+    on 96 px crops: 45 -> 8 ms of 700)."""
+    if not torch.is_grad_enabled():
+        return x.amax(dim=dim, keepdim=True)
+    if dim == (2, 3):
+        return F.adaptive_max_pool2d(x, 1)
+    return torch.max(x, dim=dim[0], keepdim=True)[0]
+
+
 class ChannelAttention(nn.Module):
     """Per-channel gate: sigmoid(MLP(avgpool(x)) + MLP(maxpool(x))).
 
@@ -46,9 +58,8 @@ class ChannelAttention(nn.Module):
             nn.Conv2d(hidden_channels, channels, kernel_size=1, bias=True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Both pooled vectors through the shared MLP in one call; max pooling with indices (as the
-        # official code) has a cheaper backward than amax.
-        pooled = torch.cat([F.adaptive_avg_pool2d(x, 1), F.adaptive_max_pool2d(x, 1)], dim=0)
+        # Both pooled vectors through the shared MLP in one call.
+        pooled = torch.cat([F.adaptive_avg_pool2d(x, 1), _max(x, dim=(2, 3))], dim=0)
         avg, peak = self.mlp(pooled).chunk(2, dim=0)
         return x * torch.sigmoid(avg + peak)
 
@@ -65,8 +76,7 @@ class SpatialAttention(nn.Module):
         self.norm = None if norm_cfg is None else build_norm_layer(norm_cfg, 1)[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pooled = torch.cat(
-            [torch.mean(x, dim=1, keepdim=True), torch.max(x, dim=1, keepdim=True)[0]], dim=1)
+        pooled = torch.cat([torch.mean(x, dim=1, keepdim=True), _max(x, dim=(1, ))], dim=1)
         logits = self.conv(pooled)
         if self.norm is not None:
             logits = self.norm(logits)
