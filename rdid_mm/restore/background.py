@@ -1,8 +1,12 @@
-"""Decoding ahead and encoding behind the model, in one thread each.
+"""Decoding ahead and encoding behind the model, in two threads each.
 
 The restore loop decodes the next images (and finds their boxes) while the generator restores
-the current batch, and encodes and writes finished outputs while it restores the next one. Both
-threads spend most of their time in OpenCV, zlib and file I/O, which release the GIL. Results
+the current batch, and encodes and writes finished outputs while it restores the next one. The
+threads spend most of their time in OpenCV, zlib and file I/O, which release the GIL. While the
+model runs, one thread each keeps up; the second ones count at the ends of a run, where the model
+waits for the first batch's decoding and the last batch's encoding waits for nothing else (the
+restore loop on 32 images of three faces, 2 cores: 4.50-4.84 s with one thread each, 4.15-4.33 s
+with two; ``restore_throughput.py``'s images, best of 3 alternating runs each). Results
 come back in submission order, and a finished write is acknowledged (recorded, counted) in the
 loop's own thread, so the run's record and hooks see outputs in order, only once on disk.
 """
@@ -21,18 +25,19 @@ def _done_now(fn: Callable, *args) -> Future:
 
 
 class BackgroundIO:
-    """A reader and a writer thread (``enabled``), or the same calls made inline.
+    """Reader and writer threads (``enabled``), or the same calls made inline.
 
     Args:
         enabled: use the threads; False runs every call at once in the caller's thread.
         max_weight: the total ``weight`` (the loop: pixels) of the writes in flight before
             :meth:`write` waits for the oldest; bounds the memory of arrays waiting to be encoded.
+        threads: reader threads, and as many writer threads.
     """
 
-    def __init__(self, enabled: bool = True, max_weight: int = 64_000_000):
+    def __init__(self, enabled: bool = True, max_weight: int = 64_000_000, threads: int = 2):
         self.enabled, self.max_weight = enabled, max_weight
-        self.reader = ThreadPoolExecutor(1, 'restore-read') if enabled else None
-        self.writer = ThreadPoolExecutor(1, 'restore-write') if enabled else None
+        self.reader = ThreadPoolExecutor(threads, 'restore-read') if enabled else None
+        self.writer = ThreadPoolExecutor(threads, 'restore-write') if enabled else None
         self.writes: Deque[Tuple[Future, Optional[Callable], int]] = deque()
         self.weight = 0
 

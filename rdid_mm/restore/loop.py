@@ -199,7 +199,7 @@ class RestoreRun:
         return osp.isfile(target)
 
     def load(self, item: Item) -> tuple:
-        """The image and its boxes (the reader thread's job)."""
+        """The image and its boxes (a reader thread's job)."""
         image = read_image(item.path).rgb
         return image, (self.source.boxes(item.name, image) if self.source else None)
 

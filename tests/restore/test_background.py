@@ -52,12 +52,28 @@ def test_weight_bounds_the_writes_in_flight():
     finished = []
 
     def write(i):
-        time.sleep(0.05)
+        time.sleep(0.05 + 0.25 * i)  # the second still runs when the first is done
         finished.append(i)
 
     io = BackgroundIO(max_weight=10)
     io.write(write, 0, weight=6)
     io.write(write, 1, weight=6)  # 12 > 10: returns only once the first is written
-    assert finished[:1] == [0] and len(io.writes) == 1 and io.weight == 6
+    assert finished == [0] and len(io.writes) == 1 and io.weight == 6
     io.close()
     assert finished == [0, 1] and io.weight == 0
+
+
+def test_two_writes_run_at_once_and_are_acknowledged_in_order():
+    """Two writer threads (the last batch's encoding at the end of a run): a slow first write
+    does not hold up the second, and the record still follows the input order."""
+    started, acknowledged = [], []
+    both_running = threading.Barrier(2, timeout=5)
+
+    def write(i):
+        started.append(i)
+        both_running.wait()  # raises BrokenBarrierError unless both writes run at once
+
+    with BackgroundIO() as io:
+        for i in range(2):
+            io.write(write, i, then=lambda i=i: acknowledged.append(i))
+    assert sorted(started) == [0, 1] and acknowledged == [0, 1]
