@@ -42,12 +42,12 @@ class BackgroundIO:
         self.weight = 0
 
     def read(self, fn: Callable, *args) -> Future:
-        """``fn(*args)`` in the reader thread; its future."""
+        """``fn(*args)`` in a reader thread; its future."""
         return self.reader.submit(fn, *args) if self.enabled else _done_now(fn, *args)
 
     def write(self, fn: Callable, *args, then: Optional[Callable] = None,
               weight: int = 0) -> None:
-        """``fn(*args)`` in the writer thread; ``then()`` in this thread once it is done (and
+        """``fn(*args)`` in a writer thread; ``then()`` in this thread once it is done (and
         every earlier write's ``then``), from :meth:`acknowledge`, :meth:`drain` or
         :meth:`close`."""
         future = self.writer.submit(fn, *args) if self.enabled else _done_now(fn, *args)
