@@ -23,16 +23,17 @@ the key's by more than ``refresh_change`` grey levels (the head turned; compared
 coordinates, so motion alone does not count); when it changes that much from one frame to the next
 by more than ``cut_change`` (a scene cut, another face) the new key replaces the old at once.
 The mosaic is compared on two boxes, the smoothed one and, where it is within ``SOURCE_AGREEMENT``
-px of it, the one the source gave, and counts as unchanged if any pairing of the key's with this
+of its size, the one the source gave, and counts as unchanged if any pairing of the key's with this
 frame's is (:func:`signature_change`): the blocks are cut in the source's box, so a smoothed box a
 pixel or two off it (where the path kinks: a camera stopped at the photo's edge) moves the
 high-contrast blocks across the grid's cells. Further off, the source's box may already hold the
 neighbouring face the smoothed box is still moving to, and a key matched there would never be
 renewed. On 94 tuning videos (exact boxes; among them composites on the localiser's ``text``
 image, where the camera stops at the photo's edge) an unchanged face drifted up to 27.7 grey levels
-from its key on the smoothed box alone, renewing keys in 5 videos; 21.5 at most with the source's
-box within 4 px, none renewed (with the localiser's boxes, 20 videos: 2 renewals in 1 video
-either way); another face pasted over one mid-video renewed the key in the same 19 of 24 videos.
+from its key on the smoothed box alone, renewing keys in 5 videos; 17.9 at most with the source's
+box within a tenth of the box, none renewed (with the localiser's boxes, 20 videos: 2 renewals in
+1 video before, none); another face pasted over one mid-video renewed the key in the same 19 of 24
+videos.
 """
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
@@ -57,9 +58,11 @@ SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mo
 #: camera), translation only, the scale from the boxes: an affine fit of so thin a ring turned
 #: and stretched the faces (still camera, tuning composites: flicker 7.17 -> 2.60 on rocket)
 RINGS = ((1.0, 16, cv2.MOTION_AFFINE), (0.25, 4, cv2.MOTION_TRANSLATION))
-#: px on every edge within which the source's box counts for the key renewal (:func:`signatures`);
-#: tuning (94 videos, exact boxes): 4 renews no key, 3 renews in 2 videos, none in 4
-SOURCE_AGREEMENT = 4.0
+#: how far (every edge, as a fraction of the smoothed box's longer side) the source's box may be
+#: from the smoothed one and still count for the key renewal (:func:`signatures`). Tuning (94
+#: videos, exact boxes; 20 with the localiser's): 0.1 renews no key (localiser: none); 0.05, in 2
+#: videos (1); 4 px whatever the size, none (1): the smoothing's deviation grows with the face
+SOURCE_AGREEMENT = 0.1
 MASK_MARGIN = 2     # px around each box left out of the registration (the mosaic's edge)
 MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
 MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3% of each other,
@@ -100,7 +103,7 @@ def box_signature(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
 
 def signatures(image: np.ndarray, tracked: TrackedBox) -> List[np.ndarray]:
     """The :func:`box_signature` of the smoothed box and, where the source gave one that differs
-    from it by at most ``SOURCE_AGREEMENT`` px on every edge, of the given box (the one the
+    from it by at most ``SOURCE_AGREEMENT`` of its size on every edge, of the given box (the one the
     mosaic's blocks were cut in). Further off, the given box may hold another face than the
     smoothed one (a source switching to the neighbouring face: the smoothed box follows over a
     few frames), and a key matched on it alone would never be renewed."""
@@ -110,7 +113,7 @@ def signatures(image: np.ndarray, tracked: TrackedBox) -> List[np.ndarray]:
         return found
     (x, y, w, h), (sx, sy, sw, sh) = [float(v) for v in raw[:4]], tracked.box[:4]
     offset = max(abs(x - sx), abs(y - sy), abs(x + w - sx - sw), abs(y + h - sy - sh))
-    if 0 < offset <= SOURCE_AGREEMENT:
+    if 0 < offset <= SOURCE_AGREEMENT * max(sw, sh):
         found.append(box_signature(image, raw))
     return found
 
