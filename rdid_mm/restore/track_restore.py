@@ -28,12 +28,7 @@ frame's is (:func:`signature_change`): the blocks are cut in the source's box, s
 pixel or two off it (where the path kinks: a camera stopped at the photo's edge) moves the
 high-contrast blocks across the grid's cells. Further off, the source's box may already hold the
 neighbouring face the smoothed box is still moving to, and a key matched there would never be
-renewed. On 94 tuning videos (exact boxes; among them composites on the localiser's ``text``
-image, where the camera stops at the photo's edge) an unchanged face drifted up to 27.7 grey levels
-from its key on the smoothed box alone, renewing keys in 5 videos; 17.9 at most with the source's
-box within a tenth of the box, none renewed (with the localiser's boxes, 20 videos: 2 renewals in
-1 video before, none); another face pasted over one mid-video renewed the key in the same 19 of 24
-videos.
+renewed. The tuning figures behind this are in docs/restore.md ("Key renewals").
 """
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence

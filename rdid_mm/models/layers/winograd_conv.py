@@ -93,13 +93,13 @@ def winograd_conv3x3(x: torch.Tensor, weight: torch.Tensor,
     return out.view(batch, out_channels, tiles_y * TILE, tiles_x * TILE)[:, :, :height, :width]
 
 
-# module -> ((weight version, storage), transformed weight); an entry goes with its module
+# module -> ((weight version, storage, sum), transformed weight); an entry goes with its module
 _TRANSFORMED: 'weakref.WeakKeyDictionary[nn.Module, tuple]' = weakref.WeakKeyDictionary()
 
 
 def is_eligible(module: nn.Module) -> bool:
     """A plain 3x3, stride-1, undilated, ungrouped, zero-padded ``nn.Conv2d``, wide enough."""
-    return (type(module) in (nn.Conv2d, WinogradConv2d) and module.kernel_size == (3, 3)
+    return (type(module) is nn.Conv2d and module.kernel_size == (3, 3)
             and module.stride == (1, 1) and module.dilation == (1, 1) and module.groups == 1
             and module.padding_mode == 'zeros' and isinstance(module.padding, tuple)
             and min(module.in_channels, module.out_channels) >= MIN_CHANNELS)
@@ -144,8 +144,7 @@ class WinogradConv2d(nn.Conv2d):
 def winograd_convolutions(module: nn.Module, enabled: bool = True) -> Iterator[int]:
     """Within the block, ``module``'s eligible convolutions compute with Winograd (yields how
     many); afterwards they are plain ``nn.Conv2d`` again. ``enabled=False`` changes nothing."""
-    switched = [m for m in module.modules() if enabled and is_eligible(m)
-                and type(m) is nn.Conv2d]
+    switched = [m for m in module.modules() if enabled and is_eligible(m)]
     for conv in switched:
         conv.__class__ = WinogradConv2d
     try:
