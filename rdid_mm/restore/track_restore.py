@@ -29,6 +29,12 @@ pixel or two off it (where the path kinks: a camera stopped at the photo's edge)
 high-contrast blocks across the grid's cells. Further off, the source's box may already hold the
 neighbouring face the smoothed box is still moving to, and a key matched there would never be
 renewed. The tuning figures behind this are in docs/restore.md ("Key renewals").
+
+The key is softened to the sharpness of the frame around the face (:func:`soften_to`): the
+generator draws pixel-sized detail however soft the video is, and detail finer than the video's
+changes with every sub-pixel resampling into place (tuning composites: the keys were about twice
+as sharp as the filmed faces, and flickered 0.7 grey levels above them on average; see
+docs/restore.md, "Sharpness").
 """
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
@@ -59,6 +65,13 @@ RINGS = ((1.0, 16, cv2.MOTION_AFFINE), (0.25, 4, cv2.MOTION_TRANSLATION))
 #: videos (1); 4 px whatever the size, none (1): the smoothing's deviation grows with the face
 SOURCE_AGREEMENT = 0.1
 MASK_MARGIN = 2     # px around each box left out of the registration (the mosaic's edge)
+#: sharpness (:func:`sharpness`): the detail finer than a Gaussian of the first sigma against the
+#: band between the two; a key sharper than its surroundings by more than ``SHARPER`` times is
+#: softened to them (:func:`soften_to`), in steps of ``SOFTEN_STEP`` up to ``MAX_SOFTEN``
+#: (Gaussian sigma, px)
+SHARPNESS_SCALES = (0.8, 2.4)
+SHARPER = 1.15
+SOFTEN_STEP, MAX_SOFTEN = 0.1, 2.0
 MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
 MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3% of each other,
 MAX_TURN = 0.05       # a turn of at most this (radians),
@@ -111,6 +124,33 @@ def signatures(image: np.ndarray, tracked: TrackedBox) -> List[np.ndarray]:
     if 0 < offset <= SOURCE_AGREEMENT * max(sw, sh):
         found.append(box_signature(image, raw))
     return found
+
+
+def sharpness(grey: np.ndarray, mask: Optional[np.ndarray] = None) -> float:
+    """How sharp ``grey`` (float32) is, whatever its contrast: the mean detail finer than a
+    Gaussian of ``SHARPNESS_SCALES[0]`` over that of the band up to ``SHARPNESS_SCALES[1]``
+    (where ``mask`` is non-zero). A camera's blur and a zoom lower it; 0 on a flat image."""
+    fine, coarse = (cv2.GaussianBlur(grey, (0, 0), s) for s in SHARPNESS_SCALES)
+    detail, band = np.abs(grey - fine), np.abs(fine - coarse)
+    if mask is not None:
+        detail, band = detail[mask > 0], band[mask > 0]
+    return float(detail.mean() / band.mean()) if band.size and band.mean() > 0 else 0.0
+
+
+def soften_to(patch: np.ndarray, inner: tuple, reference: float) -> tuple:
+    """``patch`` (float32 RGB) blurred just enough that its pixels ``inner`` (x1, y1, x2, y2
+    within it) are no sharper than ``reference`` (:func:`sharpness`), when they are sharper by more
+    than ``SHARPER`` times; ``(patch, sigma)``, sigma 0 when left as it was."""
+    x1, y1, x2, y2 = inner
+    grey = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)
+    if sharpness(grey[y1:y2, x1:x2]) <= SHARPER * reference:
+        return patch, 0.0
+    sigma = 0.0
+    while sigma < MAX_SOFTEN:
+        sigma = round(sigma + SOFTEN_STEP, 6)
+        if sharpness(cv2.GaussianBlur(grey, (0, 0), sigma)[y1:y2, x1:x2]) <= reference:
+            break
+    return cv2.GaussianBlur(patch, (0, 0), sigma), sigma
 
 
 def signature_change(one: Sequence[np.ndarray], other: Sequence[np.ndarray]) -> float:
@@ -221,16 +261,23 @@ class TrackStableRestorer:
             mosaic's mean under a moving box wavers by a grey level or so; light changes slowly).
         registration: place the key by registering its surroundings with each frame
             (:func:`register`); ``False``: by the smoothed boxes alone.
+        match_sharpness: soften a key that is sharper than its frame around the face
+            (:func:`soften_to`; counted as ``softened``). The generator draws pixel-sized detail
+            whatever the video's blur, zoom and compression left of it, and detail finer than the
+            video's flickers as the key is resampled to each frame's sub-pixel place.
     """
 
     def __init__(self, restorer: Restorer, context: float = 0.5, margin: float = 0.1,
                  refresh_change: float = 25.0, cut_change: float = 40.0, fade: int = 3,
-                 colour_rate: float = 0.2, registration: bool = True):
+                 colour_rate: float = 0.2, registration: bool = True,
+                 match_sharpness: bool = True):
         self.restorer, self.context, self.margin = restorer, context, margin
         self.colour_rate, self.registration = colour_rate, registration
+        self.match_sharpness = match_sharpness
         self.refresh_change, self.cut_change, self.fade = refresh_change, cut_change, fade
         self.tracks: Dict[int, _TrackState] = {}
-        self.counts = dict(keys=0, refreshes=0, cuts=0, reused=0, registered=0, box_placed=0)
+        self.counts = dict(keys=0, refreshes=0, cuts=0, reused=0, registered=0, box_placed=0,
+                           softened=0)
         self.pasted: List[tuple] = []  # the last frame's filled pixels, (x1, y1, x2, y2) each
 
     def restore_frame(self, frame: np.ndarray, boxes: Sequence[TrackedBox]) -> np.ndarray:
@@ -255,8 +302,8 @@ class TrackStableRestorer:
                 renew.append(tracked)
             else:
                 self.counts['reused'] += 1
-        grey, mask = self._registration_target(frame, boxes)  # once a frame, keys' rings too
-        for tracked, key in zip(renew, self._keys(frame, renew, grey)):
+        grey, mask = self._surroundings(frame, boxes)  # once a frame, keys' rings too
+        for tracked, key in zip(renew, self._keys(frame, renew, grey, mask)):
             state = self.tracks.get(tracked.track)
             if state is None:
                 self.tracks[tracked.track] = _TrackState(key, key.signature)
@@ -271,9 +318,10 @@ class TrackStableRestorer:
         self.tracks = {k: v for k, v in self.tracks.items() if k in present}
         return out
 
-    def _keys(self, frame: np.ndarray, boxes: List[TrackedBox],
-              grey: Optional[np.ndarray]) -> List[_Key]:
-        """Restore the boxes (with the margin) in one call; the same crop as region mode."""
+    def _keys(self, frame: np.ndarray, boxes: List[TrackedBox], grey: Optional[np.ndarray],
+              mask: Optional[np.ndarray]) -> List[_Key]:
+        """Restore the boxes (with the margin) in one call, the same crop as region mode; each
+        softened to the sharpness of the face's surroundings (``match_sharpness``)."""
         if not boxes:
             return []
         height, width = frame.shape[:2]
@@ -284,22 +332,40 @@ class TrackStableRestorer:
         keys = []
         for tracked, box in zip(boxes, wider):
             x1, y1, x2, y2 = box_corners(box, height, width)
+            patch = restored[y1:y2, x1:x2].astype(np.float32)
+            if self.match_sharpness:
+                patch = self._soften(patch, (x1, y1), tracked, grey, mask)
             rings = []
-            for context, least, motion in RINGS if grey is not None else ():
+            for context, least, motion in RINGS if self.registration else ():
                 rx1, ry1, rx2, ry2 = context_window(box_corners(tracked.box, height, width),
                                                     height, width, context, least)
                 rings.append((grey[ry1:ry2, rx1:rx2].copy(), (rx1, ry1), motion))
-            keys.append(_Key(list(tracked.box[:4]), (x1, y1),
-                             restored[y1:y2, x1:x2].astype(np.float32), rings,
+            keys.append(_Key(list(tracked.box[:4]), (x1, y1), patch, rings,
                              box_mean(frame, tracked.box), signatures(frame, tracked)))
             self.counts['keys'] += 1
         return keys
 
-    def _registration_target(self, frame: np.ndarray, boxes: Sequence[TrackedBox]):
-        """The frame's grey pixels and the mask of those registration may use: all but the
-        boxes (smoothed and given) and a margin around them; ``(None, None)`` without
-        registration."""
-        if not self.registration or not boxes:
+    def _soften(self, patch: np.ndarray, origin: tuple, tracked: TrackedBox, grey: np.ndarray,
+                mask: np.ndarray) -> np.ndarray:
+        """``patch`` (top-left pixel at ``origin``) softened to the sharpness of the frame within
+        a face's size around the box, the faces and their edges left out (:func:`soften_to`)."""
+        height, width = grey.shape
+        x1, y1, x2, y2 = box_corners(tracked.box, height, width)
+        rx1, ry1, rx2, ry2 = context_window((x1, y1, x2, y2), height, width, *RINGS[0][:2])
+        if np.count_nonzero(mask[ry1:ry2, rx1:rx2]) < 64:  # too little seen around it
+            return patch
+        reference = sharpness(grey[ry1:ry2, rx1:rx2], mask[ry1:ry2, rx1:rx2])
+        inner = (x1 - origin[0], y1 - origin[1], x2 - origin[0], y2 - origin[1])
+        patch, sigma = soften_to(patch, inner, reference)
+        self.counts['softened'] += sigma > 0
+        return patch
+
+    def _surroundings(self, frame: np.ndarray, boxes: Sequence[TrackedBox]):
+        """The frame's grey pixels and the mask of those around the faces: all but the boxes
+        (smoothed and given) and a margin around them, which hold the mosaic and its edge (what
+        registration and the sharpness of the surroundings may use); ``(None, None)`` without
+        boxes."""
+        if not boxes:
             return None, None
         height, width = frame.shape[:2]
         mask = np.full((height, width), 255, np.uint8)
@@ -325,7 +391,7 @@ class TrackStableRestorer:
                               uniform=True)
         kx, ky, kw, kh = key.box[:4]
         centre = np.array([kx + kw / 2 - 0.5, ky + kh / 2 - 0.5, 1.0])
-        for ring, ring_origin, motion in key.rings if grey is not None else ():
+        for ring, ring_origin, motion in key.rings:  # none without registration
             found = register(ring, ring_origin, grey, mask, by_box, motion)
             if found is None or not _is_similarity(found):
                 continue
@@ -371,5 +437,5 @@ class TrackStableRestorer:
         self.pasted.append((x1, y1, x2, y2))
 
 
-__all__ = ['TrackStableRestorer', 'box_signature', 'box_transform', 'register', 'signature_change',
-           'signatures', 'warp_box', 'warp_patch']
+__all__ = ['TrackStableRestorer', 'box_signature', 'box_transform', 'register', 'sharpness',
+           'signature_change', 'signatures', 'soften_to', 'warp_box', 'warp_patch']

@@ -6,7 +6,13 @@ import pytest
 
 from rdid_mm.deid.pixelate import pixelate_boxes
 from rdid_mm.restore.face_tracks import TrackedBox
-from rdid_mm.restore.track_restore import TrackStableRestorer, box_signature, warp_box
+from rdid_mm.restore.track_restore import (
+    TrackStableRestorer,
+    box_signature,
+    sharpness,
+    soften_to,
+    warp_box,
+)
 
 
 class CountingInvert:
@@ -51,7 +57,8 @@ def test_the_key_restoration_moves_with_the_box():
         box = (slice(30, 70), slice(60 - 3 * t, 92 - 3 * t))
         assert np.array_equal(out[box], 255 - frame[box]), t
     assert restorer.crops == 1
-    assert stable.counts == dict(keys=1, refreshes=0, cuts=0, reused=3, registered=4, box_placed=0)
+    assert stable.counts == dict(keys=1, refreshes=0, cuts=0, reused=3, registered=4, box_placed=0,
+                                softened=0)
     stable.restore_frame(world[:, :160], [])
     assert stable.tracks == {}  # an ended track's key is let go
 
@@ -187,6 +194,53 @@ def test_a_flat_or_straying_registration_leaves_the_box_to_place_the_face():
     out = stable.restore_frame(panned(world, 12), tracked([70, 40, 32, 40]))
     assert stable.counts['box_placed'] == 1
     assert np.abs(out[40:80, 70:102].astype(int) - first[40:80, 70:102]).max() <= 2
+
+
+def test_sharpness_falls_with_blur_whatever_the_contrast():
+    noise = scene(96, 96)[..., 0].astype(np.float32)
+    blurred = [sharpness(cv2.GaussianBlur(noise, (0, 0), s)) for s in (0.5, 1.0, 1.5)]
+    assert sharpness(noise) > blurred[0] > blurred[1] > blurred[2] > 0
+    assert sharpness(3 * noise + 20) == pytest.approx(sharpness(noise), rel=1e-4)
+    assert sharpness(np.full((32, 32), 80, np.float32)) == 0
+
+
+def test_soften_to_blurs_a_sharper_patch_just_to_the_reference_and_leaves_a_soft_one():
+    patch = scene(64, 64).astype(np.float32)
+    inner = (8, 8, 56, 56)
+    reference = sharpness(cv2.GaussianBlur(patch[..., 1], (0, 0), 1.0))
+    softened, sigma = soften_to(patch, inner, reference)
+    grey = cv2.cvtColor(softened, cv2.COLOR_RGB2GRAY)[8:56, 8:56]
+    assert 0.5 < sigma < 1.5 and sharpness(grey) <= reference
+    one_step_less = cv2.GaussianBlur(cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY), (0, 0), sigma - 0.1)
+    assert sharpness(one_step_less[8:56, 8:56]) > reference  # no more blur than it takes
+    assert np.allclose(softened, cv2.GaussianBlur(patch, (0, 0), sigma))
+    same, none = soften_to(patch, inner, 0.9 * sharpness(cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)))
+    assert none == 0 and same is patch  # within SHARPER (15%): left as it was
+
+
+class SharpNoise:
+    """A restorer that draws pixel-sized detail whatever its crop shows (as a generator does)."""
+
+    def __call__(self, crops):
+        rng = np.random.default_rng(1)
+        return [rng.integers(0, 256, c.shape).astype(np.uint8) for c in crops]
+
+
+@pytest.mark.parametrize('match', [True, False])
+def test_a_key_sharper_than_a_soft_video_is_softened_to_it(match):
+    """A zoomed (soft) video around the face: the key's pixel noise is blurred until it is no
+    sharper than the frame around the face; ``match_sharpness=False`` pastes it as drawn."""
+    frame = cv2.GaussianBlur(scene(200, 160), (0, 0), 1.2)
+    box = [80, 60, 40, 48]
+    stable = TrackStableRestorer(SharpNoise(), match_sharpness=match)
+    out = stable.restore_frame(frame, tracked(box))
+    grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    face, around = grey[62:106, 82:118], grey[20:60, 40:160]
+    assert stable.counts['softened'] == int(match)
+    if match:
+        assert sharpness(face) <= 1.1 * sharpness(around)
+    else:
+        assert sharpness(face) > 2 * sharpness(around)
 
 
 def test_lighting_follows_the_mosaic():
