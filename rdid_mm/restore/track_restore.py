@@ -355,6 +355,8 @@ class TrackStableRestorer:
         if np.count_nonzero(mask[ry1:ry2, rx1:rx2]) < 64:  # too little seen around it
             return patch
         reference = sharpness(grey[ry1:ry2, rx1:rx2], mask[ry1:ry2, rx1:rx2])
+        if reference == 0:  # flat around it (a wall, a title card): no detail to match, no blur
+            return patch
         inner = (x1 - origin[0], y1 - origin[1], x2 - origin[0], y2 - origin[1])
         patch, sigma = soften_to(patch, inner, reference)
         self.counts['softened'] += sigma > 0

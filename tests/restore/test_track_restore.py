@@ -243,6 +243,16 @@ def test_a_key_sharper_than_a_soft_video_is_softened_to_it(match):
         assert sharpness(face) > 2 * sharpness(around)
 
 
+def test_flat_surroundings_leave_the_key_as_drawn():
+    """A face before a flat wall: the surroundings say nothing of the video's sharpness (their
+    sharpness is 0 for want of any detail, not for blur), so the key is not blurred to the most."""
+    frame = np.full((160, 200, 3), 120, np.uint8)
+    stable = TrackStableRestorer(SharpNoise())
+    out = stable.restore_frame(frame, tracked([80, 60, 40, 48]))
+    assert stable.counts['softened'] == 0
+    assert sharpness(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[60:108, 80:120].astype(np.float32)) > 2
+
+
 def test_lighting_follows_the_mosaic():
     frame = scene()
     stable = TrackStableRestorer(CountingInvert())
