@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from rdid_mm.restore.restore_video import read_video_frames
 from rdid_mm.utils.io import read_image
 
 from tests.helpers import load_tool
@@ -83,6 +84,17 @@ def test_refilm_moves_the_first_frame_as_the_camera_moves(photo_and_faces, tmp_p
     assert video_stability.video_format(path)['frames'] == 4
 
 
+def test_face_sharpness_is_lower_for_a_blurred_film_of_the_same_faces(photo_and_faces, tmp_path):
+    photo, faces = photo_and_faces
+    video = video_stability.make_videos(photo, faces, str(tmp_path), frames=6)
+    soft = str(tmp_path / 'soft.mp4')
+    frames = read_video_frames(video['original'])
+    video_stability._write(soft, (cv2.GaussianBlur(f, (0, 0), 1.0) for f in frames),
+                           video_stability.OUT_SIZE, video_stability.FPS, None)
+    sharp = video_stability.face_sharpness(video['original'], video)
+    assert 0 < video_stability.face_sharpness(soft, video) < 0.8 * sharp
+
+
 def test_composite_photos_have_pasted_faces_the_camera_keeps_in_view(sample_dir):
     """The tuning and held-out composites: the localiser's images of the set with its faces
     pasted, every face inside every frame of the path; the held-out ones share no image."""
@@ -128,7 +140,8 @@ def test_measure_prints_the_table(photo_and_faces, tmp_path):
         identity = rows[name]['identity']
         assert identity['pairs'] == len(faces) * 120 and 0 <= identity['median'] <= identity['p95']
     text = video_stability.table(result)
-    assert text.splitlines()[0].startswith('| video | flicker in face boxes | identity median')
+    assert text.splitlines()[0].startswith('| video | flicker in face boxes | face sharpness |')
+    assert all(rows[name]['sharpness'] > 0 for name in rows)
     assert len(text.splitlines()) == 7
 
 
