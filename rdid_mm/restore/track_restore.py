@@ -70,6 +70,9 @@ MASK_MARGIN = 2     # px around each box left out of the registration (the mosai
 #: softened to them (:func:`soften_to`), in steps of ``SOFTEN_STEP`` up to ``MAX_SOFTEN``
 #: (Gaussian sigma, px)
 SHARPNESS_SCALES = (0.8, 2.4)
+#: grey levels: less band than this (a wall, a gentle gradient's 8-bit steps) is no detail to judge
+#: sharpness by (blurred noise at sigma 1.2: 4.7; a ramp of 30 levels over 120 px: 0.1)
+MIN_BAND = 0.5
 SHARPER = 1.15
 SOFTEN_STEP, MAX_SOFTEN = 0.1, 2.0
 MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
@@ -129,18 +132,20 @@ def signatures(image: np.ndarray, tracked: TrackedBox) -> List[np.ndarray]:
 def sharpness(grey: np.ndarray, mask: Optional[np.ndarray] = None) -> float:
     """How sharp ``grey`` (float32) is, whatever its contrast: the mean detail finer than a
     Gaussian of ``SHARPNESS_SCALES[0]`` over that of the band up to ``SHARPNESS_SCALES[1]``
-    (where ``mask`` is non-zero). A camera's blur and a zoom lower it; 0 on a flat image."""
+    (where ``mask`` is non-zero). A camera's blur and a zoom lower it; 0 where the band holds
+    less than ``MIN_BAND`` grey levels (nothing to judge by)."""
     fine, coarse = (cv2.GaussianBlur(grey, (0, 0), s) for s in SHARPNESS_SCALES)
     detail, band = np.abs(grey - fine), np.abs(fine - coarse)
     if mask is not None:
         detail, band = detail[mask > 0], band[mask > 0]
-    return float(detail.mean() / band.mean()) if band.size and band.mean() > 0 else 0.0
+    return float(detail.mean() / band.mean()) if band.size and band.mean() >= MIN_BAND else 0.0
 
 
 def soften_to(patch: np.ndarray, inner: tuple, reference: float) -> tuple:
     """``patch`` (float32 RGB) blurred just enough that its pixels ``inner`` (x1, y1, x2, y2
     within it) are no sharper than ``reference`` (:func:`sharpness`), when they are sharper by more
-    than ``SHARPER`` times; ``(patch, sigma)``, sigma 0 when left as it was."""
+    than ``SHARPER`` times; at most ``MAX_SOFTEN``, which may leave them sharper. ``(patch,
+    sigma)``, sigma 0 when left as it was."""
     x1, y1, x2, y2 = inner
     grey = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)
     if sharpness(grey[y1:y2, x1:x2]) <= SHARPER * reference:
@@ -355,7 +360,7 @@ class TrackStableRestorer:
         if np.count_nonzero(mask[ry1:ry2, rx1:rx2]) < 64:  # too little seen around it
             return patch
         reference = sharpness(grey[ry1:ry2, rx1:rx2], mask[ry1:ry2, rx1:rx2])
-        if reference == 0:  # flat around it (a wall, a title card): no detail to match, no blur
+        if reference == 0:  # flat around it (a wall, a gradient): no detail to match, no blur
             return patch
         inner = (x1 - origin[0], y1 - origin[1], x2 - origin[0], y2 - origin[1])
         patch, sigma = soften_to(patch, inner, reference)

@@ -243,10 +243,13 @@ def test_a_key_sharper_than_a_soft_video_is_softened_to_it(match):
         assert sharpness(face) > 2 * sharpness(around)
 
 
-def test_flat_surroundings_leave_the_key_as_drawn():
-    """A face before a flat wall: the surroundings say nothing of the video's sharpness (their
-    sharpness is 0 for want of any detail, not for blur), so the key is not blurred to the most."""
-    frame = np.full((160, 200, 3), 120, np.uint8)
+@pytest.mark.parametrize('ramp', [0, 30])
+def test_flat_surroundings_leave_the_key_as_drawn(ramp):
+    """A face before a flat wall or a gentle gradient: the surroundings say nothing of the video's
+    sharpness (no detail, or only the gradient's 8-bit steps, not blur), so the key is not
+    blurred to the most (with the ramp's steps taken for detail, to sigma 1.2)."""
+    grey = np.rint(np.linspace(105, 105 + ramp, 200))[None, :].repeat(160, axis=0)
+    frame = np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
     stable = TrackStableRestorer(SharpNoise())
     out = stable.restore_frame(frame, tracked([80, 60, 40, 48]))
     assert stable.counts['softened'] == 0
