@@ -104,7 +104,8 @@ if __name__ == '__main__':
             'all': read_requirements('runtime') + read_requirements('deid'),
             'tests': read_requirements('tests'),
         },
-        # rdid_mm/.mim/ (add_mim_extension): what mim reads from an installed package
-        package_data={'rdid_mm': MIM_PACKAGE_DATA},
+        # rdid_mm/.mim/ (add_mim_extension): what mim reads from an installed package; the
+        # learned mosaic detector's weights (tools/analysis_tools/train_mosaic_net.py)
+        package_data={'rdid_mm': MIM_PACKAGE_DATA + ['restore/mosaic_net.pth']},
         zip_safe=False,
     )
