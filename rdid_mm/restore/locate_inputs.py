@@ -15,17 +15,18 @@ from .localiser import locate_mosaics
 from .restore_video import is_video, read_video_frames
 
 
-def locate_input(input_path: str, progress: bool = False) -> Dict[str, list]:
+def locate_input(input_path: str, progress: bool = False,
+                 learned: bool = True) -> Dict[str, list]:
     """``{relative path or video.mp4#000123: [[x, y, w, h, block_size, score], ...]}``;
     unreadable images are logged and left out. ``progress``: files done, files/s and ETA on
-    stdout."""
+    stdout; ``learned=False``: the lattice localiser alone (``locate_mosaics(learned=False)``)."""
     folder = input_path if osp.isdir(input_path) else osp.dirname(input_path)
     names = list(list_files(input_path))
     bar = ImageProgressBar(len(names), file=sys.stdout, unit='files',
                            label='locate ') if progress else None
     found = {}
     for name in names:
-        _locate_file(folder, name, found)
+        _locate_file(folder, name, found, learned)
         if bar is not None:
             bar.update()
     if bar is not None:
@@ -33,15 +34,16 @@ def locate_input(input_path: str, progress: bool = False) -> Dict[str, list]:
     return found
 
 
-def _locate_file(folder: str, name: str, found: dict) -> None:
+def _locate_file(folder: str, name: str, found: dict, learned: bool) -> None:
     path = osp.join(folder, name)
     if is_video(name):
         for index, frame in enumerate(read_video_frames(path)):
-            found[frame_key(name, index)] = [m.to_list() for m in locate_mosaics(frame)]
+            found[frame_key(name, index)] = [m.to_list()
+                                             for m in locate_mosaics(frame, learned=learned)]
         return
     try:
         image = read_image(path).rgb
     except ImageReadError as err:
         print_log(f'{name}: skipped: {err.reason}: {err.detail}', logger='current', level=30)
         return
-    found[name] = [m.to_list() for m in locate_mosaics(image)]
+    found[name] = [m.to_list() for m in locate_mosaics(image, learned=learned)]

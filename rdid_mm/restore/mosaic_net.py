@@ -5,8 +5,8 @@ connected parts of the inside map with the edges taken out, so touching mosaics 
 
 The weights (``mosaic_net.pth`` beside this module) are made by
 ``tools/analysis_tools/train_mosaic_net.py`` from the tuning composites of
-``tools/analysis_tools/localiser_cases.py`` only. ``locate_mosaics(image, learned=True)`` combines
-these boxes with the lattice's.
+``tools/analysis_tools/localiser_cases.py`` only. ``locate_mosaics`` combines these boxes with the
+lattice's (``learned=False``: the lattice alone).
 """
 import os.path as osp
 from functools import lru_cache

@@ -76,45 +76,40 @@ def _missed_case(sample_dir):
 
 def test_the_network_finds_a_mosaic_the_lattice_misses(sample_dir):
     image, box = _missed_case(sample_dir)
-    lattice = [m.to_list() for m in locate_mosaics(image)]
+    lattice = [m.to_list() for m in locate_mosaics(image, learned=False)]
     assert not any(xywh_iou(box, d) >= 0.5 for d in lattice), lattice
-    found = [m.to_list() for m in locate_mosaics(image, learned=True)]
+    found = [m.to_list() for m in locate_mosaics(image)]
     assert any(xywh_iou(box, d) >= 0.5 for d in found), found
 
 
-#: Where the learned detector finds a box on an unpixelated photo (why it is off by default):
-#: 000000040083 at JPEG 40 (below the JPEG 60 it was trained on), and at half size as PNG.
-_PHOTO_BOXES = {(1.0, 40), (0.5, None)}
+def test_a_box_only_the_network_found_is_dropped_where_it_looks_like_strokes():
+    """Two far-apart tones (strokes on a solid colour) or a thin box are no face's mosaic; a
+    mosaic of many levels is kept."""
+    from rdid_mm.restore.localiser import Mosaic, _plausible_alone
+    rng = np.random.default_rng(0)
+    y = np.full((80, 120), 245, np.uint8)
+    y[10:40, 10:40] = np.kron(rng.integers(40, 200, (3, 3)), np.ones((10, 10), np.uint8))
+    cv2.putText(y, 'EXIT', (50, 35), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 10, 2, cv2.LINE_8)
+    y = y.astype(np.float32)
+
+    def box(x, y0, w, h):
+        return Mosaic(x, y0, w, h, 10.0, 0.95, 10.0, 10.0, 0.0, 0.0)
+    assert _plausible_alone(y, box(10, 10, 30, 30))
+    assert not _plausible_alone(y, box(50, 12, 64, 26))  # the word: two tones 235 apart
+    assert not _plausible_alone(y, box(10, 10, 12, 30))  # 2.5 times as long as wide
 
 
-@pytest.mark.parametrize('scale,quality', [
-    (s, q) if (s, q) not in _PHOTO_BOXES else pytest.param(s, q, marks=pytest.mark.xfail(
-        strict=True, reason='a box on 000000040083 (learned detector)'))
-    for s in (1.0, 0.5) for q in (None, 90, 75, 60, 40)])
-def test_no_learned_box_on_the_unpixelated_photos(deid_sample, quality, scale):
-    """As the lattice alone (test_localiser.py): the sample's photos, also at half size, as PNG and
-    JPEG down to 40, should give no box with the learned detector either; two do."""
-    import glob
-
-    from .conftest import jpeg, read_rgb
-    for path in sorted(glob.glob(osp.join(deid_sample, 'gt', '*'))):
-        image = read_rgb(path)
-        if scale != 1.0:
-            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        if quality is not None:
-            image = jpeg(image, quality)
-        assert locate_mosaics(image, learned=True) == [], (path, scale, quality)
-
-
-@pytest.mark.xfail(strict=True, reason='aliased text (cv2.LINE_8) passes for mosaics of 2-3 blocks')
-@pytest.mark.parametrize('quality', [None, 90, 75, 60])
-def test_no_learned_box_on_flat_content_and_text(quality):
-    """test_localiser.py's flat scenes and text: the learned detector takes the strokes of aliased
-    text (``cv2.LINE_8``, blocky) for small mosaics, 3-7 boxes per image (why it is off by
-    default)."""
-    from .test_localiser import _flat_scenes
-    for name, image in _flat_scenes().items():
-        if quality is not None:
-            ok, data = cv2.imencode('.jpg', image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-            image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-        assert locate_mosaics(image, learned=True) == [], name
+def test_locate_mosaics_tool_leaves_the_learned_detector_out_on_request(sample_dir, tmp_path):
+    """``tools/locate_mosaics.py``: the boxes file holds the mosaic only the network finds;
+    with ``--lattice-only`` it does not."""
+    import json
+    image, box = _missed_case(sample_dir)
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'missed.png'), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    tool = load_tool('locate_mosaics')
+    for learned in (False, True):
+        out = tmp_path / f'boxes_{learned}.json'
+        tool.main([str(folder), '--out', str(out)] + ([] if learned else ['--lattice-only']))
+        found = json.loads(out.read_text())['missed.png']
+        assert any(xywh_iou(box, d) >= 0.5 for d in found) == learned, found
