@@ -73,10 +73,35 @@ def load_mosaic_net(path: str = WEIGHTS):
     return net.eval()
 
 
-def mosaic_maps(y: np.ndarray, net=None) -> Tuple[np.ndarray, np.ndarray]:
-    """Probabilities ``(inside, edge)`` (``H x W`` float32) for a float luma image."""
-    import torch
+#: Images over ``TILE`` px a side go through the network in tiles of that size, each seen with
+#: ``TILE_MARGIN`` px around it (more than the network's reach, about 38 px; even, so the tiles keep
+#: the half-resolution grid): its full-resolution layers hold 28 channels, 5 GB for an 8000 x 6000
+#: image at once.
+TILE, TILE_MARGIN = 1024, 64
+
+
+def mosaic_maps(y: np.ndarray, net=None, tile: int = TILE) -> Tuple[np.ndarray, np.ndarray]:
+    """Probabilities ``(inside, edge)`` (``H x W`` float32) for a float luma image; in tiles of
+    ``tile`` px (the same maps, bounded memory)."""
     net = net or load_mosaic_net()
+    height, width = y.shape
+    if height <= tile + 2 * TILE_MARGIN and width <= tile + 2 * TILE_MARGIN:
+        return _maps(y, net)
+    inside, edge = (np.empty((height, width), np.float32) for _ in range(2))
+    for top in range(0, height, tile):
+        for left in range(0, width, tile):
+            y1, x1 = max(top - TILE_MARGIN, 0), max(left - TILE_MARGIN, 0)
+            y2 = min(top + tile + TILE_MARGIN, height)
+            x2 = min(left + tile + TILE_MARGIN, width)
+            part = _maps(y[y1:y2, x1:x2], net)
+            keep = (slice(top - y1, top - y1 + tile), slice(left - x1, left - x1 + tile))
+            inside[top:top + tile, left:left + tile] = part[0][keep]
+            edge[top:top + tile, left:left + tile] = part[1][keep]
+    return inside, edge
+
+
+def _maps(y: np.ndarray, net) -> Tuple[np.ndarray, np.ndarray]:
+    import torch
     height, width = y.shape
     pad_h, pad_w = (-height) % 2, (-width) % 2
     x = features(np.pad(y, ((0, pad_h), (0, pad_w)), mode='edge'))

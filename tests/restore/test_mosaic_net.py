@@ -38,6 +38,19 @@ def test_maps_have_the_image_size(shape):
     assert 0 <= inside.min() and inside.max() <= 1
 
 
+def test_maps_in_tiles_are_the_maps_of_the_whole_image():
+    """Large images go through in tiles with a margin wider than the network's reach: the same
+    maps (float rounding), also where a mosaic straddles a tile's edge."""
+    rng = np.random.default_rng(0)
+    y = cv2.GaussianBlur(rng.uniform(0, 255, (300, 430)).astype(np.float32), (0, 0), 2.0)
+    y[100:164, 110:174] = np.kron(rng.uniform(30, 220, (8, 8)), np.ones((8, 8)))
+    whole = mosaic_maps(y, tile=4096)
+    tiled = mosaic_maps(y, tile=128)
+    for a, b in zip(whole, tiled):
+        assert np.abs(a - b).max() < 1e-4
+    assert whole[0][120:150, 130:160].mean() > 0.5  # the mosaic is seen
+
+
 def test_edges_separate_touching_parts():
     """Two inside regions joined only through an edge band come out as two boxes, grown back by
     the band."""
