@@ -64,11 +64,15 @@ class BuilderFaces:
 
 
 class Localiser:
-    """The mosaic localiser (:func:`rdid_mm.restore.localiser.locate_mosaics`) on each image."""
-    label = 'localiser'
+    """The mosaic localiser (:func:`rdid_mm.restore.localiser.locate_mosaics`) on each image;
+    ``learned=False``: the lattice alone (faster on large frames, lower recall)."""
+
+    def __init__(self, learned: bool = True):
+        self.learned = learned
+        self.label = 'localiser' if learned else 'localiser (lattice only)'
 
     def boxes(self, key: str, image: np.ndarray) -> List[list]:
-        return [m.to_list()[:4] for m in locate_mosaics(image)]
+        return [m.to_list()[:4] for m in locate_mosaics(image, learned=self.learned)]
 
 
 def find_builder_faces(input_path: str) -> Optional[BuilderFaces]:
@@ -92,12 +96,13 @@ def find_builder_faces(input_path: str) -> Optional[BuilderFaces]:
 
 
 def choose_box_source(input_path: str, boxes_file: Optional[str], whole_image: bool,
-                      coco_input: bool):
+                      coco_input: bool, learned_localiser: bool = True):
     """A boxes file if given, else (region mode) the builder's faces.json when the input is a
-    builder output, else the localiser; ``None`` in whole-image mode."""
+    builder output, else the localiser (``learned_localiser``: with its learned detector);
+    ``None`` in whole-image mode."""
     if whole_image:
         return None
     if boxes_file is not None:
         return BoxesFile(boxes_file)
     builder = None if coco_input else find_builder_faces(input_path)
-    return builder or Localiser()
+    return builder or Localiser(learned_localiser)

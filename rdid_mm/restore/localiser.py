@@ -390,8 +390,9 @@ def _with_learned(y: np.ndarray, found: Sequence[Mosaic]) -> List[Mosaic]:
         if match is None and not _plausible_alone(y, box):
             continue
         kept.append(box)
-        if (match or box) not in out:
-            out.append(match or box)
+        chosen = match if match is not None else box
+        if chosen not in out:
+            out.append(chosen)
     return out + [m for m in found if m not in out
                   and all(_overlap_fraction(m, box) == 0 for box in kept)]
 

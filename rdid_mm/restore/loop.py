@@ -49,7 +49,7 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
                   ann_file: Optional[str] = None, overwrite: bool = False, codec: str = 'h264',
                   context: float = 0.5, images_per_batch: int = IMAGES_PER_BATCH,
                   hooks: Sequence[RestoreHook] = (), temporal: str = 'track',
-                  background_io: bool = True) -> dict:
+                  background_io: bool = True, learned_localiser: bool = True) -> dict:
     """Restore ``input_path`` into ``out_dir``; returns (and writes) the summary.
 
     Args:
@@ -71,6 +71,8 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
             ``frame`` (each frame on its own); see :mod:`.restore_video`.
         background_io: decode ahead and write behind the model in threads (False: one
             thread does everything in turn; the outputs are the same).
+        learned_localiser: where the localiser gives the boxes, with its learned detector
+            (False: the lattice alone, about 6x faster on 1080p frames, lower recall).
     """
     input_path, out_dir = os.fspath(input_path), os.fspath(out_dir)
     if not osp.exists(input_path):
@@ -83,7 +85,8 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
     check_output_folder(input_path, out_dir)
     coco = read_coco(ann_file) if ann_file is not None else None
     items = list_items(input_path, codec, coco)
-    source = choose_box_source(input_path, boxes_file, whole_image, coco is not None)
+    source = choose_box_source(input_path, boxes_file, whole_image, coco is not None,
+                               learned_localiser)
     settings = dict(input=hashlib.sha256(osp.realpath(input_path).encode()).hexdigest()[:16],
                     boxes=source.label if source else 'whole_image',
                     boxes_file_sha=_sha(boxes_file), whole_image=whole_image,

@@ -126,3 +126,16 @@ def test_locate_mosaics_tool_leaves_the_learned_detector_out_on_request(sample_d
         tool.main([str(folder), '--out', str(out)] + ([] if learned else ['--lattice-only']))
         found = json.loads(out.read_text())['missed.png']
         assert any(xywh_iou(box, d) >= 0.5 for d in found) == learned, found
+
+
+def test_the_restore_box_source_leaves_the_learned_detector_out_on_request(sample_dir):
+    """``tools/restore.py --lattice-only`` (``restore_input(learned_localiser=False)``): the
+    localiser source without the network, under its own label (a resumed run with the other
+    setting is refused, its boxes differ)."""
+    from rdid_mm.restore.box_sources import choose_box_source
+    image, box = _missed_case(sample_dir)
+    for learned in (True, False):
+        source = choose_box_source(sample_dir, None, False, False, learned_localiser=learned)
+        found = source.boxes('missed.png', image)
+        assert any(xywh_iou(box, d) >= 0.5 for d in found) == learned, found
+        assert source.label == ('localiser' if learned else 'localiser (lattice only)')

@@ -136,6 +136,11 @@ def test_locate_tool_keys_video_frames(tmp_path, deid_sample):
     (['--input', 'I', '--strength', '8'],
      '--strength goes with --deid-dir (it names the mosaic/s{S} folder to restore)'),
     (['--deid-dir', 'D'], 'give --input, or --deid-dir and --strength'),
+    (['--deid-dir', 'D', '--strength', '8', '--lattice-only'],
+     "--lattice-only goes with --input; --deid-dir reads the dataset's own faces.json and "
+     'annotations'),
+    (['--input', 'I', '--boxes', 'b.json', '--lattice-only'],
+     '--lattice-only sets the localiser; --boxes gives the boxes instead'),
 ])
 def test_restore_tool_refuses_options_its_source_would_ignore(tmp_path, extra, message):
     """No option is silently ignored: one line names the conflict, before any model is built."""
