@@ -11,6 +11,7 @@ mosaics). Loss: binary cross-entropy of both maps; Adam with a cosine learning r
 and transposes.
 """
 import argparse
+import io
 import os
 import os.path as osp
 import sys
@@ -23,6 +24,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # the sibling case build
 from localiser_cases import DEFAULT_SAMPLE, iter_cases  # noqa: E402
 
 from rdid_mm.restore.mosaic_net import EDGE_BAND, WEIGHTS, features, mosaic_net  # noqa: E402
+from rdid_mm.utils.io import atomic_write  # noqa: E402
 
 
 def labels(shape, rects) -> np.ndarray:
@@ -131,7 +133,9 @@ def main(argv=None):
             print(f'step {step}/{args.steps}: loss {np.mean(running):.4f} '
                   f'({time.perf_counter() - start:.0f} s)', flush=True)
             running = []
-    torch.save(net.state_dict(), args.out)
+    data = io.BytesIO()
+    torch.save(net.state_dict(), data)
+    atomic_write(args.out, data.getvalue())  # the default replaces the shipped weights
     print(f'wrote {args.out} ({osp.getsize(args.out)} bytes)')
 
 
