@@ -190,29 +190,27 @@ def face_patches(frame: np.ndarray, faces: Sequence[Sequence[float]], view: tupl
     return patches
 
 
-def flicker(path: str, video: dict) -> float:
-    """Mean absolute change of the faces between consecutive frames, in face coordinates."""
+def face_figures(path: str, video: dict) -> dict:
+    """One pass over the video, in face coordinates: ``flicker``, the mean absolute change of the
+    faces between consecutive frames, and ``sharpness``, their mean
+    :func:`rdid_mm.restore.track_restore.sharpness` (grey): a restoration can always flicker less
+    by blurring, so the table shows how sharp each video's faces are beside the original's."""
     from rdid_mm.restore.restore_video import read_video_frames
-    changes, previous = [], None
+    from rdid_mm.restore.track_restore import sharpness
+    changes, values, previous = [], [], None
     for frame, view in zip(read_video_frames(path), video['views']):
         patches = face_patches(frame, video['faces'], view, video['views'][0])
         if previous is not None:
             changes += [float(np.abs(a - b).mean()) for a, b in zip(patches, previous)]
+        values += [sharpness(cv2.cvtColor(p, cv2.COLOR_RGB2GRAY)) for p in patches]
         previous = patches
-    return round(float(np.mean(changes)), 3)
+    return dict(flicker=round(float(np.mean(changes)), 3),
+                sharpness=round(float(np.mean(values)), 3))
 
 
-def face_sharpness(path: str, video: dict) -> float:
-    """Mean sharpness of the faces (:func:`rdid_mm.restore.track_restore.sharpness`, grey, in
-    face coordinates) over the frames: a restoration can always flicker less by blurring, so the
-    table shows how sharp each video's faces are beside the original's."""
-    from rdid_mm.restore.restore_video import read_video_frames
-    from rdid_mm.restore.track_restore import sharpness
-    values = []
-    for frame, view in zip(read_video_frames(path), video['views']):
-        for patch in face_patches(frame, video['faces'], view, video['views'][0]):
-            values.append(sharpness(cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)))
-    return round(float(np.mean(values)), 3)
+def flicker(path: str, video: dict) -> float:
+    """Mean absolute change of the faces between consecutive frames (:func:`face_figures`)."""
+    return face_figures(path, video)['flicker']
 
 
 def identity(path: str, video: dict, embedder) -> dict:
@@ -275,8 +273,7 @@ def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folde
     rows: Dict[str, dict] = {}
     source_format = video_format(video['pixelated'])
     for name in ('original', 'pixelated'):
-        rows[name] = dict(flicker=flicker(video[name], video),
-                          sharpness=face_sharpness(video[name], video))
+        rows[name] = face_figures(video[name], video)
     if embedder is not None:
         rows['original'].update(identity=identity(video['original'], video, embedder))
     for number, (temporal, boxes) in enumerate(runs, 1):
@@ -289,7 +286,7 @@ def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folde
         start = time.perf_counter()
         result = restore_video(video['pixelated'], target, restorer, codec=codec,
                                boxes_for_frame=exact, temporal=temporal)
-        row = dict(flicker=flicker(target, video), sharpness=face_sharpness(target, video),
+        row = dict(face_figures(target, video),
                    seconds=round(time.perf_counter() - start, 2),
                    format_unchanged=video_format(target) == source_format,
                    boxes=result['boxes'],
@@ -300,8 +297,7 @@ def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folde
         rows[f'{temporal} {boxes}'] = row
         if (temporal, boxes) == ('track', 'exact'):  # these faces filmed as the original
             filmed = film_restored_once(target, video, osp.join(folder, 'restored_once.mp4'))
-            rows['restored once, filmed'] = dict(flicker=flicker(filmed, video),
-                                                 sharpness=face_sharpness(filmed, video))
+            rows['restored once, filmed'] = face_figures(filmed, video)
     return dict(rows=rows, video=dict(frames=frames, fps=FPS, size=list(OUT_SIZE), codec=codec,
                                       motion=motion,
                                       faces=len(faces), strength=STRENGTH,

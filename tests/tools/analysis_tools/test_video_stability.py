@@ -91,8 +91,8 @@ def test_face_sharpness_is_lower_for_a_blurred_film_of_the_same_faces(photo_and_
     frames = read_video_frames(video['original'])
     video_stability._write(soft, (cv2.GaussianBlur(f, (0, 0), 1.0) for f in frames),
                            video_stability.OUT_SIZE, video_stability.FPS, None)
-    sharp = video_stability.face_sharpness(video['original'], video)
-    assert 0 < video_stability.face_sharpness(soft, video) < 0.8 * sharp
+    sharp = video_stability.face_figures(video['original'], video)['sharpness']
+    assert 0 < video_stability.face_figures(soft, video)['sharpness'] < 0.8 * sharp
 
 
 def test_composite_photos_have_pasted_faces_the_camera_keeps_in_view(sample_dir):
