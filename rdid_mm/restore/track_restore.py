@@ -22,13 +22,15 @@ The key is renewed, with a cross-fade over a few frames, when the mosaic under t
 the key's by more than ``refresh_change`` grey levels (the head turned; compared in the box's own
 coordinates, so motion alone does not count); when it changes that much from one frame to the next
 by more than ``cut_change`` (a scene cut, another face) the new key replaces the old at once.
-The mosaic is compared on two boxes, the smoothed one and, where it is within ``SOURCE_AGREEMENT``
-of its size, the one the source gave, and counts as unchanged if any pairing of the key's with this
-frame's is (:func:`signature_change`): the blocks are cut in the source's box, so a smoothed box a
-pixel or two off it (where the path kinks: a camera stopped at the photo's edge) moves the
-high-contrast blocks across the grid's cells. Further off, the source's box may already hold the
-neighbouring face the smoothed box is still moving to, and a key matched there would never be
-renewed. The tuning figures behind this are in docs/restore.md ("Key renewals").
+The mosaic is compared on two boxes, the smoothed one and the one the source gave, and counts as
+unchanged if any pairing of the key's with this frame's is (:func:`signature_change`): the blocks
+are cut in the source's box, so a smoothed box a pixel or two off it (where the path kinks: a
+camera stopped at the photo's edge) moves the high-contrast blocks across the grid's cells, and one
+lagging a fast face (up to a fifth of its size) holds another part of the mosaic. The key keeps the
+source's box only within ``SOURCE_AGREEMENT`` of the smoothed box's size: further off, the source's
+box may already hold the neighbouring face the smoothed box the key was restored on is still moving
+to, and a key matched there would never be renewed. The tuning figures behind this are in
+docs/restore.md ("Key renewals").
 
 The key is softened to the sharpness of the frame around the face (:func:`soften_to`): the
 generator draws pixel-sized detail however soft the video is, and detail finer than the video's
@@ -60,9 +62,10 @@ SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mo
 #: and stretched the faces (still camera, tuning composites: flicker 7.17 -> 2.60 on rocket)
 RINGS = ((1.0, 16, cv2.MOTION_AFFINE), (0.25, 4, cv2.MOTION_TRANSLATION))
 #: how far (every edge, as a fraction of the smoothed box's longer side) the source's box may be
-#: from the smoothed one and still count for the key renewal (:func:`signatures`). Tuning (94
-#: videos, exact boxes; 20 with the localiser's): 0.1 renews no key (localiser: none); 0.05, in 2
-#: videos (1); 4 px whatever the size, none (1): the smoothing's deviation grows with the face
+#: from the smoothed one and still count in a key's signature (:func:`signatures`; a frame's counts
+#: at any distance). Tuning (94 videos, exact boxes; 20 with the localiser's): 0.1 renews no key
+#: (localiser: none); 0.05, in 2 videos (1); 4 px whatever the size, none (1): the smoothing's
+#: deviation grows with the face
 SOURCE_AGREEMENT = 0.1
 MASK_MARGIN = 2     # px around each box left out of the registration (the mosaic's edge)
 #: sharpness (:func:`sharpness`): the detail finer than a Gaussian of the first sigma against the
@@ -112,19 +115,26 @@ def box_signature(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
                       interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def signatures(image: np.ndarray, tracked: TrackedBox) -> List[np.ndarray]:
-    """The :func:`box_signature` of the smoothed box and, where the source gave one that differs
-    from it by at most ``SOURCE_AGREEMENT`` of its size on every edge, of the given box (the one the
-    mosaic's blocks were cut in). Further off, the given box may hold another face than the
-    smoothed one (a source switching to the neighbouring face: the smoothed box follows over a
-    few frames), and a key matched on it alone would never be renewed."""
+def signatures(image: np.ndarray, tracked: TrackedBox,
+               any_distance: bool = False) -> List[np.ndarray]:
+    """The :func:`box_signature` of the smoothed box and of the given box (the one the mosaic's
+    blocks were cut in), where the source gave one that differs from the smoothed box.
+
+    A key's (``any_distance=False``) takes the given box only within ``SOURCE_AGREEMENT`` of the
+    smoothed box's size on every edge: further off, the given box may hold another face than
+    the smoothed box the key was restored on (a source switching to the neighbouring face: the
+    smoothed box follows over a few frames), and a key matched on it would never be renewed. A
+    frame compared with its key (``any_distance=True``) takes the given box wherever it is: where
+    the face moves fast (a camera swinging back at the photo's edge, 20 px a frame) the smoothed
+    box lags by up to a fifth of the face, and its mosaic alone differed from the key's as a
+    new face's would (tuning replay: docs/restore.md, "Key renewals")."""
     found = [box_signature(image, tracked.box)]
     raw = tracked.raw
     if raw is None or is_empty(box_corners(raw, *image.shape[:2])):
         return found
     (x, y, w, h), (sx, sy, sw, sh) = [float(v) for v in raw[:4]], tracked.box[:4]
     offset = max(abs(x - sx), abs(y - sy), abs(x + w - sx - sw), abs(y + h - sy - sh))
-    if 0 < offset <= SOURCE_AGREEMENT * max(sw, sh):
+    if 0 < offset and (any_distance or offset <= SOURCE_AGREEMENT * max(sw, sh)):
         found.append(box_signature(image, raw))
     return found
 
@@ -292,7 +302,7 @@ class TrackStableRestorer:
         out = frame.copy()
         self.pasted = []
         boxes = [b for b in boxes if not is_empty(box_corners(b.box, height, width))]
-        found = [signatures(frame, b) for b in boxes]
+        found = [signatures(frame, b, any_distance=True) for b in boxes]
         renew = []
         for tracked, signature in zip(boxes, found):
             state = self.tracks.get(tracked.track)

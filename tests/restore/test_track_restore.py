@@ -400,3 +400,28 @@ def test_a_source_switching_to_the_neighbouring_face_renews_the_key():
     fresh = TrackStableRestorer(CountingInvert()).restore_frame(
         mosaic, [TrackedBox(0, [62, 40, 40, 56], [62, 40, 40, 56])])
     assert np.abs(out[40:96, 62:102].astype(float) - fresh[40:96, 62:102]).mean() < 40
+
+
+def test_a_smoothed_box_lagging_a_fast_face_beyond_the_agreement_keeps_the_key():
+    """A face moving fast (a camera swinging back at the photo's edge): the smoothed box lags its
+    source's box by more than ``SOURCE_AGREEMENT`` (7 px of a 56 px box, the smoothing may lag by
+    a fifth). Compared on the smoothed box alone the mosaic changed as a new face's would (the
+    key was renewed); the frame's given box still counts against the key wherever it is, so the
+    key stays, and another face under the same boxes still renews it."""
+    from rdid_mm.restore.track_restore import SOURCE_AGREEMENT, signature_change, signatures
+    world = high_contrast(260, 140, seed=0)
+    frames = pixelated_pan(world, 12, box_offset=7)
+    assert 7 > SOURCE_AGREEMENT * 56
+    key = signatures(*frames[0])
+    assert max(signature_change(signatures(m, t), key) for m, t in frames[2:]) > 25  # the key's
+    stable = TrackStableRestorer(CountingInvert())
+    for mosaic, box in frames:
+        stable.restore_frame(mosaic, [box])
+    assert stable.counts['keys'] == 1 and stable.counts['refreshes'] == stable.counts['cuts'] == 0
+    last, box = frames[-1]
+    elsewhere = pixelated_pan(high_contrast(260, 140, seed=1), 12, box_offset=7)[-1][0]
+    x, y, w, h = (int(v) for v in box.raw)
+    other = last.copy()
+    other[y:y + h, x:x + w] = elsewhere[y:y + h, x:x + w]
+    stable.restore_frame(other, [box])
+    assert stable.counts['keys'] == 2

@@ -54,7 +54,8 @@ def replay(pixelated: str, boxes: Sequence[Sequence], **kwargs) -> dict:
         for box in tracked:
             state = stable.tracks.get(box.track)
             if state is not None and index not in renewed_at:
-                drift = max(drift, signature_change(signatures(frame, box), state.key.signature))
+                drift = max(drift, signature_change(signatures(frame, box, any_distance=True),
+                                                    state.key.signature))
     counts = {k: stable.counts[k] for k in ('keys', 'refreshes', 'cuts')}
     return dict(counts, drift=round(drift, 2), renewed_at=renewed_at,
                 tracks=len({b.track for f in tracked_frames for b in f}))
