@@ -12,6 +12,7 @@ import sys
 
 from rdid_mm.restore.items import RestoreInputError
 from rdid_mm.restore.locate_inputs import locate_input
+from rdid_mm.restore.strided_localiser import NETWORK_EVERY
 from rdid_mm.utils.io import atomic_write
 
 
@@ -23,6 +24,10 @@ def parse_args(argv=None):
     parser.add_argument('--lattice-only', action='store_true',
                         help='without the learned detector: the lattice localiser alone (half the '
                         'time; lower recall on small, crowded and compressed mosaics)')
+    parser.add_argument('--network-every', type=int, default=NETWORK_EVERY,
+                        help='on video frames: the learned detector on the whole of every N-th '
+                        f'frame, between only around the faces (default {NETWORK_EVERY}; 1: every '
+                        'frame)')
     return parser.parse_args(argv)
 
 
@@ -30,8 +35,12 @@ def main(argv=None):
     args = parse_args(argv)
     if osp.exists(args.out) and not args.overwrite:
         sys.exit(f'locate_mosaics.py: error: {args.out} exists; pass --overwrite to replace it')
+    if args.network_every < 1:
+        sys.exit(f'locate_mosaics.py: error: --network-every must be at least 1 (every frame), '
+                 f'got {args.network_every}')
     try:
-        boxes = locate_input(args.input, progress=True, learned=not args.lattice_only)
+        boxes = locate_input(args.input, progress=True, learned=not args.lattice_only,
+                             network_every=args.network_every)
     except (RestoreInputError, ValueError) as err:
         sys.exit(f'locate_mosaics.py: error: {err}')
     atomic_write(args.out, json.dumps(boxes, indent=0).encode())

@@ -23,6 +23,7 @@ from rdid_mm.models.restorers import model_restorer
 from rdid_mm.privacy.training_split_warning import training_split_message
 from rdid_mm.restore.loop import restore_deid_folder, restore_input
 from rdid_mm.restore.run_progress import ProgressHook
+from rdid_mm.restore.strided_localiser import NETWORK_EVERY
 from rdid_mm.utils.compat import fix_malloc_mmap_threshold
 
 
@@ -39,6 +40,11 @@ def parse_args():
     parser.add_argument('--lattice-only', action='store_true',
                         help='with --input and no --boxes: the localiser without its learned '
                         'detector (about 6x faster on 1080p frames, lower recall)')
+    parser.add_argument('--network-every', type=int,
+                        help='with --input and the localiser, for videos: its learned detector on '
+                        f'the whole of every N-th frame, between only around the faces (default '
+                        f'{NETWORK_EVERY}: the tracker bridges a face lost between; 1: every '
+                        'frame)')
     parser.add_argument('--ann-file', help='with --input: a COCO json of the images to restore')
     parser.add_argument('--codec', choices=['h264', 'ffv1'],
                         help='with --input: video codec (default h264; ffv1: lossless .mkv)')
@@ -66,7 +72,8 @@ def argument_problem(args):
     only_input = [flag for flag, value in (('--boxes', args.boxes), ('--ann-file', args.ann_file),
                                            ('--codec', args.codec),
                                            ('--temporal', args.temporal),
-                                           ('--lattice-only', args.lattice_only or None))
+                                           ('--lattice-only', args.lattice_only or None),
+                                           ('--network-every', args.network_every))
                   if value is not None]
     if args.deid_dir is not None and only_input:
         verb = 'go' if len(only_input) > 1 else 'goes'
@@ -74,6 +81,13 @@ def argument_problem(args):
                 'own faces.json and annotations')
     if args.lattice_only and args.boxes is not None:
         return '--lattice-only sets the localiser; --boxes gives the boxes instead'
+    if args.network_every is not None:
+        if args.boxes is not None or args.lattice_only:
+            other = '--boxes gives the boxes' if args.boxes is not None else '--lattice-only ' \
+                'runs no learned detector'
+            return f'--network-every sets the learned detector on video frames; {other}'
+        if args.network_every < 1:
+            return f'--network-every must be at least 1 (every frame), got {args.network_every}'
     if args.input is not None and args.strength is not None:
         return '--strength goes with --deid-dir (it names the mosaic/s{S} folder to restore)'
     return None
@@ -123,7 +137,8 @@ def main():
                           whole_image=whole_image, ann_file=args.ann_file,
                           overwrite=args.overwrite, codec=args.codec or 'h264', hooks=hooks,
                           temporal=args.temporal or 'track',
-                          learned_localiser=not args.lattice_only)
+                          learned_localiser=not args.lattice_only,
+                          network_every=args.network_every or NETWORK_EVERY)
         else:
             restore_deid_folder(restorer, args.deid_dir, args.strength, args.out,
                                 whole_image=whole_image, overwrite=args.overwrite, hooks=hooks)

@@ -15,6 +15,7 @@ from rdid_mm.layout import DeidLayout, image_stem
 
 from .items import RestoreInputError
 from .localiser import locate_mosaics
+from .strided_localiser import NETWORK_EVERY, StridedLocaliser
 
 
 def frame_key(video_name: str, index: int) -> str:
@@ -65,13 +66,21 @@ class BuilderFaces:
 
 class Localiser:
     """The mosaic localiser (:func:`rdid_mm.restore.localiser.locate_mosaics`) on each image;
-    ``learned=False``: the lattice alone (faster on large frames, lower recall)."""
+    ``learned=False``: the lattice alone (faster on large frames, lower recall). On video frames
+    its learned detector runs on the whole frame every ``network_every``-th frame and, between,
+    only around the faces (:class:`.strided_localiser.StridedLocaliser`; 1: every frame)."""
 
-    def __init__(self, learned: bool = True):
+    def __init__(self, learned: bool = True, network_every: int = NETWORK_EVERY):
         self.learned = learned
-        self.label = 'localiser' if learned else 'localiser (lattice only)'
+        self.frames = StridedLocaliser(network_every)
+        self.label = ('localiser (lattice only)' if not learned else 'localiser'
+                      if network_every == NETWORK_EVERY else
+                      f'localiser (network every {network_every} video frames)')
 
     def boxes(self, key: str, image: np.ndarray) -> List[list]:
+        if '#' in key and self.learned:
+            video, index = key.rsplit('#', 1)
+            return [m.to_list()[:4] for m in self.frames.mosaics(int(index), image, video)]
         return [m.to_list()[:4] for m in locate_mosaics(image, learned=self.learned)]
 
 
@@ -96,13 +105,14 @@ def find_builder_faces(input_path: str) -> Optional[BuilderFaces]:
 
 
 def choose_box_source(input_path: str, boxes_file: Optional[str], whole_image: bool,
-                      coco_input: bool, learned_localiser: bool = True):
+                      coco_input: bool, learned_localiser: bool = True,
+                      network_every: int = NETWORK_EVERY):
     """A boxes file if given, else (region mode) the builder's faces.json when the input is a
-    builder output, else the localiser (``learned_localiser``: with its learned detector);
-    ``None`` in whole-image mode."""
+    builder output, else the localiser (``learned_localiser``: with its learned detector, on the
+    whole of every ``network_every``-th video frame); ``None`` in whole-image mode."""
     if whole_image:
         return None
     if boxes_file is not None:
         return BoxesFile(boxes_file)
     builder = None if coco_input else find_builder_faces(input_path)
-    return builder or Localiser(learned_localiser)
+    return builder or Localiser(learned_localiser, network_every)

@@ -23,6 +23,9 @@ import numpy as np
 
 from rdid_mm.utils.boxes import xywh_iou
 
+#: Frames a track may miss and still continue (the default).
+MAX_GAP = 2
+
 
 @dataclass
 class Track:
@@ -65,7 +68,7 @@ class FaceTracker:
             about its size) continues the track at any IoU.
     """
 
-    def __init__(self, min_iou: float = 0.3, max_gap: int = 2, near: float = 0.75):
+    def __init__(self, min_iou: float = 0.3, max_gap: int = MAX_GAP, near: float = 0.75):
         self.min_iou, self.max_gap, self.near = float(min_iou), int(max_gap), float(near)
         self.tracks: Dict[int, Track] = {}
         self.frame = -1
@@ -148,7 +151,7 @@ def _jitter(given: Sequence[Sequence[float]], smoothed: Sequence[Sequence[float]
 
 
 def track_video(boxes_per_frame: Sequence[Sequence[Sequence[float]]], min_iou: float = 0.3,
-                max_gap: int = 2, window: int = 9,
+                max_gap: int = MAX_GAP, window: int = 9,
                 max_shift: float = 0.2) -> List[List[TrackedBox]]:
     """Track the boxes of a whole video and smooth them: per frame, its :class:`TrackedBox` es
     (in track id order), including the boxes bridging a track's gaps."""
@@ -167,4 +170,4 @@ def track_video(boxes_per_frame: Sequence[Sequence[Sequence[float]]], min_iou: f
     return frames
 
 
-__all__ = ['Track', 'TrackedBox', 'FaceTracker', 'smooth_boxes', 'track_video']
+__all__ = ['MAX_GAP', 'Track', 'TrackedBox', 'FaceTracker', 'smooth_boxes', 'track_video']

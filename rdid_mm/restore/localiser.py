@@ -60,7 +60,7 @@ a side (one weak line each way), crowds of such faces on texture, and weak-edged
 JPEG. Its boxes replace or complete the lattice's (:func:`_with_learned`); ``learned=False`` gives
 the lattice alone.
 """
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -278,7 +278,8 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
                    window: int = 16, max_cell_noise: float = 0.3,
                    min_blockiness: float = 1.08,
                    min_score_compressed: float = 0.5,
-                   learned: bool = True) -> List[Mosaic]:
+                   learned: Union[bool, Callable[[np.ndarray, List[Mosaic]], list]] = True
+                   ) -> List[Mosaic]:
     """Mosaic regions of an RGB uint8 image, as :class:`Mosaic` tuples (sorted top to bottom).
 
     Args:
@@ -304,7 +305,9 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
             0.928 to 0.972, with no box on the unpixelated scenes. Its cost grows with the
             pixels (about 0.4 s a megapixel on one thread): 0.08 -> 0.14 s for a 512 px image,
             0.16 -> 0.98 s for a 1920 x 1080 frame (docs/restore.md), which every frame of a
-            video pays.
+            video pays. Or a function of the float luma and the lattice's boxes giving the
+            network's boxes (as :func:`.mosaic_net.learned_mosaics`): :mod:`.strided_localiser`
+            runs the network only in parts of most video frames.
     """
     y = luma(image)
     height, width = y.shape
@@ -351,8 +354,8 @@ def locate_mosaics(image: np.ndarray, min_block: float = 3.0, max_block: float =
             kept.append((rank, mosaic))
     grown = [_grow_along_lattice(y, m) for m in _drop_contained([m for _, m in kept])]
     found = _drop_contained(_merge_pieces(grown))
-    if learned:
-        found = _with_learned(y, found)
+    if learned is not False:
+        found = _with_learned(y, found, None if learned is True else learned(y, found))
     return sorted(found, key=lambda m: (m.y, m.x))
 
 
@@ -374,8 +377,10 @@ def _plausible_alone(y: np.ndarray, box: Mosaic) -> bool:
     return max(box.w, box.h) <= _LEARNED_MAX_ASPECT * min(box.w, box.h)
 
 
-def _with_learned(y: np.ndarray, found: Sequence[Mosaic]) -> List[Mosaic]:
-    """The learned detector's boxes (:mod:`.mosaic_net`), each replaced by a box found here that
+def _with_learned(y: np.ndarray, found: Sequence[Mosaic],
+                  learned: Optional[Sequence[Mosaic]] = None) -> List[Mosaic]:
+    """The learned detector's boxes (``learned``, default :func:`.mosaic_net.learned_mosaics`
+    of the whole image), each replaced by a box found here that
     matches it (IoU >= 0.5: exact edges and pitch) or, matching none, kept where
     :func:`_plausible_alone`; and the boxes found here that overlap none of those: where the two
     disagree the network's box wins. On two tuning images held out of a network's training, this
@@ -385,7 +390,7 @@ def _with_learned(y: np.ndarray, found: Sequence[Mosaic]) -> List[Mosaic]:
     from .mosaic_net import learned_mosaics
     kept: List[Mosaic] = []
     out: List[Mosaic] = []
-    for box in learned_mosaics(y):
+    for box in learned_mosaics(y) if learned is None else learned:
         match = next((m for m in found if xywh_iou(m, box) >= 0.5), None)
         if match is None and not _plausible_alone(y, box):
             continue

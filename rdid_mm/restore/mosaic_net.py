@@ -10,7 +10,7 @@ lattice's (``learned=False``: the lattice alone).
 """
 import os.path as osp
 from functools import lru_cache
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -132,15 +132,14 @@ def boxes_from_maps(inside: np.ndarray, edge: np.ndarray, threshold: float = 0.5
     return out
 
 
-
-
 def learned_mosaics(y: np.ndarray, net=None, max_cell_noise: float = MAX_CELL_NOISE,
-                    **kwargs) -> list:
+                    maps: Optional[Tuple[np.ndarray, np.ndarray]] = None, **kwargs) -> list:
     """The network's boxes in a float luma image as :class:`~.localiser.Mosaic` tuples (score: the
     mean inside probability) whose cells, on the lattice fitted inside the box, are flat
-    (:func:`box_mosaic`); ``kwargs`` go to :func:`boxes_from_maps`."""
+    (:func:`box_mosaic`); ``maps``: its ``(inside, edge)`` maps if already computed (e.g. only in
+    parts of the image); ``kwargs`` go to :func:`boxes_from_maps`."""
     out = []
-    for box in boxes_from_maps(*mosaic_maps(y, net), **kwargs):
+    for box in boxes_from_maps(*(maps if maps is not None else mosaic_maps(y, net)), **kwargs):
         mosaic, noise = box_mosaic(y, box)
         if noise <= max_cell_noise:
             out.append(mosaic)

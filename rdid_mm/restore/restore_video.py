@@ -25,9 +25,9 @@ from rdid_mm.utils.boxes import box_to_slices, xywh_iou
 from rdid_mm.utils.io import commit_staging_file, new_staging_file
 
 from .face_tracks import track_video
-from .localiser import locate_mosaics
 from .media import SYNTHETIC_TAG
 from .regions import restore_whole
+from .strided_localiser import StridedLocaliser
 from .track_restore import TrackStableRestorer, warp_box
 
 VIDEO_EXTENSIONS = ('.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.ts')
@@ -86,7 +86,8 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
                   on_frame: Optional[Callable[[int, int, str], None]] = None) -> dict:
     """Restore ``path`` into ``target`` (written atomically); returns counts and the flicker.
 
-    ``boxes_for_frame(index, frame)`` gives a frame's boxes (default: the localiser);
+    ``boxes_for_frame(index, frame)`` gives a frame's boxes (default: the localiser, its learned
+    detector on the whole frame every few frames: :class:`.strided_localiser.StridedLocaliser`);
     ``temporal``: ``track`` (faces tracked, one restoration per track key warped along it:
     :mod:`.track_restore`) or ``frame`` (each frame restored on its own);
     ``on_frame(frames done, frames counted, stage)`` follows a long video's progress: stage
@@ -99,8 +100,7 @@ def restore_video(path: str, target: str, restorer, codec: str = 'h264',
         raise ValueError(f'temporal must be one of {list(TEMPORAL_MODES)}, got {temporal!r}')
     info = video_info(path)
     width, height = info['size']
-    boxes_for_frame = boxes_for_frame or (
-        lambda i, f: [m.to_list() for m in locate_mosaics(f)])
+    boxes_for_frame = boxes_for_frame or StridedLocaliser()
     if whole_image:
         frames = _WholeFrames(restorer)
     elif temporal == 'track':  # two passes: the boxes of every frame first, to smooth them

@@ -141,6 +141,16 @@ def test_locate_tool_keys_video_frames(tmp_path, deid_sample):
      'annotations'),
     (['--input', 'I', '--boxes', 'b.json', '--lattice-only'],
      '--lattice-only sets the localiser; --boxes gives the boxes instead'),
+    (['--deid-dir', 'D', '--strength', '8', '--network-every', '3'],
+     "--network-every goes with --input; --deid-dir reads the dataset's own faces.json and "
+     'annotations'),
+    (['--input', 'I', '--boxes', 'b.json', '--network-every', '3'],
+     '--network-every sets the learned detector on video frames; --boxes gives the boxes'),
+    (['--input', 'I', '--lattice-only', '--network-every', '3'],
+     '--network-every sets the learned detector on video frames; --lattice-only runs no learned '
+     'detector'),
+    (['--input', 'I', '--network-every', '0'],
+     '--network-every must be at least 1 (every frame), got 0'),
 ])
 def test_restore_tool_refuses_options_its_source_would_ignore(tmp_path, extra, message):
     """No option is silently ignored: one line names the conflict, before any model is built."""

@@ -12,7 +12,8 @@ to a video). ``--motion subject`` keeps the camera still (the first view) and mo
 head (its box and a third of its size around it) along the path instead, over the still photo: the
 faces move against their background, as people before a CCTV camera. It is restored four ways:
 per frame (``--temporal frame``) and along tracks (``--temporal track``), each with the exact boxes
-(those pixelated) and with the localiser's.
+(those pixelated) and with the localiser's (its learned detector on the whole of every third frame
+and around the faces between, as tools/restore.py; ``--network-every 1``: on every frame).
 
 The table:
 - flicker: the mean absolute change (grey levels, RGB) of each face between consecutive frames,
@@ -265,10 +266,13 @@ def film_restored_once(restored: str, video: dict, path: str) -> str:
 
 def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folder: str,
             frames: int = 48, embedder=None, runs: Sequence[tuple] = RUNS,
-            codec: str = 'h264', motion: str = 'camera', progress: bool = False) -> dict:
+            codec: str = 'h264', motion: str = 'camera', progress: bool = False,
+            network_every: Optional[int] = None) -> dict:
     """Make the videos, restore them each way of ``runs`` (into ``codec``) and measure; returns
-    the table's rows (``embedder=None``: no identity figures)."""
+    the table's rows (``embedder=None``: no identity figures; ``network_every``: the localiser's
+    learned detector on the whole of every N-th frame, default ``restore_video``'s)."""
     from rdid_mm.restore.restore_video import CODECS, restore_video
+    from rdid_mm.restore.strided_localiser import StridedLocaliser
     video = make_videos(photo, faces, folder, frames, motion=motion)
     rows: Dict[str, dict] = {}
     source_format = video_format(video['pixelated'])
@@ -282,7 +286,8 @@ def measure(restorer, photo: np.ndarray, faces: Sequence[Sequence[float]], folde
             print(f'[{number}/{len(runs)}] restoring {frames} frames {how}, {boxes} boxes ...',
                   file=sys.stderr, flush=True)
         target = osp.join(folder, f'{temporal}_{boxes}{CODECS[codec][1]}')
-        exact = (lambda index, frame: video['boxes'][index]) if boxes == 'exact' else None
+        exact = ((lambda index, frame: video['boxes'][index]) if boxes == 'exact' else
+                 None if network_every is None else StridedLocaliser(network_every))
         start = time.perf_counter()
         result = restore_video(video['pixelated'], target, restorer, codec=codec,
                                boxes_for_frame=exact, temporal=temporal)
@@ -411,6 +416,12 @@ def parse_args(argv=None):
     parser.add_argument('--motion', choices=MOTIONS, default='camera',
                         help='camera: a camera swinging over the photo; subject: a still camera '
                         'and the heads moving over the photo')
+    parser.add_argument('--runs', nargs='+', choices=[f'{t}-{b}' for t, b in RUNS],
+                        default=[f'{t}-{b}' for t, b in RUNS],
+                        help='the restorations to measure (default: all four)')
+    parser.add_argument('--network-every', type=int,
+                        help="the localiser's learned detector on the whole of every N-th frame "
+                        '(default: as tools/restore.py; 1: every frame)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--no-identity', action='store_true', help='skip the dlib figures')
     parser.add_argument('--out', help='also write the results json here')
@@ -435,11 +446,13 @@ def main(argv=None):
             sys.exit(f'video_stability.py: error: --image {args.image}: {err}')
         restorer = model_restorer(init_model(args.config, args.checkpoint, device=args.device))
         embedder = None if args.no_identity else build_embedder('dlib')
-        result = measure(restorer, photo, faces, tmp, args.frames, embedder, codec=args.codec,
-                         motion=args.motion, progress=True)
+        runs = [tuple(r.split('-')) for r in args.runs]
+        result = measure(restorer, photo, faces, tmp, args.frames, embedder, runs, args.codec,
+                         motion=args.motion, progress=True, network_every=args.network_every)
     result.update(config=osp.relpath(args.config, REPO) if args.config.startswith(REPO)
                   else args.config, checkpoint=args.checkpoint, image=args.image,
-                  seed=args.seed if ':' in args.image else None)
+                  seed=args.seed if ':' in args.image else None,
+                  network_every=args.network_every)
     print(json.dumps(dict(result['video'], image=args.image, seed=result['seed'])))
     print(table(result))
     if args.out:

@@ -167,3 +167,24 @@ def test_the_seed_chooses_the_composite_from_the_command_line(sample_dir, monkey
             video_stability.main(['--image', 'tuning:coffee', '--sample', sample_dir,
                                   '--config', '/nonexistent.py'] + extra)
     assert seen == [1, 3]
+
+
+def test_runs_and_the_localisers_stride_reach_measure_from_the_command_line(sample_dir,
+                                                                             monkeypatch):
+    """``--runs`` picks the restorations, ``--network-every`` the localiser's learned detector
+    on video frames (default: restore_video's)."""
+    import rdid_mm.models.restorers as restorers
+    import rdid_mm.restore.generator as generator
+    seen = []
+
+    def stop(restorer, photo, faces, folder, frames, embedder, runs, codec, **kwargs):
+        seen.append((runs, kwargs['network_every']))
+        raise ValueError('stop here')
+    monkeypatch.setattr(generator, 'init_model', lambda *a, **k: None)
+    monkeypatch.setattr(restorers, 'model_restorer', lambda model: None)
+    monkeypatch.setattr(video_stability, 'measure', stop)
+    for extra in ([], ['--runs', 'track-localiser', '--network-every', '1']):
+        with pytest.raises(ValueError, match='stop here'):
+            video_stability.main(['--image', 'tuning:coffee', '--sample', sample_dir,
+                                  '--no-identity'] + extra)
+    assert seen == [(list(video_stability.RUNS), None), ([('track', 'localiser')], 1)]
