@@ -130,15 +130,17 @@ def _fit_lattice(positions: np.ndarray, weights: np.ndarray, min_pitch: float, m
     if len(pitches) == 0:
         return None
     anchors = positions[np.argsort(-weights)[:6]]
-    offsets = positions[None, None, :] - anchors[None, :, None]          # A x N
-    k = np.round(offsets / pitches[:, None, None])                        # P x A x N
-    residual = np.abs(offsets - k * pitches[:, None, None])
-    tolerance = np.where(pitches < 8, 0.75, 1.0)[:, None, None]
+    # the lines on the first axis: the sums over them are then whole-array steps, not a few
+    # elements per row (numpy reduces a short last axis slowly; this was half of the localiser)
+    offsets = positions[:, None, None] - anchors[None, None, :]          # N x 1 x A
+    k = np.round(offsets / pitches[None, :, None])                        # N x P x A
+    residual = np.abs(offsets - k * pitches[None, :, None])
+    tolerance = np.where(pitches < 8, 0.75, 1.0)[None, :, None]
     inlier = residual <= tolerance
-    kmin = np.where(inlier, k, np.inf).min(axis=2)
-    kmax = np.where(inlier, k, -np.inf).max(axis=2)
-    count = inlier.sum(axis=2)
-    explained = (inlier * weights[None, None, :]).sum(axis=2)
+    kmin = np.where(inlier, k, np.inf).min(axis=0)                        # P x A
+    kmax = np.where(inlier, k, -np.inf).max(axis=0)
+    count = inlier.sum(axis=0)
+    explained = (inlier * weights[:, None, None]).sum(axis=0)
     missing = np.where(count >= 2, kmax - kmin + 1 - count, np.inf)
     score = explained - 0.5 * float(weights.mean()) * np.maximum(missing, 0)
     score = np.where((count >= 2) & (kmax > kmin), score, -np.inf)
@@ -146,8 +148,8 @@ def _fit_lattice(positions: np.ndarray, weights: np.ndarray, min_pitch: float, m
         return None
     best_p, best_a = np.unravel_index(int(np.argmax(score)), score.shape)
     p, a = float(pitches[best_p]), float(anchors[best_a])
-    inliers = inlier[best_p, best_a]
-    ks = k[best_p, best_a]
+    inliers = inlier[:, best_p, best_a]
+    ks = k[:, best_p, best_a]
     fitted = np.polyfit(ks[inliers], positions[inliers], 1)
     if min_pitch <= fitted[0] <= max_pitch:
         p, a = float(fitted[0]), float(fitted[1])

@@ -41,14 +41,19 @@ def mosaic_net(width: int = WIDTH, context: int = CONTEXT, dilations=DILATIONS):
             self.head = nn.Conv2d(context + width, 2, 1)
 
         def forward(self, x):
-            import torch
             import torch.nn.functional as F
             full = self.full(x)
             h = self.down(full)
             for conv in self.context:
                 h = F.relu(h + conv(h))  # residual: the early, sharp features stay
-            up = F.interpolate(h, size=full.shape[-2:], mode='bilinear', align_corners=False)
-            return self.head(torch.cat([up, full], 1))
+            # ``head(cat(upsampled context, full))``, with the head's context part applied before
+            # the upsampling (both are linear and bilinear weights sum to 1): 2 channels are
+            # upsampled instead of 16 and no 28-channel copy is made; the same logits to float
+            # rounding, about 1.4x faster on one thread
+            weight, bias = self.head.weight, self.head.bias
+            low = F.conv2d(h, weight[:, :context], bias)
+            up = F.interpolate(low, size=full.shape[-2:], mode='bilinear', align_corners=False)
+            return up + F.conv2d(full, weight[:, context:])
 
     return MosaicNet()
 
@@ -70,7 +75,8 @@ def load_mosaic_net(path: str = WEIGHTS):
     import torch
     net = mosaic_net()
     net.load_state_dict(torch.load(path, map_location='cpu', weights_only=True))
-    return net.eval()
+    # channels-last: oneDNN's faster convolutions on CPU (about 1.4x on one thread)
+    return net.eval().to(memory_format=torch.channels_last)
 
 
 #: Images over ``TILE`` px a side go through the network in tiles of that size, each seen with
@@ -106,7 +112,8 @@ def _maps(y: np.ndarray, net) -> Tuple[np.ndarray, np.ndarray]:
     pad_h, pad_w = (-height) % 2, (-width) % 2
     x = features(np.pad(y, ((0, pad_h), (0, pad_w)), mode='edge'))
     with torch.no_grad():
-        out = torch.sigmoid(net(torch.from_numpy(x)[None]))[0].numpy()
+        x = torch.from_numpy(x)[None].contiguous(memory_format=torch.channels_last)
+        out = torch.sigmoid(net(x))[0].contiguous().numpy()
     return out[0, :height, :width], out[1, :height, :width]
 
 

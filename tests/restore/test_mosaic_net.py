@@ -12,6 +12,7 @@ from rdid_mm.restore.mosaic_net import (
     WEIGHTS,
     box_mosaic,
     boxes_from_maps,
+    features,
     load_mosaic_net,
     mosaic_maps,
 )
@@ -49,6 +50,28 @@ def test_maps_in_tiles_are_the_maps_of_the_whole_image():
     for a, b in zip(whole, tiled):
         assert np.abs(a - b).max() < 1e-4
     assert whole[0][120:150, 130:160].mean() > 0.5  # the mosaic is seen
+
+
+def test_fast_forward_is_the_trained_network(sample_dir):
+    """The forward pass applies the head's context part before upsampling (and runs channels-last):
+    the logits of the network as trained (upsample, concatenate, 1 x 1 head) to float rounding, on
+    a real photo."""
+    import torch
+    import torch.nn.functional as F
+    net = load_mosaic_net()
+    image = cv2.imread(osp.join(sample_dir, 'val2017', '000000000785.jpg'), cv2.IMREAD_GRAYSCALE)
+    x = torch.from_numpy(features(image[:240, :320]))[None]
+    with torch.no_grad():
+        full = net.full(x)
+        h = net.down(full)
+        for conv in net.context:
+            h = F.relu(h + conv(h))
+        up = F.interpolate(h, size=full.shape[-2:], mode='bilinear', align_corners=False)
+        reference = net.head(torch.cat([up, full], 1))
+        fast = net(x.contiguous(memory_format=torch.channels_last))
+    assert fast.shape == reference.shape == (1, 2, 240, 320)
+    assert (fast - reference).abs().max() < 1e-4
+    assert reference.abs().max() > 1  # not a trivial output
 
 
 def test_edges_separate_touching_parts():
