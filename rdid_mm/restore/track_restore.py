@@ -78,6 +78,12 @@ SHARPNESS_SCALES = (0.8, 2.4)
 MIN_BAND = 0.5
 SHARPER = 1.15
 SOFTEN_STEP, MAX_SOFTEN = 0.1, 2.0
+#: the most sharpness a key is softened to, however sharp the frame around the face: fur, a
+#: rocket's gantry or a retina's vessels are sharper than a filmed face (the tuning composites'
+#: filmed faces 0.27-0.34), and a key left that sharp flickered as the texture is resampled
+#: (tuning, 28 videos: 0.34 lowered 12 of them, rocket 3.02 -> 2.16, moon 2.51 -> 1.85, and raised
+#: none; 0.40 lowered fewer, less; docs/restore.md, "Sharpness")
+MAX_REFERENCE = 0.34
 MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
 MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3% of each other,
 MAX_TURN = 0.05       # a turn of at most this (radians),
@@ -363,7 +369,8 @@ class TrackStableRestorer:
     def _soften(self, patch: np.ndarray, origin: tuple, tracked: TrackedBox, grey: np.ndarray,
                 mask: np.ndarray) -> np.ndarray:
         """``patch`` (top-left pixel at ``origin``) softened to the sharpness of the frame within
-        a face's size around the box, the faces and their edges left out (:func:`soften_to`)."""
+        a face's size around the box, the faces and their edges left out, or to
+        ``MAX_REFERENCE`` where that is sharper (:func:`soften_to`)."""
         height, width = grey.shape
         x1, y1, x2, y2 = box_corners(tracked.box, height, width)
         rx1, ry1, rx2, ry2 = context_window((x1, y1, x2, y2), height, width, *RINGS[0][:2])
@@ -372,6 +379,7 @@ class TrackStableRestorer:
         reference = sharpness(grey[ry1:ry2, rx1:rx2], mask[ry1:ry2, rx1:rx2])
         if reference == 0:  # flat around it (a wall, a gradient): no detail to match, no blur
             return patch
+        reference = min(reference, MAX_REFERENCE)  # sharp texture around: a face is softer
         inner = (x1 - origin[0], y1 - origin[1], x2 - origin[0], y2 - origin[1])
         patch, sigma = soften_to(patch, inner, reference)
         self.counts['softened'] += sigma > 0

@@ -139,7 +139,9 @@ def test_still_mosaic_gives_a_still_face(tmp_path, deid_sample):
                             codec='ffv1', hooks=[ProgressHook(file=log)])
     result = summary['video_results']['still.mp4']
     assert result['reused'] > 0
-    assert result['flicker']['output'] <= result['flicker']['input']
+    # within rounding: a key softened to a face's sharpness (MAX_REFERENCE) has values near
+    # halves, and the registration's sub-pixel answer to the codec noise flips a few (0.001)
+    assert result['flicker']['output'] <= result['flicker']['input'] + 0.01
     # a video is one item: its frames have their own progress (track mode's first pass, the
     # boxes of every frame, too), then the item counts
     lines = log.getvalue().splitlines()
