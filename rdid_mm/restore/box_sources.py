@@ -7,7 +7,7 @@ an item's relative name, or ``<video name>#<frame index, 6 digits>`` for a video
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -15,11 +15,19 @@ from rdid_mm.layout import DeidLayout, image_stem
 
 from .items import RestoreInputError
 from .localiser import locate_mosaics
+from .restore_video import is_video
 from .strided_localiser import NETWORK_EVERY, StridedLocaliser
 
 
 def frame_key(video_name: str, index: int) -> str:
     return f'{video_name}#{index:06d}'
+
+
+def split_frame_key(key: str) -> Optional[Tuple[str, int]]:
+    """``(video name, frame index)`` of a :func:`frame_key`; ``None`` for an image's name (which
+    may hold a ``#`` too: ``party#1.jpg``)."""
+    video, sep, index = key.rpartition('#')
+    return (video, int(index)) if sep and index.isdigit() and is_video(video) else None
 
 
 class BoxesFile:
@@ -43,7 +51,7 @@ class BoxesFile:
     def unmatched(self, names) -> List[str]:
         """Keys that name no input (a typo, or boxes of another folder)."""
         names = set(names)
-        return sorted(k for k in self.by_key if k.split('#')[0] not in names)
+        return sorted(k for k in self.by_key if (split_frame_key(k) or (k,))[0] not in names)
 
 
 class BuilderFaces:
@@ -56,8 +64,9 @@ class BuilderFaces:
         self.by_stem = {image_stem(name): boxes for name, boxes in faces.items()}
 
     def boxes(self, key: str, image: np.ndarray) -> List[list]:
-        if '#' in key:  # a builder video: faces.json is keyed by frame index
-            found = self.by_stem.get(str(int(key.split('#')[1])), [])
+        frame = split_frame_key(key)
+        if frame is not None:  # a builder video: faces.json is keyed by frame index
+            found = self.by_stem.get(str(frame[1]), [])
         else:
             name = key[len(self.prefix):] if key.startswith(self.prefix) else key
             found = self.by_stem.get(image_stem(name), [])
@@ -78,9 +87,10 @@ class Localiser:
                       f'localiser (network every {network_every} video frames)')
 
     def boxes(self, key: str, image: np.ndarray) -> List[list]:
-        if '#' in key and self.learned:
-            video, index = key.rsplit('#', 1)
-            return [m.to_list()[:4] for m in self.frames.mosaics(int(index), image, video)]
+        frame = split_frame_key(key) if self.learned else None
+        if frame is not None:
+            video, index = frame
+            return [m.to_list()[:4] for m in self.frames.mosaics(index, image, video)]
         return [m.to_list()[:4] for m in locate_mosaics(image, learned=self.learned)]
 
 
