@@ -81,8 +81,8 @@ SOFTEN_STEP, MAX_SOFTEN = 0.1, 2.0
 #: the most sharpness a key is softened to, however sharp the frame around the face: fur, a
 #: rocket's gantry or a retina's vessels are sharper than a filmed face (the tuning composites'
 #: filmed faces 0.27-0.34), and a key left that sharp flickered as the texture is resampled
-#: (tuning, 28 videos: 0.34 lowered 12 of them, rocket 3.02 -> 2.16, moon 2.51 -> 1.85, and raised
-#: none; 0.40 lowered fewer, less; docs/restore.md, "Sharpness")
+#: (tuning, 29 videos: 0.34 lowered 19 of them, rocket 3.02 -> 2.16, moon 2.51 -> 1.85, and raised
+#: none; 0.40 lowered 9; docs/restore.md, "Sharpness")
 MAX_REFERENCE = 0.34
 MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
 MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3% of each other,
