@@ -49,15 +49,16 @@ def regional_mosaics(y: np.ndarray, regions: Sequence[Tuple[int, int, int, int]]
                      net=None) -> List[Mosaic]:
     """The network's boxes (:func:`.mosaic_net.learned_mosaics`) lying inside ``regions`` of a
     float luma image: its maps computed there only (each region seen with ``REACH`` px around it,
-    from an even corner: the whole image's maps), boxes cut by a region's edge left out."""
-    from .mosaic_net import _maps, learned_mosaics, load_mosaic_net
+    from an even corner: the whole image's maps; a large region in tiles, as the whole image),
+    boxes cut by a region's edge left out."""
+    from .mosaic_net import learned_mosaics, load_mosaic_net, mosaic_maps
     net = net or load_mosaic_net()
     height, width = y.shape
     inside, edge = np.zeros_like(y), np.zeros_like(y)
     for x0, y0, x1, y1 in regions:
         cx0, cy0 = max(x0 - REACH, 0) // 2 * 2, max(y0 - REACH, 0) // 2 * 2
         cx1, cy1 = min(x1 + REACH, width), min(y1 + REACH, height)
-        part = _maps(y[cy0:cy1, cx0:cx1], net)
+        part = mosaic_maps(y[cy0:cy1, cx0:cx1], net)  # in tiles where large: bounded memory
         keep = (slice(y0 - cy0, y1 - cy0), slice(x0 - cx0, x1 - cx0))
         inside[y0:y1, x0:x1], edge[y0:y1, x0:x1] = part[0][keep], part[1][keep]
     return [m for m in learned_mosaics(y, maps=(inside, edge))

@@ -164,3 +164,16 @@ def test_locate_mosaics_tool_strides_video_frames(sample_dir, tmp_path, monkeypa
     assert strided == locate_input(path, network_every=1)
     assert [len(v) for v in strided.values()] == [1] * 4
     assert not any(locate_input(path, learned=False).values())
+
+
+def test_a_large_region_goes_through_the_network_in_tiles(sample_dir, monkeypatch):
+    """Regions merged over most of a wide frame: the network sees them in tiles, as the whole
+    frame (its memory bounded: :data:`.mosaic_net.TILE`), with the same boxes."""
+    frame = np.tile(_panning_over_a_mosaic_the_lattice_misses(sample_dir, frames=1)[0], (1, 5, 1))
+    y = luma(frame)
+    whole = mosaic_net.learned_mosaics(y)
+    assert len(whole) == 5
+    calls = _count_network_calls(monkeypatch)
+    height, width = y.shape
+    assert regional_mosaics(y, [(0, 0, width, height)]) == whole
+    assert max(w for _, w in calls) <= mosaic_net.TILE + 2 * mosaic_net.TILE_MARGIN < width
