@@ -141,7 +141,7 @@ def test_still_mosaic_gives_a_still_face(tmp_path, deid_sample):
     assert result['reused'] > 0
     # within rounding: a key softened to a face's sharpness (MAX_REFERENCE) has values near
     # halves, and the registration's sub-pixel answer to the codec noise flips a few (0.001)
-    assert result['flicker']['output'] <= result['flicker']['input'] + 0.01
+    assert result['flicker']['output'] <= result['flicker']['input'] + 0.002, result['flicker']
     # a video is one item: its frames have their own progress (track mode's first pass, the
     # boxes of every frame, too), then the item counts
     lines = log.getvalue().splitlines()
