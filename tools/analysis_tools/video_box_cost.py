@@ -2,17 +2,19 @@
 face tracks, on the stability benchmark's videos (``video_stability.py``; no model needed).
 
     python tools/analysis_tools/video_box_cost.py --images tuning:coffee tuning:text --seeds 1 2
-    python tools/analysis_tools/video_box_cost.py --images tuning:rocket --scale 3.75 --frames 12
+    python tools/analysis_tools/video_box_cost.py --images tuning:rocket --frames 12 \
+        --scale 3.375 --pixelate-scaled --repeat 3
 
 Settings: ``lattice`` (the localiser without its learned detector) and ``every N`` (the learned
-detector on the whole frame every N-th frame, around the faces it found between:
+detector on the whole frame every N-th frame, between only where the lattice disagrees:
 :class:`rdid_mm.restore.strided_localiser.StridedLocaliser`; ``every 1`` is the localiser on each
 frame, the reference). Per video and setting: box-finding seconds per frame (one thread is the
 caller's business: ``OMP_NUM_THREADS=1``), the face tracks (:func:`~rdid_mm.restore.face_tracks.
 track_video`), the share of the reference's tracked boxes that the setting's cover (same frame,
-IoU >= 0.5), and the frames whose boxes equal the reference's. ``--scale`` enlarges the frames
-(bicubic) to time larger videos. Tune on ``tuning:`` and the sample photos; ``held-out:`` is for
-measuring once.
+IoU >= 0.5), and the frames whose boxes equal the reference's. ``--scale`` resizes the pixelated
+frames (bicubic; 0.4: mosaics of 2-3 blurred blocks), or with ``--pixelate-scaled`` the original
+frames, pixelated then at their new size (strength 8: a larger video to time). Tune on
+``tuning:`` and the sample photos; ``held-out:`` is for measuring once.
 """
 import argparse
 import json
@@ -79,8 +81,11 @@ def compare(frames: Sequence[np.ndarray], settings: Sequence[str], repeat: int =
 
 
 def run(image: str, seed: int, motion: str, sample: str, settings: Sequence[str],
-        frames: int = 48, scale: float = 1.0, repeat: int = 1) -> dict:
-    """One video's rows (see the module docstring)."""
+        frames: int = 48, scale: float = 1.0, repeat: int = 1,
+        pixelate_scaled: bool = False) -> dict:
+    """One video's rows (see the module docstring); ``pixelate_scaled``: the original video
+    scaled, then pixelated in the scaled boxes (a larger or smaller video pixelated at its own
+    size), instead of the pixelated video scaled."""
     from rdid_mm.restore.restore_video import read_video_frames
     with tempfile.TemporaryDirectory() as tmp:
         if ':' in image:
@@ -89,10 +94,15 @@ def run(image: str, seed: int, motion: str, sample: str, settings: Sequence[str]
         else:
             photo, faces = video_stability.sample_faces(sample, image, tmp)
         video = video_stability.make_videos(photo, faces, tmp, frames, motion=motion)
-        decoded = list(read_video_frames(video['pixelated']))
+        decoded = list(read_video_frames(video['original' if pixelate_scaled else 'pixelated']))
     if scale != 1:
         decoded = [cv2.resize(f, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
                    for f in decoded]
+    if pixelate_scaled:
+        from rdid_mm.deid.pixelate import pixelate_boxes
+        decoded = [pixelate_boxes(f, [(x * scale, y * scale, (x + w) * scale, (y + h) * scale)
+                                      for x, y, w, h in boxes], video_stability.STRENGTH)
+                   for f, boxes in zip(decoded, video['boxes'])]
     return dict(image=image, seed=seed if ':' in image else None, motion=motion,
                 size=list(decoded[0].shape[1::-1]), frames=len(decoded),
                 rows=compare(decoded, settings, repeat))
@@ -112,7 +122,10 @@ def parse_args(argv=None):
                         help='whole-frame network passes every N frames (1: every frame, the '
                         'reference)')
     parser.add_argument('--no-lattice', action='store_true', help='leave out the lattice alone')
-    parser.add_argument('--scale', type=float, default=1.0, help='enlarge the frames (bicubic)')
+    parser.add_argument('--scale', type=float, default=1.0, help='resize the frames (bicubic)')
+    parser.add_argument('--pixelate-scaled', action='store_true',
+                        help='with --scale: scale the original video and pixelate it at its new '
+                        'size (strength 8), instead of scaling the pixelated video')
     parser.add_argument('--repeat', type=int, default=1,
                         help='time each setting this many times, taking turns; the least counts')
     parser.add_argument('--sample', default=video_stability.DEFAULT_SAMPLE)
@@ -131,7 +144,7 @@ def main(argv=None) -> List[dict]:
             for motion in args.motions:
                 try:
                     video = run(image, seed or 1, motion, args.sample, settings, args.frames,
-                                args.scale, args.repeat)
+                                args.scale, args.repeat, args.pixelate_scaled)
                 except ValueError as err:
                     sys.exit(f'video_box_cost.py: error: {err}')
                 videos.append(video)
