@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from rdid_mm.restore import locate_mosaics, mosaic_net
-from rdid_mm.restore.face_tracks import MAX_GAP
 from rdid_mm.restore.localiser import luma
 from rdid_mm.restore.strided_localiser import (
     NETWORK_EVERY,
@@ -104,7 +103,20 @@ def test_regional_maps_are_the_whole_frames_inside_the_regions(sample_dir):
 
 
 def test_the_default_stride_lets_tracks_bridge_the_frames_between():
-    assert NETWORK_EVERY == MAX_GAP + 1
+    """A face only the whole-frame passes find (frames 0, NETWORK_EVERY, ...) stays one track,
+    its frames between bridged with boxes."""
+    from rdid_mm.restore.face_tracks import track_video
+    frames = 3 * NETWORK_EVERY + 1
+    boxes = [[[40.0 + 2 * i, 30.0, 32.0, 32.0]] if i % NETWORK_EVERY == 0 else []
+             for i in range(frames)]
+    tracked = track_video(boxes)
+    assert all(len(t) == 1 for t in tracked)
+    assert {t[0].track for t in tracked} == {0}
+    assert [t[0].raw is None for t in tracked] == [i % NETWORK_EVERY != 0 for i in range(frames)]
+    # one frame more between the passes and the track breaks: the stride is at its limit
+    sparse = [[[40.0 + 2 * i, 30.0, 32.0, 32.0]] if i % (NETWORK_EVERY + 1) == 0 else []
+              for i in range(frames)]
+    assert len({t[0].track for t in track_video(sparse) if t}) > 1
 
 
 def test_same_tracks_as_the_network_on_every_frame_on_a_stability_video(sample_dir):
