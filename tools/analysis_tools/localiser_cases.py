@@ -99,9 +99,10 @@ def load_image(name: str, sample: str) -> Optional[np.ndarray]:
         return _fit(_read_rgb(path)) if osp.isfile(path) else None
     if source == 'skimage':
         import skimage.data
-        if stem == 'motorcycle_left':
-            return _fit(skimage.data.stereo_motorcycle()[0])
-        return _fit(getattr(skimage.data, stem)())
+        if stem in ('motorcycle_left', 'motorcycle_right'):
+            return _fit(skimage.data.stereo_motorcycle()[stem == 'motorcycle_right'])
+        image = getattr(skimage.data, stem)()
+        return _fit(image.astype(np.uint8) * 255 if image.dtype == bool else image)  # horse
     import matplotlib.cbook
     return _fit(_read_rgb(str(matplotlib.cbook.get_sample_data(stem + '.jpg',
                                                                asfileobj=False))))

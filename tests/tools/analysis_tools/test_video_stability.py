@@ -95,12 +95,21 @@ def test_face_sharpness_is_lower_for_a_blurred_film_of_the_same_faces(photo_and_
     assert 0 < video_stability.face_figures(soft, video)['sharpness'] < 0.8 * sharp
 
 
+def test_the_composite_sets_share_no_photo():
+    """Each set is measured apart (tune on one, quote the others), so no photo is in two, and
+    the quoted sets use the evaluation faces, never the tuning ones."""
+    sets = video_stability.COMPOSITES
+    names = [name for photos in sets.values() for name in photos]
+    assert len(names) == len(set(names))
+    assert {'held-out', 'fresh'} <= set(sets)
+    assert video_stability._FACE_SETS['held-out'] == video_stability._FACE_SETS['fresh'] \
+        == 'evaluation'
+
+
 def test_composite_photos_have_pasted_faces_the_camera_keeps_in_view(sample_dir):
-    """The tuning and held-out composites: the localiser's images of the set with its faces
-    pasted, every face inside every frame of the path; the held-out ones share no image."""
+    """The tuning, held-out and fresh composites: the localiser's images of the set with its faces
+    pasted, every face inside every frame of the path."""
     load_image = load_tool('analysis_tools/localiser_cases').load_image
-    assert not set(video_stability.COMPOSITES['tuning']) & set(
-        video_stability.COMPOSITES['held-out'])
     for set_name, names in video_stability.COMPOSITES.items():
         for name in names:
             photo, faces = video_stability.composite_photo(set_name, name, sample_dir)
