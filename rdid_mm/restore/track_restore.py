@@ -17,7 +17,9 @@ swinging over a photo), placing by the smoothed boxes alone left 7.7 grey levels
 face (2.4 in the original video), 2.4 registered. The wide ring
 moves with the face only when the camera moves; before a still camera it stays behind, so a
 registration counts only while it is a similarity that agrees with the box the source gave (within 1
-px plus 2.5 times the track's jitter); where no ring's does, the smoothed box places the key.
+px plus 2.5 times the track's jitter, plus half of that box's size difference from the key's: the
+localiser's box grows by a mosaic block into the surroundings on some frames, which moves its centre
+by half a block); where no ring's does, the smoothed box places the key.
 The key is renewed, with a cross-fade over a few frames, when the mosaic under the box differs from
 the key's by more than ``refresh_change`` grey levels (the head turned; compared in the box's own
 coordinates, so motion alone does not count); when it changes that much from one frame to the next
@@ -89,7 +91,8 @@ MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3%
 MAX_TURN = 0.05       # a turn of at most this (radians),
 MAX_SCALE = 0.1       # its scale within 10% of the smoothed boxes',
 AGREEMENT = 1.0       # and the face's centre within this (px) plus 2.5 times the track's jitter
-                      # of the given box (or, where the track bridged a gap, the smoothed box)
+                      # of the given box (or, where the track bridged a gap, the smoothed box),
+                      # plus half its size's difference from the key's box (moved): see _placement
 
 
 @dataclass
@@ -415,14 +418,20 @@ class TrackStableRestorer:
         given = box_transform(key.box, tracked.raw if tracked.raw is not None else tracked.box,
                               uniform=True)
         kx, ky, kw, kh = key.box[:4]
+        gw, gh = (tracked.raw if tracked.raw is not None else tracked.box)[2:4]
         centre = np.array([kx + kw / 2 - 0.5, ky + kh / 2 - 0.5, 1.0])
         for ring, ring_origin, motion in key.rings:  # none without registration
             found = register(ring, ring_origin, grey, mask, by_box, motion)
             if found is None or not _is_similarity(found):
                 continue
-            apart = np.abs(found @ centre - given @ centre).max()
-            scale = np.sqrt(np.linalg.det(found[:2, :2])) / by_box[0, 0]
-            if apart <= AGREEMENT + 2.5 * tracked.jitter and abs(scale - 1) <= MAX_SCALE:
+            apart = np.abs(found @ centre - given @ centre)[:2]
+            moved = np.sqrt(np.linalg.det(found[:2, :2]))
+            # a box edge grown into the surroundings (the localiser's boxes grow by a block on
+            # some frames, the key's with them) moves the box's centre by half the growth
+            grown = 0.5 * np.abs(np.array([gw - moved * kw, gh - moved * kh]))
+            scale = moved / by_box[0, 0]
+            if ((apart <= AGREEMENT + 2.5 * tracked.jitter + grown).all()
+                    and abs(scale - 1) <= MAX_SCALE):
                 self.counts['registered'] += count
                 return found
         self.counts['box_placed'] += count

@@ -115,6 +115,27 @@ def test_registration_places_the_face_where_the_image_moved_not_the_whole_pixel_
         assert max(errors) > 3 and stable.counts['box_placed'] == 8
 
 
+def test_a_key_on_a_box_a_block_too_wide_is_still_registered():
+    """The localiser's box grows by a block into the surroundings on some frames: on the key's
+    frame here (4 px more on the left), the later boxes exact. The registration is right and
+    sits 2 px off the given box's centre; it places the face (the box alone would shrink and
+    shift it: the face jumped by 15-27 grey levels on the tuning videos)."""
+    world = smooth_world()
+    stable = TrackStableRestorer(CountingInvert())
+    errors = []
+    for t in range(8):
+        frame = panned(world, 0.35 * t)
+        x = round(70 - 0.35 * t)
+        box = [x - 4, 40, 36, 40] if t == 0 else [x, 40, 32, 40]
+        out = stable.restore_frame(frame, [TrackedBox(0, box, box, jitter=0.0)])
+        inner = (slice(44, 76), slice(x + 4, x + 28))
+        diff = out[inner].astype(float) - (255 - frame[inner].astype(float))
+        # the key's mean colour was taken over the wider box: the lighting term moves the face's
+        # colour a little; the placement is what is judged here
+        errors.append(np.abs(diff - diff.mean(axis=(0, 1))).mean())
+    assert stable.counts['registered'] == 8 and max(errors) < 0.6
+
+
 def still_camera(person_x, background, person):
     """A still camera: ``person`` (a textured cut-out) at ``(person_x, 20)`` over ``background``."""
     matrix = np.array([[1.0, 0.0, -person_x], [0.0, 1.0, -20.0]])
