@@ -373,16 +373,16 @@ class TrackStableRestorer:
                 mask: np.ndarray) -> np.ndarray:
         """``patch`` (top-left pixel at ``origin``) softened to the sharpness of the frame within
         a face's size around the box, the faces and their edges left out, or to
-        ``MAX_REFERENCE`` where that is sharper (:func:`soften_to`)."""
+        ``MAX_REFERENCE`` where that is sharper or where the surroundings are flat or hidden
+        (:func:`soften_to`)."""
         height, width = grey.shape
         x1, y1, x2, y2 = box_corners(tracked.box, height, width)
         rx1, ry1, rx2, ry2 = context_window((x1, y1, x2, y2), height, width, *RINGS[0][:2])
-        if np.count_nonzero(mask[ry1:ry2, rx1:rx2]) < 64:  # too little seen around it
-            return patch
-        reference = sharpness(grey[ry1:ry2, rx1:rx2], mask[ry1:ry2, rx1:rx2])
-        if reference == 0:  # flat around it (a wall, a gradient): no detail to match, no blur
-            return patch
-        reference = min(reference, MAX_REFERENCE)  # sharp texture around: a face is softer
+        reference = MAX_REFERENCE  # a filmed face is no sharper, whatever is around it
+        if np.count_nonzero(mask[ry1:ry2, rx1:rx2]) >= 64:  # enough seen around it
+            around = sharpness(grey[ry1:ry2, rx1:rx2], mask[ry1:ry2, rx1:rx2])
+            if around > 0:  # 0: flat around it (a wall, a gradient), nothing to match but the cap
+                reference = min(around, MAX_REFERENCE)
         inner = (x1 - origin[0], y1 - origin[1], x2 - origin[0], y2 - origin[1])
         patch, sigma = soften_to(patch, inner, reference)
         self.counts['softened'] += sigma > 0

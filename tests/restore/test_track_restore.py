@@ -280,16 +280,19 @@ def test_a_key_before_sharper_texture_is_softened_to_a_face_s_sharpness():
 
 
 @pytest.mark.parametrize('ramp', [0, 30])
-def test_flat_surroundings_leave_the_key_as_drawn(ramp):
+def test_flat_surroundings_soften_the_key_to_a_face_s_sharpness_only(ramp):
     """A face before a flat wall or a gentle gradient: the surroundings say nothing of the video's
     sharpness (no detail, or only the gradient's 8-bit steps, not blur), so the key is not
-    blurred to the most (with the ramp's steps taken for detail, to sigma 1.2)."""
+    blurred to the most (with the ramp's steps taken for detail, to sigma 1.2), only to a filmed
+    face's ``MAX_REFERENCE`` (left as drawn, tuning's colorwheel flickered 5.64 / 11.21)."""
+    from rdid_mm.restore.track_restore import MAX_REFERENCE
     grey = np.rint(np.linspace(105, 105 + ramp, 200))[None, :].repeat(160, axis=0)
     frame = np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
     stable = TrackStableRestorer(SharpNoise())
     out = stable.restore_frame(frame, tracked([80, 60, 40, 48]))
-    assert stable.counts['softened'] == 0
-    assert sharpness(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[60:108, 80:120].astype(np.float32)) > 2
+    assert stable.counts['softened'] == 1
+    face = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[62:106, 82:118].astype(np.float32)
+    assert 0.8 * MAX_REFERENCE < sharpness(face) <= 1.1 * MAX_REFERENCE
 
 
 def test_lighting_follows_the_mosaic():
