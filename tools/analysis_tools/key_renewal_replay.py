@@ -14,7 +14,6 @@ renewal must catch. Tune renewal rules on ``tuning:`` and the sample photos; ``h
 measuring once.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -22,6 +21,8 @@ import tempfile
 from typing import List, Optional, Sequence
 
 import numpy as np
+
+from rdid_mm.utils.io import atomic_write_json
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # video_stability, localiser_cases
 
@@ -137,24 +138,21 @@ def main(argv=None) -> List[dict]:
     rows = []
     print('| video | seed | motion | boxes | tracks | keys | refreshes | cuts | drift | renewed at '
           '|\n|---|---|---|---|---|---|---|---|---|---|')
-    for image in args.images:
-        for seed in args.seeds if ':' in image else [None]:
-            for motion in args.motions:
-                try:
-                    row = run(image, seed or 1, motion, args.sample, args.frames, args.localiser,
-                              args.swap_at)
-                except ValueError as err:
-                    sys.exit(f'key_renewal_replay.py: error: {err}')
-                rows.append(row)
-                print(f"| {image} | {row['seed'] or '-'} | {motion} | {row['boxes']} | "
-                      f"{row['tracks']} | {row['keys']} | {row['refreshes']} | {row['cuts']} | "
-                      f"{row['drift']:.1f} | {row['renewed_at'] or '-'} |", flush=True)
+    for image, seed, motion in video_stability.each_video(args.images, args.seeds, args.motions):
+        try:
+            row = run(image, seed or 1, motion, args.sample, args.frames, args.localiser,
+                      args.swap_at)
+        except ValueError as err:
+            sys.exit(f'key_renewal_replay.py: error: {err}')
+        rows.append(row)
+        print(f"| {image} | {row['seed'] or '-'} | {motion} | {row['boxes']} | "
+              f"{row['tracks']} | {row['keys']} | {row['refreshes']} | {row['cuts']} | "
+              f"{row['drift']:.1f} | {row['renewed_at'] or '-'} |", flush=True)
     renewing = sum(bool(r['refreshes'] or r['cuts']) for r in rows)
     print(f'{len(rows)} videos: {renewing} renewed a key; largest drift kept '
           f'{max(r["drift"] for r in rows):.1f}')
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(rows, f, indent=1)
+        atomic_write_json(args.out, rows, indent=1)
     return rows
 
 

@@ -17,7 +17,6 @@ frames, pixelated then at their new size (strength 8: a larger video to time). T
 ``tuning:`` and the sample photos; ``held-out:`` is for measuring once.
 """
 import argparse
-import json
 import os.path as osp
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from typing import List, Sequence
 
 import cv2
 import numpy as np
+
+from rdid_mm.utils.io import atomic_write_json
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # video_stability, localiser_cases
 
@@ -139,29 +140,26 @@ def main(argv=None) -> List[dict]:
     videos = []
     print('| video | seed | motion | size | setting | s / frame | boxes | tracks | covered | '
           'covers | same frames |\n|---|---|---|---|---|---|---|---|---|---|---|')
-    for image in args.images:
-        for seed in args.seeds if ':' in image else [None]:
-            for motion in args.motions:
-                try:
-                    video = run(image, seed or 1, motion, args.sample, settings, args.frames,
-                                args.scale, args.repeat, args.pixelate_scaled)
-                except ValueError as err:
-                    sys.exit(f'video_box_cost.py: error: {err}')
-                videos.append(video)
-                for row in video['rows']:
-                    print(f"| {image} | {video['seed'] or '-'} | {motion} | "
-                          f"{video['size'][0]}x{video['size'][1]} | {row['setting']} | "
-                          f"{row['seconds_per_frame']:.3f} | {row['boxes']} | {row['tracks']} | "
-                          f"{row['covered']:.3f} | {row['covers']:.3f} | "
-                          f"{row['same_frames']}/{video['frames']} |", flush=True)
+    for image, seed, motion in video_stability.each_video(args.images, args.seeds, args.motions):
+        try:
+            video = run(image, seed or 1, motion, args.sample, settings, args.frames, args.scale,
+                        args.repeat, args.pixelate_scaled)
+        except ValueError as err:
+            sys.exit(f'video_box_cost.py: error: {err}')
+        videos.append(video)
+        for row in video['rows']:
+            print(f"| {image} | {video['seed'] or '-'} | {motion} | "
+                  f"{video['size'][0]}x{video['size'][1]} | {row['setting']} | "
+                  f"{row['seconds_per_frame']:.3f} | {row['boxes']} | {row['tracks']} | "
+                  f"{row['covered']:.3f} | {row['covers']:.3f} | "
+                  f"{row['same_frames']}/{video['frames']} |", flush=True)
     for setting in settings:
         rows = [r for v in videos for r in v['rows'] if r['setting'] == setting]
         print(f"{setting}: {np.mean([r['seconds_per_frame'] for r in rows]):.3f} s / frame, "
               f"{sum(r['tracks'] for r in rows)} tracks, covered "
               f"{np.mean([r['covered'] for r in rows]):.3f} (mean over {len(rows)} videos)")
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(videos, f, indent=1)
+        atomic_write_json(args.out, videos, indent=1)
     return videos
 
 

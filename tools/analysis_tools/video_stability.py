@@ -402,6 +402,15 @@ def composite_photo(set_name: str, name: str, sample: str = DEFAULT_SAMPLE, coun
     return photo, faces
 
 
+def each_video(images: Sequence[str], seeds: Sequence[int], motions: Sequence[str]):
+    """``(image, seed, motion)`` of every video a tool over many videos makes: each seed of a
+    composite (``SET:NAME``), one video of a sample photo (``seed`` ``None``: it has none)."""
+    for image in images:
+        for seed in seeds if ':' in image else [None]:
+            for motion in motions:
+                yield image, seed, motion
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Flicker and identity consistency of video '
                                      'restoration, per frame against along face tracks')
