@@ -415,10 +415,10 @@ class TrackStableRestorer:
         agreeing, while the head close around the face still moves with it.
         """
         by_box = box_transform(key.box, tracked.box, uniform=True)
-        given = box_transform(key.box, tracked.raw if tracked.raw is not None else tracked.box,
-                              uniform=True)
+        given_box = tracked.raw if tracked.raw is not None else tracked.box
+        given = box_transform(key.box, given_box, uniform=True)
         kx, ky, kw, kh = key.box[:4]
-        gw, gh = (tracked.raw if tracked.raw is not None else tracked.box)[2:4]
+        gw, gh = given_box[2:4]
         centre = np.array([kx + kw / 2 - 0.5, ky + kh / 2 - 0.5, 1.0])
         for ring, ring_origin, motion in key.rings:  # none without registration
             found = register(ring, ring_origin, grey, mask, by_box, motion)
