@@ -440,7 +440,10 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--no-identity', action='store_true', help='skip the dlib figures')
     parser.add_argument('--out', help='also write the results json here')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.network_every is not None and args.network_every < 1:
+        parser.error(f'--network-every must be at least 1 (every frame), got {args.network_every}')
+    return args
 
 
 def main(argv=None):

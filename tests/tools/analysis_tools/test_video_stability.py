@@ -197,3 +197,9 @@ def test_runs_and_the_localisers_stride_reach_measure_from_the_command_line(samp
             video_stability.main(['--image', 'tuning:coffee', '--sample', sample_dir,
                                   '--no-identity'] + extra)
     assert seen == [(list(video_stability.RUNS), None), ([('track', 'localiser')], 1)]
+
+
+def test_a_stride_below_one_is_refused_before_any_video_is_made(capsys):
+    with pytest.raises(SystemExit):
+        video_stability.parse_args(['--network-every', '0'])
+    assert '--network-every must be at least 1 (every frame), got 0' in capsys.readouterr().err
