@@ -107,3 +107,18 @@ def test_each_track_carries_the_jitter_of_its_given_boxes():
     wavering = [[[10 + 2 * t + (3 if t % 2 else -3), 20, 30, 30]] for t in range(20)]
     jitter = track_video(wavering)[5][0].jitter
     assert 2 < jitter < 6  # 3 px either way
+
+
+@pytest.mark.parametrize('speed, grown', [
+    (8, [-20, -24, 20, 48]),  # blocks up and left, into the surroundings (the localiser, rocket)
+    (18, [0, 0, 47, 4]),      # a fast face's box reaches the right-hand neighbour (brick)
+])
+def test_a_box_grown_for_one_frame_keeps_its_track(speed, grown):
+    """The localiser's box grows by a block or more on one side for a frame; a velocity from
+    the last step alone (corner or centre: each fails on one of these) carried the jump on and
+    cut the face's track in two on the frame after. The track's velocity is the median of its
+    last 3 steps."""
+    boxes = [[100 + speed * i, 120 + 2 * i, 58, 68] for i in range(10)]
+    boxes[5] = [a + b for a, b in zip(boxes[5], grown)]
+    tracks = track_video([[b] for b in boxes])
+    assert {t.track for frame in tracks for t in frame} == {0}
