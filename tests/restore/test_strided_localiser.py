@@ -120,10 +120,12 @@ def test_the_default_stride_lets_tracks_bridge_the_frames_between():
 
 
 def test_same_tracks_as_the_network_on_every_frame_on_a_stability_video(sample_dir):
-    """A stability benchmark video (``video_stability``'s helpers) at 0.4x, where the lattice
-    alone finds other tracks: the strided localiser finds the network's tracks."""
+    """A stability benchmark video (``video_stability``'s helpers) at 0.4x, moving camera,
+    where the lattice alone finds other tracks: the strided localiser finds the network's
+    tracks. (Before a still camera the lattice found the network's tracks once the heads'
+    straight seams were gone.)"""
     tool = load_tool('analysis_tools/video_box_cost')
-    video = tool.run('tuning:text', 1, 'subject', sample_dir, ['every 1', 'every 3', 'lattice'],
+    video = tool.run('tuning:text', 1, 'camera', sample_dir, ['every 1', 'every 3', 'lattice'],
                      frames=12, scale=0.4)
     rows = {r['setting']: r for r in video['rows']}
     assert rows['lattice']['tracks'] != rows['every 1']['tracks']

@@ -86,6 +86,7 @@ def camera_path(frames: int, photo_size: Sequence[int], faces: Sequence[Sequence
     return views
 
 
+FEATHER = 0.25  # --motion subject: the head layer's edge fades out over this share of its radii
 HEAD = 1 / 3  # --motion subject: the moving layer is each face box and this much of its size around
 
 
@@ -97,10 +98,18 @@ def subject_frame(photo: np.ndarray, faces: Sequence[Sequence[float]], still: tu
     moving = render(photo, view, out_size)
     for box in faces:
         x, y, w, h = moved_box(box, view)
-        x1, y1 = max(int(round(x - HEAD * w)), 0), max(int(round(y - HEAD * h)), 0)
-        x2 = min(int(round(x + w + HEAD * w)), out_size[0])
-        y2 = min(int(round(y + h + HEAD * h)), out_size[1])
-        frame[y1:y2, x1:x2] = moving[y1:y2, x1:x2]
+        # an ellipse (HEAD beyond the box on its axes) whose edge fades out over FEATHER of its
+        # radii: a head has no straight seam, and a pasted rectangle's reads as a block edge
+        rx, ry = (0.5 + HEAD) * w, (0.5 + HEAD) * h
+        cx, cy, reach = x + w / 2, y + h / 2, 1 + FEATHER
+        x1, y1 = max(int(cx - reach * rx), 0), max(int(cy - reach * ry), 0)
+        x2 = min(int(math.ceil(cx + reach * rx)), out_size[0])
+        y2 = min(int(math.ceil(cy + reach * ry)), out_size[1])
+        yy, xx = np.mgrid[y1:y2, x1:x2] + 0.5
+        radius = np.hypot((xx - cx) / rx, (yy - cy) / ry)
+        alpha = np.clip((reach - radius) / FEATHER, 0.0, 1.0)[..., None]
+        frame[y1:y2, x1:x2] = np.round(alpha * moving[y1:y2, x1:x2]
+                                       + (1 - alpha) * frame[y1:y2, x1:x2]).astype(frame.dtype)
     return frame
 
 
