@@ -2,18 +2,19 @@
 that a face is one track with one id, and its box smoothed along the track.
 
 Association is Hungarian matching (``scipy.optimize.linear_sum_assignment``) on the IoU between
-this frame's boxes and each live track's predicted box (its last box moved on at its last
-velocity); a pair needs IoU ``min_iou``, or a box near the predicted one (centre within
-``near`` times its longer side, each side within a factor 1.5): a fast face (a low frame rate, a
-pan) moves more than half its width between frames before its track has a velocity to predict
-with (on the stability benchmark's held-out photo a 43 px face moving 25 px a frame became 5
-tracks). A track missed for up to ``max_gap`` frames (a localiser
-miss, an occlusion) continues, and the missed frames get interpolated boxes: the mosaic is still
-there. Smoothing is a local quadratic fit of the box centre and size over ``window`` frames of
-the track (kept within ``max_shift`` of the box's size from the box given), so a face moving
-smoothly keeps its path while the jitter of whole-pixel or detected boxes averages out (a
-moving average over 5 frames left the restored faces of a panning, zooming camera 1.76 grey
-levels of flicker, this fit over 9 frames 1.58; 13 frames of moving average, 5.2).
+this frame's boxes and each live track's predicted box (its last box moved on at the median
+velocity of its last ``VELOCITY_STEPS`` steps); a pair needs IoU ``min_iou``, or a box near the
+predicted one (centre within ``near`` times its longer side, each side within a factor 1.5): a
+fast face (a low frame rate, a pan) moves more than half its width between frames before its
+track has a velocity to predict with (on the stability benchmark's held-out photo a 43 px face
+moving 25 px a frame became 5 tracks). A track missed for up to ``max_gap`` frames (a localiser
+miss, an occlusion) continues, and the missed frames get interpolated boxes: the mosaic is
+still there. Smoothing is a local quadratic fit of the box centre and size over ``window``
+frames of the track (held near the boxes given where they trace the path, and within
+``max_shift`` of the box's size of them), so a face moving smoothly keeps its path while the
+jitter of whole-pixel or detected boxes averages out (a moving average over 5 frames left the
+restored faces of a panning, zooming camera 1.76 grey levels of flicker, this fit over 9 frames
+1.58; 13 frames of moving average, 5.2).
 Boxes are ``[x, y, w, h]`` in pixels.
 """
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from rdid_mm.utils.boxes import xywh_iou
 #: Frames a track may miss and still continue (the default).
 MAX_GAP = 2
 #: Steps of a track's box its velocity is the median of.
-STEPS = 3
+VELOCITY_STEPS = 3
 
 
 @dataclass
@@ -40,16 +41,16 @@ class Track:
 
     def predicted(self, frame: int) -> list:
         """The last box moved on to ``frame`` at the track's velocity: the median of the
-        centre's last 3 steps (the size is not extrapolated: a shrinking box would vanish).
-        A detected box that grows by a block on one side for a frame (into the neck, a
-        neighbour) jumps its corner or centre; the last step alone carried that jump on and
-        lost the face on the next frame (a face's track cut in two)."""
+        centre's last ``VELOCITY_STEPS`` steps (the size is not extrapolated: a shrinking box
+        would vanish). A detected box that grows by a block on one side for a frame (into the
+        neck, a neighbour) jumps its corner or centre; the last step alone carried that jump
+        on and lost the face on the next frame (a face's track cut in two)."""
         last = np.asarray(self.boxes[-1], dtype=np.float64)
         if len(self.frames) < 2:
             return last.tolist()
-        recent = np.asarray(self.boxes[-STEPS - 1:], dtype=np.float64)
+        recent = np.asarray(self.boxes[-VELOCITY_STEPS - 1:], dtype=np.float64)
         centres = recent[:, :2] + recent[:, 2:4] / 2
-        steps = np.diff(centres, axis=0) / np.diff(self.frames[-STEPS - 1:])[:, None]
+        steps = np.diff(centres, axis=0) / np.diff(self.frames[-VELOCITY_STEPS - 1:])[:, None]
         moved = last.copy()
         moved[:2] += np.median(steps, axis=0) * (frame - self.frames[-1])
         return moved.tolist()
@@ -133,19 +134,67 @@ def smooth_boxes(boxes: Sequence[Sequence[float]], window: int = 9,
     """The centres and sizes of a track's consecutive boxes smoothed by a local quadratic fit
     over ``window`` frames (Savitzky-Golay; at the ends the fit over the first or last
     ``window``): a face moving, turning or zooming smoothly keeps its path, the jitter of
-    whole-pixel boxes and of detections averages out. Each value stays within ``max_shift`` times
-    the box's size of the box given, so a sudden swerve is followed."""
+    whole-pixel boxes and of detections averages out.
+
+    Each value stays within 0.5 px plus 2.5 times the boxes' noise (a robust standard deviation,
+    from their second differences) of a box given on the path (one a line through the 3 boxes
+    before it or the 3 after it meets), and within ``max_shift`` times the box's size of the box
+    given. So a kink is kept (a camera stopping at the photo's edge, a face turning back), which
+    a quadratic over 9 frames rounds off: on the tuning videos the fit alone missed exact boxes by
+    up to 7.5 px there, and a face placed by it jumped; and a box off the path for a frame (one
+    the localiser grew by a block) is smoothed over as before."""
     from scipy.signal import savgol_filter
     if window < 1:
         raise ValueError(f'the smoothing window must be at least 1 frame, got {window}')
     boxes = np.asarray([b[:4] for b in boxes], dtype=np.float64).reshape(-1, 4)
     centred = np.concatenate([boxes[:, :2] + boxes[:, 2:] / 2, boxes[:, 2:]], axis=1)
     frames = min(window, len(centred) - 1 + len(centred) % 2)  # odd, at most the track
-    fitted = centred if frames < 3 else savgol_filter(centred, frames, min(2, (frames - 1) // 2),
-                                                      axis=0, mode='interp')
+    if frames < 3:
+        return [list(b) for b in boxes.tolist()]
+    fitted = savgol_filter(centred, frames, min(2, (frames - 1) // 2), axis=0, mode='interp')
+    tolerance = 0.5 + 2.5 * _box_noise(centred)
+    # a box on the path (the line through the 3 boxes before it or the 3 after it passes within
+    # the tolerance: a kink is on it) holds the fit to it; one off it (an outlier) does not
+    ahead = _line_ahead(centred)
+    behind = _line_ahead(centred[::-1])[::-1]
+    with np.errstate(invalid='ignore'):  # NaN where a side has too few boxes: the other decides
+        on_path = (np.abs(centred - ahead) <= tolerance) | (np.abs(centred - behind) <= tolerance)
+    fitted = np.where(on_path, np.clip(fitted, centred - tolerance, centred + tolerance), fitted)
     limit = max_shift * np.tile(centred[:, 2:], 2)
     fitted = np.clip(fitted, centred - limit, centred + limit)
     return [[cx - w / 2, cy - h / 2, w, h] for cx, cy, w, h in fitted.tolist()]
+
+
+def _robust_sd(values: np.ndarray) -> np.ndarray:
+    """1.4826 times the median absolute value, per column: a standard deviation that a few
+    outliers (a kink, a grown box) do not move."""
+    return 1.4826 * np.median(np.abs(values), axis=0)
+
+
+def _box_noise(centred: np.ndarray) -> np.ndarray:
+    """Per column, how far the boxes scatter about their path: from the second differences (a
+    smooth path's are near 0, a kink makes one or two large ones; noise of deviation s makes
+    them s * sqrt(6)), and at least a uniform step's (step / sqrt(12)) where the boxes snap to
+    a grid, standing still on most frames and jumping a grid step now and then (boxes of a
+    mosaic cut on a fixed grid around a slow face): there most second differences are 0 and the
+    staircase would count as the path."""
+    noise = _robust_sd(np.diff(centred, 2, axis=0)) / np.sqrt(6)
+    steps = np.abs(np.diff(centred, axis=0))
+    for column in range(centred.shape[1]):
+        moved = steps[:, column] > 1e-6
+        if moved.any() and moved.mean() < 0.5:
+            noise[column] = max(noise[column], np.median(steps[moved, column]) / np.sqrt(12))
+    return noise
+
+
+def _line_ahead(values: np.ndarray) -> np.ndarray:
+    """Per row, what the least-squares line through the 3 rows before it predicts there (2 at
+    the third row; NaN at the first two)."""
+    predicted = np.full_like(values, np.nan)
+    if len(values) > 2:
+        predicted[2] = 2 * values[1] - values[0]
+        predicted[3:] = (4 * values[2:-1] + values[1:-2] - 2 * values[:-3]) / 3
+    return predicted
 
 
 def _jitter(given: Sequence[Sequence[float]], smoothed: Sequence[Sequence[float]]) -> float:
@@ -155,7 +204,7 @@ def _jitter(given: Sequence[Sequence[float]], smoothed: Sequence[Sequence[float]
         return 0.0
     given, smoothed = np.asarray(given, np.float64), np.asarray(smoothed, np.float64)
     offsets = (given[:, :2] + given[:, 2:4] / 2) - (smoothed[:, :2] + smoothed[:, 2:4] / 2)
-    return float(1.4826 * np.median(np.abs(offsets), axis=0).max())
+    return float(_robust_sd(offsets).max())
 
 
 def track_video(boxes_per_frame: Sequence[Sequence[Sequence[float]]], min_iou: float = 0.3,
