@@ -21,6 +21,7 @@ from rdid_mm.layout import DeidLayout
 from rdid_mm.models.restore_mode import WHOLE, default_mode
 from rdid_mm.models.restorers import model_restorer
 from rdid_mm.privacy.training_split_warning import training_split_message
+from rdid_mm.restore.box_sources import choose_box_source
 from rdid_mm.restore.loop import restore_deid_folder, restore_input
 from rdid_mm.restore.run_progress import ProgressHook
 from rdid_mm.restore.strided_localiser import NETWORK_EVERY
@@ -79,6 +80,13 @@ def argument_problem(args):
         verb = 'go' if len(only_input) > 1 else 'goes'
         return (f"{' and '.join(only_input)} {verb} with --input; --deid-dir reads the dataset's "
                 'own faces.json and annotations')
+    localiser = [flag for flag, given in (('--lattice-only', args.lattice_only),
+                                          ('--network-every', args.network_every is not None))
+                 if given]
+    if args.whole_image and localiser:
+        verb = 'set' if len(localiser) > 1 else 'sets'
+        return (f"{' and '.join(localiser)} {verb} the mosaic localiser; --whole-image restores "
+                'whole images and finds no boxes')
     if args.lattice_only and args.boxes is not None:
         return '--lattice-only sets the localiser; --boxes gives the boxes instead'
     if args.network_every is not None:
@@ -90,6 +98,21 @@ def argument_problem(args):
             return f'--network-every must be at least 1 (every frame), got {args.network_every}'
     if args.input is not None and args.strength is not None:
         return '--strength goes with --deid-dir (it names the mosaic/s{S} folder to restore)'
+    return None
+
+
+def source_problem(args):
+    """Why the input's box source would ignore --lattice-only or --network-every (None if it
+    would not): a builder output's faces.json gives its boxes. Known from the input alone, so
+    checked before any model is built; :func:`restore_input` refuses it too (and these options
+    with a model whose default is whole-image mode)."""
+    if args.input is None or not (args.lattice_only or args.network_every is not None):
+        return None
+    try:
+        choose_box_source(args.input, args.boxes, args.whole_image, args.ann_file is not None,
+                          not args.lattice_only, args.network_every)
+    except (OSError, ValueError) as err:  # RestoreInputError, or an unreadable faces.json
+        return str(err)
     return None
 
 
@@ -118,7 +141,7 @@ def device_problem(device):
 def main():
     args = parse_args()
     fix_malloc_mmap_threshold()  # steady memory over many image sizes
-    problem = argument_problem(args) or device_problem(args.device)
+    problem = argument_problem(args) or source_problem(args) or device_problem(args.device)
     if problem:
         sys.exit(f'restore.py: error: {problem}')
     try:
@@ -138,7 +161,7 @@ def main():
                           overwrite=args.overwrite, codec=args.codec or 'h264', hooks=hooks,
                           temporal=args.temporal or 'track',
                           learned_localiser=not args.lattice_only,
-                          network_every=args.network_every or NETWORK_EVERY)
+                          network_every=args.network_every)
         else:
             restore_deid_folder(restorer, args.deid_dir, args.strength, args.out,
                                 whole_image=whole_image, overwrite=args.overwrite, hooks=hooks)

@@ -116,13 +116,28 @@ def find_builder_faces(input_path: str) -> Optional[BuilderFaces]:
 
 def choose_box_source(input_path: str, boxes_file: Optional[str], whole_image: bool,
                       coco_input: bool, learned_localiser: bool = True,
-                      network_every: int = NETWORK_EVERY):
+                      network_every: Optional[int] = None):
     """A boxes file if given, else (region mode) the builder's faces.json when the input is a
     builder output, else the localiser (``learned_localiser``: with its learned detector, on the
-    whole of every ``network_every``-th video frame); ``None`` in whole-image mode."""
+    whole of every ``network_every``-th video frame, default ``NETWORK_EVERY``); ``None`` in
+    whole-image mode.
+
+    ``learned_localiser=False`` or a ``network_every`` set the localiser: where another source
+    gives the boxes, or none in whole-image mode, a :class:`RestoreInputError` names the option
+    instead of ignoring it."""
+    options = [flag for flag, given in (('--lattice-only', not learned_localiser),
+                                        ('--network-every', network_every is not None)) if given]
     if whole_image:
-        return None
-    if boxes_file is not None:
-        return BoxesFile(boxes_file)
-    builder = None if coco_input else find_builder_faces(input_path)
-    return builder or Localiser(learned_localiser, network_every)
+        source, reason = None, 'in whole-image mode no boxes are looked for'
+    elif boxes_file is not None:
+        source, reason = BoxesFile(boxes_file), '--boxes gives the boxes instead'
+    else:
+        source = None if coco_input else find_builder_faces(input_path)
+        if source is None:
+            return Localiser(learned_localiser,
+                             NETWORK_EVERY if network_every is None else network_every)
+        reason = f"{input_path} is a builder output: its faces.json gives the boxes"
+    if options:
+        verb = 'set' if len(options) > 1 else 'sets'
+        raise RestoreInputError(f"{' and '.join(options)} {verb} the mosaic localiser; {reason}")
+    return source

@@ -37,7 +37,6 @@ from .regions import restore_whole
 from .restore_video import CODECS, TEMPORAL_MODES, restore_video
 from .resume import RunState
 from .run_progress import RestoreHook
-from .strided_localiser import NETWORK_EVERY
 
 IMAGES_PER_BATCH = 16  # images whose crops share generator calls (fills the size buckets)
 # Memory: the pending batch, the images read ahead and the outputs waiting to be written are each
@@ -51,7 +50,7 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
                   context: float = 0.5, images_per_batch: int = IMAGES_PER_BATCH,
                   hooks: Sequence[RestoreHook] = (), temporal: str = 'track',
                   background_io: bool = True, learned_localiser: bool = True,
-                  network_every: int = NETWORK_EVERY) -> dict:
+                  network_every: Optional[int] = None) -> dict:
     """Restore ``input_path`` into ``out_dir``; returns (and writes) the summary.
 
     Args:
@@ -76,7 +75,10 @@ def restore_input(restorer: Restorer, input_path: str, out_dir: str,
         learned_localiser: where the localiser gives the boxes, with its learned detector
             (False: the lattice alone, about 6x faster on 1080p frames, lower recall).
         network_every: the learned detector on the whole of every N-th video frame, between
-            only around the faces (:mod:`.strided_localiser`; 1: on every frame).
+            only around the faces (:mod:`.strided_localiser`; 1: on every frame; default
+            ``NETWORK_EVERY``). This and ``learned_localiser=False`` are refused
+            (:class:`RestoreInputError`) where the localiser gives no boxes: whole-image mode,
+            a boxes file, a builder output's faces.json.
     """
     input_path, out_dir = os.fspath(input_path), os.fspath(out_dir)
     if not osp.exists(input_path):

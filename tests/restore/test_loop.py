@@ -105,6 +105,24 @@ def test_builder_output_uses_faces_json(deid_sample, tmp_path):
         restore_input(invert, deid_sample, str(tmp_path / 'out2'))  # s8 and s16: which one?
 
 
+@pytest.mark.parametrize('options, message', [
+    (dict(learned_localiser=False), "--lattice-only sets the mosaic localiser; {} is a builder "
+     'output: its faces.json gives the boxes'),
+    (dict(network_every=3, whole_image=True), '--network-every sets the mosaic localiser; in '
+     'whole-image mode no boxes are looked for'),
+])
+def test_localiser_options_are_refused_where_the_localiser_gives_no_boxes(
+        deid_sample, tmp_path, options, message):
+    """``--lattice-only`` / ``--network-every`` on a builder output (its faces.json's boxes) or
+    in whole-image mode were silently ignored: now refused before anything is written."""
+    folder = osp.join(deid_sample, 'mosaic', 's8')
+    out = tmp_path / 'out'
+    with pytest.raises(RestoreInputError) as err:
+        restore_input(invert, folder, str(out), **options)
+    assert str(err.value) == message.format(folder)
+    assert not out.exists()
+
+
 def test_boxes_file_that_does_not_match(deid_sample, tmp_path):
     folder = osp.join(deid_sample, 'mosaic', 's8')
     boxes = {'000000000785.png': [[350, 60, 40, 40, 8, 1.0]],

@@ -151,6 +151,15 @@ def test_locate_tool_keys_video_frames(tmp_path, deid_sample):
      'detector'),
     (['--input', 'I', '--network-every', '0'],
      '--network-every must be at least 1 (every frame), got 0'),
+    (['--input', 'I', '--whole-image', '--lattice-only'],
+     '--lattice-only sets the mosaic localiser; --whole-image restores whole images and finds no '
+     'boxes'),
+    (['--input', 'I', '--whole-image', '--network-every', '3'],
+     '--network-every sets the mosaic localiser; --whole-image restores whole images and finds '
+     'no boxes'),
+    (['--input', 'I', '--whole-image', '--lattice-only', '--network-every', '3'],
+     '--lattice-only and --network-every set the mosaic localiser; --whole-image restores whole '
+     'images and finds no boxes'),
 ])
 def test_restore_tool_refuses_options_its_source_would_ignore(tmp_path, extra, message):
     """No option is silently ignored: one line names the conflict, before any model is built."""
@@ -158,4 +167,20 @@ def test_restore_tool_refuses_options_its_source_would_ignore(tmp_path, extra, m
                   *extra], ok=False)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == f'restore.py: error: {message}'
+    assert not (tmp_path / 'o').exists()
+
+
+@pytest.mark.parametrize('extra', [['--lattice-only'], ['--network-every', '3']])
+def test_restore_tool_refuses_localiser_options_on_a_builder_output(deid_sample, tmp_path,
+                                                                     extra):
+    """A builder output's faces.json gives its boxes, so the localiser's options would be
+    ignored: one line says so, before any model is built, and nothing is written."""
+    folder = osp.join(deid_sample, 'mosaic', 's8')
+    result = run(['tools/restore.py', 'no_config.py', 'no_weights', '--input', folder, '--out',
+                  str(tmp_path / 'o'), *extra], ok=False)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        f'restore.py: error: {extra[0]} sets the mosaic localiser; {folder} is a builder output: '
+        'its faces.json gives the boxes')
+    assert 'Traceback' not in result.stderr
     assert not (tmp_path / 'o').exists()
