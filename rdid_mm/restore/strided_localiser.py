@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from rdid_mm.utils.boxes import xywh_iou
+from rdid_mm.utils.boxes import boxes_overlap, xywh_iou
 
 from .face_tracks import MAX_GAP
 from .localiser import Mosaic, locate_mosaics
@@ -63,11 +63,6 @@ def regional_mosaics(y: np.ndarray, regions: Sequence[Tuple[int, int, int, int]]
         inside[y0:y1, x0:x1], edge[y0:y1, x0:x1] = part[0][keep], part[1][keep]
     return [m for m in learned_mosaics(y, maps=(inside, edge))
             if any(_within(m, r, width, height) for r in regions)]
-
-
-def _overlaps(m: Mosaic, region: Tuple[int, int, int, int]) -> bool:
-    x0, y0, x1, y1 = region
-    return m.x < x1 and x0 < m.x + m.w and m.y < y1 and y0 < m.y + m.h
 
 
 def _within(m: Mosaic, region: Tuple[int, int, int, int], width: int, height: int) -> bool:
@@ -114,7 +109,8 @@ class StridedLocaliser:
             regions = network_regions(unmatched, width, height, self.grow)
             # with the mosaics these reach into: a network box over a lattice box drops it
             near = [b for b in list(last[1]) + list(lattice)
-                    if b not in unmatched and any(_overlaps(b, r) for r in regions)]
+                    if b not in unmatched
+                    and any(boxes_overlap((b.x, b.y, b.x + b.w, b.y + b.h), r) for r in regions)]
             looked.extend(network_regions(unmatched + near, width, height, self.grow))
             return regional_mosaics(y, looked) if looked else []
 

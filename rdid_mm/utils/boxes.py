@@ -1,5 +1,5 @@
 """The box helpers every package shares: an ``[x, y, w, h]`` box as the pixel slices it covers,
-and the IoU of two boxes."""
+whether two boxes overlap, and the IoU of two boxes."""
 import math
 from typing import Callable, List, Sequence, TypeVar
 
@@ -18,6 +18,12 @@ def box_to_slices(box: Sequence[float], height: int, width: int):
     x1 = min(max(math.ceil(x + w), x0), width)
     y1 = min(max(math.ceil(y + h), y0), height)
     return slice(y0, y1), slice(x0, x1)
+
+
+def boxes_overlap(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether two corner boxes ``(x1, y1, x2, y2)`` overlap: each starts before the other ends
+    on both axes (boxes that only touch at an edge or corner do not)."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
