@@ -80,20 +80,12 @@ def argument_problem(args):
         verb = 'go' if len(only_input) > 1 else 'goes'
         return (f"{' and '.join(only_input)} {verb} with --input; --deid-dir reads the dataset's "
                 'own faces.json and annotations')
-    localiser = [flag for flag, given in (('--lattice-only', args.lattice_only),
-                                          ('--network-every', args.network_every is not None))
-                 if given]
-    if args.whole_image and localiser:
-        verb = 'set' if len(localiser) > 1 else 'sets'
-        return (f"{' and '.join(localiser)} {verb} the mosaic localiser; --whole-image restores "
-                'whole images and finds no boxes')
-    if args.lattice_only and args.boxes is not None:
-        return '--lattice-only sets the localiser; --boxes gives the boxes instead'
+    # where the localiser gives no boxes (--whole-image, --boxes, a builder output) its options
+    # are refused by the box source itself: source_problem
     if args.network_every is not None:
-        if args.boxes is not None or args.lattice_only:
-            other = '--boxes gives the boxes' if args.boxes is not None else '--lattice-only ' \
-                'runs no learned detector'
-            return f'--network-every sets the learned detector on video frames; {other}'
+        if args.lattice_only:
+            return ('--network-every sets the learned detector on video frames; --lattice-only '
+                    'runs no learned detector')
         if args.network_every < 1:
             return f'--network-every must be at least 1 (every frame), got {args.network_every}'
     if args.input is not None and args.strength is not None:
@@ -103,9 +95,10 @@ def argument_problem(args):
 
 def source_problem(args):
     """Why the input's box source would ignore --lattice-only or --network-every (None if it
-    would not): a builder output's faces.json gives its boxes. Known from the input alone, so
-    checked before any model is built; :func:`restore_input` refuses it too (and these options
-    with a model whose default is whole-image mode)."""
+    would not): --whole-image looks for no boxes, --boxes or a builder output's faces.json gives
+    them. :func:`choose_box_source` decides, from the options and the input alone, so it is
+    asked before any model is built; :func:`restore_input` asks it again (a model whose default
+    is whole-image mode is known only then)."""
     if args.input is None or not (args.lattice_only or args.network_every is not None):
         return None
     try:

@@ -130,14 +130,14 @@ def choose_box_source(input_path: str, boxes_file: Optional[str], whole_image: b
     if whole_image:
         source, reason = None, 'in whole-image mode no boxes are looked for'
     elif boxes_file is not None:
-        source, reason = BoxesFile(boxes_file), '--boxes gives the boxes instead'
+        source, reason = BoxesFile, '--boxes gives the boxes instead'
     else:
         source = None if coco_input else find_builder_faces(input_path)
         if source is None:
             return Localiser(learned_localiser,
                              NETWORK_EVERY if network_every is None else network_every)
         reason = f"{input_path} is a builder output: its faces.json gives the boxes"
-    if options:
+    if options:  # refused before a boxes file is read
         verb = 'set' if len(options) > 1 else 'sets'
         raise RestoreInputError(f"{' and '.join(options)} {verb} the mosaic localiser; {reason}")
-    return source
+    return BoxesFile(boxes_file) if source is BoxesFile else source

@@ -140,26 +140,21 @@ def test_locate_tool_keys_video_frames(tmp_path, deid_sample):
      "--lattice-only goes with --input; --deid-dir reads the dataset's own faces.json and "
      'annotations'),
     (['--input', 'I', '--boxes', 'b.json', '--lattice-only'],
-     '--lattice-only sets the localiser; --boxes gives the boxes instead'),
+     '--lattice-only sets the mosaic localiser; --boxes gives the boxes instead'),
     (['--deid-dir', 'D', '--strength', '8', '--network-every', '3'],
      "--network-every goes with --input; --deid-dir reads the dataset's own faces.json and "
      'annotations'),
     (['--input', 'I', '--boxes', 'b.json', '--network-every', '3'],
-     '--network-every sets the learned detector on video frames; --boxes gives the boxes'),
+     '--network-every sets the mosaic localiser; --boxes gives the boxes instead'),
     (['--input', 'I', '--lattice-only', '--network-every', '3'],
      '--network-every sets the learned detector on video frames; --lattice-only runs no learned '
      'detector'),
     (['--input', 'I', '--network-every', '0'],
      '--network-every must be at least 1 (every frame), got 0'),
     (['--input', 'I', '--whole-image', '--lattice-only'],
-     '--lattice-only sets the mosaic localiser; --whole-image restores whole images and finds no '
-     'boxes'),
+     '--lattice-only sets the mosaic localiser; in whole-image mode no boxes are looked for'),
     (['--input', 'I', '--whole-image', '--network-every', '3'],
-     '--network-every sets the mosaic localiser; --whole-image restores whole images and finds '
-     'no boxes'),
-    (['--input', 'I', '--whole-image', '--lattice-only', '--network-every', '3'],
-     '--lattice-only and --network-every set the mosaic localiser; --whole-image restores whole '
-     'images and finds no boxes'),
+     '--network-every sets the mosaic localiser; in whole-image mode no boxes are looked for'),
 ])
 def test_restore_tool_refuses_options_its_source_would_ignore(tmp_path, extra, message):
     """No option is silently ignored: one line names the conflict, before any model is built."""
