@@ -94,13 +94,14 @@ def argument_problem(args):
 
 
 def source_problem(args):
-    """Why the input's box source would ignore --lattice-only or --network-every (None if it
-    would not): --whole-image looks for no boxes, --boxes or a builder output's faces.json gives
-    them. :func:`choose_box_source` decides, from the options and the input alone, so it is
+    """Why the input's box source would ignore --lattice-only, --network-every or --boxes (None
+    if it would not): --whole-image looks for no boxes, --boxes or a builder output's faces.json
+    gives them. :func:`choose_box_source` decides, from the options and the input alone, so it is
     asked before any model is built; :func:`restore_input` asks it again (a model whose default
     is whole-image mode is known only then)."""
-    if args.input is None or not (args.lattice_only or args.network_every is not None):
-        return None
+    localiser_options = args.lattice_only or args.network_every is not None
+    if args.input is None or not (localiser_options or (args.boxes and args.whole_image)):
+        return None  # (a boxes file alone is read once, by the restore loop)
     try:
         choose_box_source(args.input, args.boxes, args.whole_image, args.ann_file is not None,
                           not args.lattice_only, args.network_every)

@@ -124,10 +124,13 @@ def choose_box_source(input_path: str, boxes_file: Optional[str], whole_image: b
 
     ``learned_localiser=False`` or a ``network_every`` set the localiser: where another source
     gives the boxes, or none in whole-image mode, a :class:`RestoreInputError` names the option
-    instead of ignoring it."""
+    instead of ignoring it; so does a boxes file in whole-image mode."""
     options = [flag for flag, given in (('--lattice-only', not learned_localiser),
                                         ('--network-every', network_every is not None)) if given]
     if whole_image:
+        if boxes_file is not None:
+            raise RestoreInputError('--boxes gives the boxes to restore; in whole-image mode no '
+                                    'boxes are looked for')
         source, reason = None, 'in whole-image mode no boxes are looked for'
     elif boxes_file is not None:
         source, reason = BoxesFile, '--boxes gives the boxes instead'

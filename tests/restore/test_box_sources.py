@@ -74,3 +74,6 @@ def test_localiser_options_only_where_the_localiser_gives_the_boxes(tmp_path):
             with pytest.raises(RestoreInputError) as err:
                 choose_box_source(*args, *options)
             assert str(err.value) == f'{flags} the mosaic localiser; {reason}'
+    with pytest.raises(RestoreInputError, match='^--boxes gives the boxes to restore; in '
+                       'whole-image mode no boxes are looked for$'):
+        choose_box_source(str(plain), str(boxes), True, False)

@@ -155,6 +155,8 @@ def test_locate_tool_keys_video_frames(tmp_path, deid_sample):
      '--lattice-only sets the mosaic localiser; in whole-image mode no boxes are looked for'),
     (['--input', 'I', '--whole-image', '--network-every', '3'],
      '--network-every sets the mosaic localiser; in whole-image mode no boxes are looked for'),
+    (['--input', 'I', '--whole-image', '--boxes', 'b.json'],
+     '--boxes gives the boxes to restore; in whole-image mode no boxes are looked for'),
 ])
 def test_restore_tool_refuses_options_its_source_would_ignore(tmp_path, extra, message):
     """No option is silently ignored: one line names the conflict, before any model is built."""
