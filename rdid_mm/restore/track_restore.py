@@ -55,6 +55,7 @@ from rdid_mm.models.region_restore import (
 )
 
 from .face_tracks import TrackedBox
+from .mosaic_grid import mosaic_samples
 
 SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mosaic block)
 #: the surroundings registered, tried in turn: (fraction of the box's size each side, at least px,
@@ -86,6 +87,17 @@ SOFTEN_STEP, MAX_SOFTEN = 0.1, 2.0
 #: (tuning, 29 videos: 0.34 lowered 19 of them, rocket 3.02 -> 2.16, moon 2.51 -> 1.85, and raised
 #: none; 0.40 lowered 9; docs/restore.md, "Sharpness")
 MAX_REFERENCE = 0.34
+#: placing a key by its mosaic (:meth:`TrackStableRestorer._mosaic_fit`): the translations tried
+#: around the smoothed boxes' placement (px: reach, coarse step, fine step)
+MOSAIC_SEARCH = (3.0, 0.25, 0.05)
+#: a registration counts where its mosaic misfit is at most (1 + this) times the best placement's
+#: (one per ``RINGS``: the wide ring, which stays behind by pixels when it fails, gets more room
+#: than the head ring, which fails by a fraction of a pixel), plus ``MOSAIC_NOISE`` (grey
+#: levels squared). Tuning, 14 still-camera videos: the head ring's 0.3 against 0.5, 48 frames of
+#: flicker summed 31.6 against 34.3; the wide ring's 1.0 against 0.3, with a moving camera, 16.9
+#: against 17.1 (a registration passed over for the mosaic's placement now and then)
+MOSAIC_SLACK = (1.0, 0.3)
+MOSAIC_NOISE = 1.0
 MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
 MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3% of each other,
 MAX_TURN = 0.05       # a turn of at most this (radians),
@@ -105,6 +117,9 @@ class _Key:
                             # unregistered
     mean: np.ndarray        # the mosaic's mean colour in the box then
     signature: list         # the mosaic's grey content then (:func:`signatures`)
+    mosaic: Optional[tuple] = None  # its mosaic (YCrCb) as an image: (the block values
+                                    # interpolated, (x, y) of its top-left pixel); none where
+                                    # the given box holds no grid (:mod:`.mosaic_grid`)
 
 
 @dataclass
@@ -260,6 +275,27 @@ def register(ring: np.ndarray, ring_origin: Sequence[float], grey: np.ndarray,
             @ _translation(-ring_origin[0], -ring_origin[1]))
 
 
+def mosaic_model(colour: np.ndarray, box: Optional[Sequence[float]]) -> Optional[tuple]:
+    """The mosaic in ``box`` of ``colour`` (float32) as an image: its blocks
+    (:func:`.mosaic_grid.mosaic_samples`) interpolated (cubic) over the box, and the box's
+    top-left pixel; ``None`` without a box or a block grid in it."""
+    found = None if box is None else mosaic_samples(colour, box)
+    if found is None:
+        return None
+    x, y, w, h = (int(round(float(v))) for v in box[:4])
+    return cv2.resize(found.values, (w, h), interpolation=cv2.INTER_CUBIC), (x, y)
+
+
+def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """``image`` (``H x W x C``) at the points ``xs``, ``ys`` (any shape): bilinear, edges
+    replicated; ``xs.shape + (C,)``."""
+    shape = xs.shape
+    found = cv2.remap(image, xs.reshape(-1, shape[-1]).astype(np.float32),
+                      ys.reshape(-1, shape[-1]).astype(np.float32), cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_REPLICATE)
+    return found.reshape(*shape, -1)
+
+
 def _is_similarity(matrix: np.ndarray) -> bool:
     """A move, a uniform scale and at most a slight turn: no mirror, shear or stretch."""
     linear = matrix[:2, :2]
@@ -285,6 +321,10 @@ class TrackStableRestorer:
             mosaic's mean under a moving box wavers by a grey level or so; light changes slowly).
         registration: place the key by registering its surroundings with each frame
             (:func:`register`); ``False``: by the smoothed boxes alone.
+        mosaic_placement: place a key by its mosaic where the given boxes hold a block grid
+            (:meth:`_mosaic_fit`; counted as ``mosaic_placed``), and let a registration count
+            only where it fits the mosaic (``MOSAIC_SLACK``); ``False``: by ``AGREEMENT`` with
+            the given box.
         match_sharpness: soften a key that is sharper than its frame around the face
             (:func:`soften_to`; counted as ``softened``). The generator draws pixel-sized detail
             whatever the video's blur, zoom and compression left of it, and detail finer than the
@@ -294,14 +334,14 @@ class TrackStableRestorer:
     def __init__(self, restorer: Restorer, context: float = 0.5, margin: float = 0.1,
                  refresh_change: float = 25.0, cut_change: float = 40.0, fade: int = 3,
                  colour_rate: float = 0.2, registration: bool = True,
-                 match_sharpness: bool = True):
+                 match_sharpness: bool = True, mosaic_placement: bool = True):
         self.restorer, self.context, self.margin = restorer, context, margin
         self.colour_rate, self.registration = colour_rate, registration
-        self.match_sharpness = match_sharpness
+        self.match_sharpness, self.mosaic_placement = match_sharpness, mosaic_placement
         self.refresh_change, self.cut_change, self.fade = refresh_change, cut_change, fade
         self.tracks: Dict[int, _TrackState] = {}
-        self.counts = dict(keys=0, refreshes=0, cuts=0, reused=0, registered=0, box_placed=0,
-                           softened=0)
+        self.counts = dict(keys=0, refreshes=0, cuts=0, reused=0, registered=0,
+                           mosaic_placed=0, box_placed=0, softened=0)
         self.pasted: List[tuple] = []  # the last frame's filled pixels, (x1, y1, x2, y2) each
 
     def restore_frame(self, frame: np.ndarray, boxes: Sequence[TrackedBox]) -> np.ndarray:
@@ -327,7 +367,9 @@ class TrackStableRestorer:
             else:
                 self.counts['reused'] += 1
         grey, mask = self._surroundings(frame, boxes)  # once a frame, keys' rings too
-        for tracked, key in zip(renew, self._keys(frame, renew, grey, mask)):
+        colour = (cv2.cvtColor(frame.astype(np.float32), cv2.COLOR_RGB2YCrCb)
+                  if boxes and self.mosaic_placement else None)
+        for tracked, key in zip(renew, self._keys(frame, renew, grey, mask, colour)):
             state = self.tracks.get(tracked.track)
             if state is None:
                 self.tracks[tracked.track] = _TrackState(key, key.signature)
@@ -337,13 +379,13 @@ class TrackStableRestorer:
         for tracked, signature in zip(boxes, found):
             state = self.tracks[tracked.track]
             state.signature = signature
-            self._paste(out, frame, tracked, state, grey, mask)
+            self._paste(out, frame, tracked, state, grey, mask, colour)
         present = {b.track for b in boxes}  # tracks bridge their gaps: one absent has ended
         self.tracks = {k: v for k, v in self.tracks.items() if k in present}
         return out
 
     def _keys(self, frame: np.ndarray, boxes: List[TrackedBox], grey: Optional[np.ndarray],
-              mask: Optional[np.ndarray]) -> List[_Key]:
+              mask: Optional[np.ndarray], colour: Optional[np.ndarray] = None) -> List[_Key]:
         """Restore the boxes (with the margin) in one call, the same crop as region mode; each
         softened to the sharpness of the face's surroundings (``match_sharpness``)."""
         if not boxes:
@@ -365,7 +407,8 @@ class TrackStableRestorer:
                                                     height, width, context, least)
                 rings.append((grey[ry1:ry2, rx1:rx2].copy(), (rx1, ry1), motion))
             keys.append(_Key(list(tracked.box[:4]), (x1, y1), patch, rings,
-                             box_mean(frame, tracked.box), signatures(frame, tracked)))
+                             box_mean(frame, tracked.box), signatures(frame, tracked),
+                             None if colour is None else mosaic_model(colour, tracked.raw)))
             self.counts['keys'] += 1
         return keys
 
@@ -406,15 +449,34 @@ class TrackStableRestorer:
         return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), mask
 
     def _placement(self, key: _Key, tracked: TrackedBox, grey: Optional[np.ndarray],
-                   mask: Optional[np.ndarray], count: bool = True) -> np.ndarray:
+                   mask: Optional[np.ndarray], colour: Optional[np.ndarray],
+                   count: bool = True) -> np.ndarray:
         """Where the key goes in this frame: the registration of the first of its rings that
-        is a similarity agreeing with the given box (see ``AGREEMENT``), else the smoothed box.
+        is a similarity and fits the mosaic (see ``MOSAIC_SLACK``), else the key's placement by
+        the mosaic (:meth:`_mosaic_fit`). Where the key or this frame has no mosaic grid: the
+        first registration agreeing with the given box (see ``AGREEMENT``), else the smoothed
+        box.
 
         The surroundings move with the face when the camera moves; when the face moves against
-        them (a still camera), a wide ring's registration stays behind and the given box stops
-        agreeing, while the head close around the face still moves with it.
+        them (a still camera), a wide ring's registration stays behind, and the head close
+        around the face, where it is flat (a wall behind the face, dark hair), keeps a part of
+        the still background: registered, it lagged by up to 9 px on a tuning video, and a
+        box within a pixel of it let it pass. The mosaic moves with the face: its blocks are
+        the face sampled on a grid cut in the given box.
         """
         by_box = box_transform(key.box, tracked.box, uniform=True)
+        fitted = None if colour is None else self._mosaic_fit(key, tracked, colour, by_box)
+        if fitted is not None:
+            placement, misfit = fitted
+            least = misfit(placement)
+            for (ring, ring_origin, motion), slack in zip(key.rings, MOSAIC_SLACK):
+                found = register(ring, ring_origin, grey, mask, by_box, motion)
+                if (found is not None and _is_similarity(found)
+                        and misfit(found) <= (1 + slack) * least + MOSAIC_NOISE):
+                    self.counts['registered'] += count
+                    return found
+            self.counts['mosaic_placed'] += count
+            return placement
         given_box = tracked.raw if tracked.raw is not None else tracked.box
         given = box_transform(key.box, given_box, uniform=True)
         kx, ky, kw, kh = key.box[:4]
@@ -437,13 +499,59 @@ class TrackStableRestorer:
         self.counts['box_placed'] += count
         return by_box
 
+    @staticmethod
+    def _mosaic_fit(key: _Key, tracked: TrackedBox, colour: np.ndarray, start: np.ndarray):
+        """The key's placement by its mosaic: ``start`` moved by the translation (searched
+        ``MOSAIC_SEARCH``) that makes the key's mosaic, sampled where this frame's blocks were,
+        match them best; and the misfit of any placement (mean squared difference, each channel's
+        mean difference left out: the light changes). ``None`` where the key or the given box
+        holds no mosaic grid.
+
+        The key's mosaic is its blocks interpolated (cubic), not its restoration: the generator
+        does not redraw its own input's blocks exactly (tuning: a key placed by its
+        restoration's blocks was 1.2 px off on its own frame)."""
+        if key.mosaic is None or tracked.raw is None:
+            return None
+        found = mosaic_samples(colour, tracked.raw)
+        if found is None:
+            return None
+        model, (ox, oy) = key.mosaic
+        xs, ys = np.meshgrid(found.xs, found.ys)
+        to_key = np.linalg.inv(start)
+
+        def misfits(shifts: np.ndarray) -> np.ndarray:  # shifts: k x 2, frame px after start
+            px = xs[None] - shifts[:, 0, None, None]
+            py = ys[None] - shifts[:, 1, None, None]
+            kx = to_key[0, 0] * px + to_key[0, 1] * py + to_key[0, 2] - ox
+            ky = to_key[1, 0] * px + to_key[1, 1] * py + to_key[1, 2] - oy
+            difference = found.values[None] - _sample(model, kx, ky)
+            difference -= difference.mean(axis=(1, 2), keepdims=True)
+            return (difference ** 2).reshape(len(shifts), -1).mean(axis=1)
+
+        reach, coarse, fine = MOSAIC_SEARCH
+        best = np.zeros(2)
+        for span, step in ((reach, coarse), (coarse, fine)):
+            offsets = np.arange(-span, span + step / 2, step)
+            shifts = best + np.stack(np.meshgrid(offsets, offsets), -1).reshape(-1, 2)
+            best = shifts[int(np.argmin(misfits(shifts)))]
+
+        def misfit(placement: np.ndarray) -> float:
+            inverse = np.linalg.inv(placement)
+            kx = inverse[0, 0] * xs + inverse[0, 1] * ys + inverse[0, 2] - ox
+            ky = inverse[1, 0] * xs + inverse[1, 1] * ys + inverse[1, 2] - oy
+            difference = found.values - _sample(model, kx, ky)
+            difference -= difference.mean(axis=(0, 1), keepdims=True)
+            return float((difference ** 2).mean())
+
+        return _translation(*best) @ start, misfit
+
     def _render(self, key: _Key, placement: np.ndarray, corners: tuple,
                 shift: np.ndarray) -> np.ndarray:
         return warp_patch(key.patch, key.origin, placement, corners) + shift
 
     def _paste(self, out: np.ndarray, frame: np.ndarray, tracked: TrackedBox,
                state: _TrackState, grey: Optional[np.ndarray],
-               mask: Optional[np.ndarray]) -> None:
+               mask: Optional[np.ndarray], colour: Optional[np.ndarray]) -> None:
         """Fill the smoothed box (and the raw box, where the source gave one) with the key."""
         height, width = frame.shape[:2]
         x1, y1, x2, y2 = box_corners(tracked.box, height, width)
@@ -457,12 +565,12 @@ class TrackStableRestorer:
             shift = state.shift + self.colour_rate * (shift - state.shift)
         state.shift = shift
         corners = (x1, y1, x2, y2)
-        face = self._render(state.key, self._placement(state.key, tracked, grey, mask),
+        face = self._render(state.key, self._placement(state.key, tracked, grey, mask, colour),
                             corners, shift)
         if state.fading is not None:
             state.fade_step += 1
             weight = state.fade_step / (self.fade + 1)
-            placement = self._placement(state.fading, tracked, grey, mask, count=False)
+            placement = self._placement(state.fading, tracked, grey, mask, colour, count=False)
             old = self._render(state.fading, placement, corners, mean - state.fading.mean)
             face = weight * face + (1 - weight) * old
             if state.fade_step >= self.fade:

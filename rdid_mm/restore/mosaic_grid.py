@@ -1,0 +1,109 @@
+"""A mosaic's blocks inside its box: the block values and the frame points they were sampled at.
+
+A box pixelated by the builder (:func:`rdid_mm.deid.pixelate.pixelate_region`) holds ``n`` blocks
+across, cut from the box's corner (``nearest_indices``), each the face sampled at one point
+(``linear_taps``). The block count is not told (the strength is the video maker's): along each
+axis it is the coarsest count whose blocks are flat (pixels within ``RESIDUAL_SLACK`` of the
+finest count's residual from their block's mean) and flatter than the counts one coarser and one
+finer. A mosaic's grid cut one block off is as rough as the face (tuning: 0.6-1.0 grey levels on
+the grid, 4-12 one block off); smooth surroundings get flatter with every block added and have
+no such minimum. An axis without one (a localiser box a part of a block off the mosaic's), or
+whose blocks are not about square with the other's (``SQUARE``; the finer of the two: a grid
+of a third of the blocks' size explains a mosaic too), takes the other axis's block pitch.
+
+Where the face moves against still surroundings (a still camera), the registration of the
+surroundings fails and whole-pixel boxes are half a pixel off; the mosaic moves with the face
+(:mod:`.track_restore` places a key by it).
+"""
+from typing import NamedTuple, Optional, Sequence, Tuple
+
+import numpy as np
+
+from rdid_mm.deid.pixelate import nearest_indices
+
+#: a block count explains an axis when its pixels are at most this much (times the finest
+#: count's, plus a grey level's half for the codec) from their block's mean
+RESIDUAL_SLACK = (1.5, 0.5)
+SQUARE = (0.75, 1.33)  # the blocks' width over their height, for both axes' counts to stand
+MIN_BLOCK = 2  # px: no finer block counts are tried
+MIN_BLOCKS = 2  # per axis
+
+
+class MosaicSamples(NamedTuple):
+    """The block values (``ny x nx x C`` float32, the image's channels) and the frame points
+    they were sampled at (``xs``: ``nx``, ``ys``: ``ny``; pixel centres at whole numbers)."""
+    values: np.ndarray
+    xs: np.ndarray
+    ys: np.ndarray
+
+
+def block_residuals(grey: np.ndarray, axis: int) -> dict:
+    """``{n: mean absolute difference of the pixels from their block's mean}`` for the
+    box-aligned ``n``-block grids along ``axis`` (0: rows, 1: columns) of ``grey``."""
+    lines = np.moveaxis(np.asarray(grey, np.float64), axis, -1)
+    size = lines.shape[-1]
+    found = {}
+    for count in range(MIN_BLOCKS, size // MIN_BLOCK + 1):
+        index = nearest_indices(size, count)
+        starts = np.flatnonzero(np.diff(index, prepend=-1))
+        means = np.add.reduceat(lines, starts, axis=-1) / np.diff(np.append(starts, size))
+        found[count] = float(np.abs(lines - means[..., index]).mean())
+    return found
+
+
+def block_count(residuals: dict) -> Optional[Tuple[int, float]]:
+    """The coarsest block count that explains an axis, if it is flatter than its neighbours
+    (see the module), and its residual; else ``None``."""
+    if not residuals:
+        return None
+    factor, slack = RESIDUAL_SLACK
+    limit = factor * min(residuals.values()) + slack
+    for count in sorted(residuals):
+        value = residuals[count]
+        if value > limit:
+            continue
+        neighbours = [residuals[c] for c in (count - 1, count + 1) if c in residuals]
+        return (count, value) if neighbours and value < min(neighbours) else None
+    return None
+
+
+def mosaic_samples(image: np.ndarray, box: Sequence[float]) -> Optional[MosaicSamples]:
+    """The blocks of the mosaic in ``box`` (``[x, y, w, h]``, rounded to whole pixels) of
+    ``image`` (``H x W x C`` or ``H x W``), on the builder's grid; ``None`` where the box leaves
+    the image or holds no such grid (see the module)."""
+    x, y, w, h = (int(round(float(v))) for v in box[:4])
+    if x < 0 or y < 0 or x + w > image.shape[1] or y + h > image.shape[0]:
+        return None
+    if min(w, h) < MIN_BLOCKS * MIN_BLOCK:
+        return None
+    region = image[y:y + h, x:x + w].astype(np.float32).reshape(h, w, -1)
+    grey = region.mean(axis=2)
+    across, down = block_count(block_residuals(grey, 1)), block_count(block_residuals(grey, 0))
+    if across is None and down is None:
+        return None
+    if across is not None and down is not None:
+        low, high = SQUARE
+        if not low <= (w / across[0]) / (h / down[0]) <= high:
+            across, down = (across, None) if w / across[0] >= h / down[0] else (None, down)
+    across, down = (None if found is None else found[0] for found in (across, down))
+    if across is None:  # square blocks: the other axis's pitch
+        across = max(int(round(w * down / h)), MIN_BLOCKS)
+    elif down is None:
+        down = max(int(round(h * across / w)), MIN_BLOCKS)
+    columns, rows = nearest_indices(w, across), nearest_indices(h, down)
+    values = _block_means(region, rows, columns, down, across)
+    xs = x + ((2 * np.arange(across) + 1) * w - across) / (2 * across)
+    ys = y + ((2 * np.arange(down) + 1) * h - down) / (2 * down)
+    return MosaicSamples(values, xs, ys)
+
+
+def _block_means(region: np.ndarray, rows: np.ndarray, columns: np.ndarray, down: int,
+                 across: int) -> np.ndarray:
+    row_starts = np.flatnonzero(np.diff(rows, prepend=-1))
+    column_starts = np.flatnonzero(np.diff(columns, prepend=-1))
+    sums = np.add.reduceat(np.add.reduceat(region, row_starts, axis=0), column_starts, axis=1)
+    counts = np.outer(np.bincount(rows, minlength=down), np.bincount(columns, minlength=across))
+    return (sums / counts[..., None]).astype(np.float32)
+
+
+__all__ = ['MosaicSamples', 'block_count', 'block_residuals', 'mosaic_samples']
