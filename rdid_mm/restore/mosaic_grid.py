@@ -15,7 +15,7 @@ Where the face moves against still surroundings (a still camera), the registrati
 surroundings fails and whole-pixel boxes are half a pixel off; the mosaic moves with the face
 (:mod:`.track_restore` places a key by it).
 """
-from typing import NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -37,13 +37,19 @@ class MosaicSamples(NamedTuple):
     ys: np.ndarray
 
 
-def block_residuals(grey: np.ndarray, axis: int) -> dict:
+def block_residuals(grey: np.ndarray, axis: int, pitch: Optional[float] = None) -> dict:
     """``{n: mean absolute difference of the pixels from their block's mean}`` for the
-    box-aligned ``n``-block grids along ``axis`` (0: rows, 1: columns) of ``grey``."""
+    box-aligned ``n``-block grids along ``axis`` (0: rows, 1: columns) of ``grey``: every count
+    from ``MIN_BLOCKS`` to blocks of ``MIN_BLOCK`` px, or (``pitch``: the block size found
+    before, as on a track's key) the counts within 2 of that pitch's."""
     lines = np.moveaxis(np.asarray(grey, np.float64), axis, -1)
     size = lines.shape[-1]
+    counts = range(MIN_BLOCKS, size // MIN_BLOCK + 1)
+    if pitch is not None:
+        near = int(round(size / pitch))
+        counts = range(max(near - 2, MIN_BLOCKS), min(near + 2, size // MIN_BLOCK) + 1)
     found = {}
-    for count in range(MIN_BLOCKS, size // MIN_BLOCK + 1):
+    for count in counts:
         index = nearest_indices(size, count)
         starts = np.flatnonzero(np.diff(index, prepend=-1))
         means = np.add.reduceat(lines, starts, axis=-1) / np.diff(np.append(starts, size))
@@ -67,18 +73,28 @@ def block_count(residuals: dict) -> Optional[Tuple[int, float]]:
     return None
 
 
-def mosaic_samples(image: np.ndarray, box: Sequence[float]) -> Optional[MosaicSamples]:
+def mosaic_samples(image: np.ndarray, box: Sequence[float],
+                   pitch: Optional[Tuple[float, float]] = None,
+                   convert: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                   ) -> Optional[MosaicSamples]:
     """The blocks of the mosaic in ``box`` (``[x, y, w, h]``, rounded to whole pixels) of
     ``image`` (``H x W x C`` or ``H x W``), on the builder's grid; ``None`` where the box leaves
-    the image or holds no such grid (see the module)."""
+    the image or holds no such grid (see the module). ``pitch``: the blocks' width and height
+    found before (a track's key: the video's strength does not change), only counts near them
+    are tried; ``convert``: applied to the box's pixels (float32) first (a colour space)."""
     x, y, w, h = (int(round(float(v))) for v in box[:4])
     if x < 0 or y < 0 or x + w > image.shape[1] or y + h > image.shape[0]:
         return None
     if min(w, h) < MIN_BLOCKS * MIN_BLOCK:
         return None
-    region = image[y:y + h, x:x + w].astype(np.float32).reshape(h, w, -1)
+    region = image[y:y + h, x:x + w].astype(np.float32)
+    if convert is not None:
+        region = convert(region)
+    region = region.reshape(h, w, -1)
     grey = region.mean(axis=2)
-    across, down = block_count(block_residuals(grey, 1)), block_count(block_residuals(grey, 0))
+    pitch_x, pitch_y = pitch if pitch is not None else (None, None)
+    across = block_count(block_residuals(grey, 1, pitch_x))
+    down = block_count(block_residuals(grey, 0, pitch_y))
     if across is None and down is None:
         return None
     if across is not None and down is not None:

@@ -15,11 +15,18 @@ Boxes are whole pixels (the builder's) or a block off (the localiser's), and hal
 misplacement moves a restored face's texture by as much: on the stability benchmark (a camera
 swinging over a photo), placing by the smoothed boxes alone left 7.7 grey levels of flicker on a
 face (2.4 in the original video), 2.4 registered. The wide ring
-moves with the face only when the camera moves; before a still camera it stays behind, so a
-registration counts only while it is a similarity that agrees with the box the source gave (within 1
-px plus 2.5 times the track's jitter, plus half of that box's size difference from the key's: the
-localiser's box grows by a mosaic block into the surroundings on some frames, which moves its centre
-by half a block); where no ring's does, the smoothed box places the key.
+moves with the face only when the camera moves; before a still camera it stays behind, and the head
+ring, where the head is flat, keeps a part of the still background. So where the given box holds a
+mosaic grid (:mod:`.mosaic_grid`: the builder's, found without the strength), the mosaic decides:
+the key's own blocks, interpolated, are matched with each frame's blocks (the face sampled on a grid
+cut in the given box, so it moves with the face whatever the background does), and a registration
+counts only where it fits the frame's blocks about as well as the best match does
+(``MOSAIC_SLACK``); where none does, the match places the key. Without a grid (another tool's
+mosaic, a box a block off on both axes) a registration counts while it is a similarity that agrees
+with the box the source gave (within 1 px plus 2.5 times the track's jitter, plus half of that
+box's size difference from the key's: the localiser's box grows by a mosaic block into the
+surroundings on some frames, which moves its centre by half a block); where no ring's does, the
+smoothed box places the key.
 The key is renewed, with a cross-fade over a few frames, when the mosaic under the box differs from
 the key's by more than ``refresh_change`` grey levels (the head turned; compared in the box's own
 coordinates, so motion alone does not count); when it changes that much from one frame to the next
@@ -41,7 +48,7 @@ as sharp as the filmed faces, and flickered 0.7 grey levels above them on averag
 docs/restore.md, "Sharpness").
 """
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -55,7 +62,7 @@ from rdid_mm.models.region_restore import (
 )
 
 from .face_tracks import TrackedBox
-from .mosaic_grid import mosaic_samples
+from .mosaic_grid import MosaicSamples, mosaic_samples
 
 SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mosaic block)
 #: the surroundings registered, tried in turn: (fraction of the box's size each side, at least px,
@@ -88,8 +95,11 @@ SOFTEN_STEP, MAX_SOFTEN = 0.1, 2.0
 #: none; 0.40 lowered 9; docs/restore.md, "Sharpness")
 MAX_REFERENCE = 0.34
 #: placing a key by its mosaic (:meth:`TrackStableRestorer._mosaic_fit`): the translations tried
-#: around the smoothed boxes' placement (px: reach, coarse step, fine step)
+#: around the smoothed boxes' placement (px: reach, coarse step, fine step); the coarse search
+#: moves to a best on its edge up to ``MOSAIC_ROUNDS`` times (a smoothed box lags a fast face by
+#: up to a fifth of its size)
 MOSAIC_SEARCH = (3.0, 0.25, 0.05)
+MOSAIC_ROUNDS = 3
 #: a registration counts where its mosaic misfit is at most (1 + this) times the best placement's
 #: (one per ``RINGS``: the wide ring, which stays behind by pixels when it fails, gets more room
 #: than the head ring, which fails by a fraction of a pixel), plus ``MOSAIC_NOISE`` (grey
@@ -102,7 +112,8 @@ MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a regi
 MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3% of each other,
 MAX_TURN = 0.05       # a turn of at most this (radians),
 MAX_SCALE = 0.1       # its scale within 10% of the smoothed boxes',
-AGREEMENT = 1.0       # and the face's centre within this (px) plus 2.5 times the track's jitter
+AGREEMENT = 1.0       # and (where no mosaic grid is found) the face's centre within this (px)
+                      # plus 2.5 times the track's jitter
                       # of the given box (or, where the track bridged a gap, the smoothed box),
                       # plus half its size's difference from the key's box (moved): see _placement
 
@@ -275,24 +286,44 @@ def register(ring: np.ndarray, ring_origin: Sequence[float], grey: np.ndarray,
             @ _translation(-ring_origin[0], -ring_origin[1]))
 
 
-def mosaic_model(colour: np.ndarray, box: Optional[Sequence[float]]) -> Optional[tuple]:
-    """The mosaic in ``box`` of ``colour`` (float32) as an image: its blocks
-    (:func:`.mosaic_grid.mosaic_samples`) interpolated (cubic) over the box, and the box's
-    top-left pixel; ``None`` without a box or a block grid in it."""
-    found = None if box is None else mosaic_samples(colour, box)
+def _ycrcb(pixels: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(pixels, cv2.COLOR_RGB2YCrCb)
+
+
+def frame_mosaic(frame: np.ndarray, box: Optional[Sequence[float]],
+                 pitch: Optional[Tuple[float, float]] = None) -> Optional[MosaicSamples]:
+    """:func:`.mosaic_grid.mosaic_samples` of ``box`` in ``frame`` (RGB), in YCrCb (the colour
+    adds to what the grey blocks tell: tuning, 14 still-camera videos placed by the mosaic alone,
+    flicker summed 29.4 grey, 28.1 YCrCb); ``None`` without a box."""
+    return None if box is None else mosaic_samples(frame, box, pitch, convert=_ycrcb)
+
+
+def mosaic_model(found: Optional[MosaicSamples], box: Sequence[float]) -> Optional[tuple]:
+    """A key's mosaic ``found`` in ``box`` as an image: its blocks interpolated (cubic) over the
+    box, the box's top-left pixel and the blocks' width and height; ``None`` without one."""
     if found is None:
         return None
     x, y, w, h = (int(round(float(v))) for v in box[:4])
-    return cv2.resize(found.values, (w, h), interpolation=cv2.INTER_CUBIC), (x, y)
+    model = cv2.resize(found.values, (w, h), interpolation=cv2.INTER_CUBIC)
+    return model, (x, y), (w / len(found.xs), h / len(found.ys))
+
+
+#: cv2.remap's maps must have fewer rows than this (SHRT_MAX)
+REMAP_ROWS = 32767
 
 
 def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """``image`` (``H x W x C``) at the points ``xs``, ``ys`` (any shape): bilinear, edges
-    replicated; ``xs.shape + (C,)``."""
+    replicated; ``xs.shape + (C,)``. In parts of fewer than ``REMAP_ROWS`` rows: a large face's
+    grid times the search's candidates is more."""
     shape = xs.shape
-    found = cv2.remap(image, xs.reshape(-1, shape[-1]).astype(np.float32),
-                      ys.reshape(-1, shape[-1]).astype(np.float32), cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_REPLICATE)
+    xs = xs.reshape(-1, shape[-1]).astype(np.float32)
+    ys = ys.reshape(-1, shape[-1]).astype(np.float32)
+    step = REMAP_ROWS - 1
+    found = np.concatenate([cv2.remap(image, xs[i:i + step], ys[i:i + step], cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REPLICATE).reshape(
+                                          min(step, len(xs) - i), shape[-1], -1)
+                            for i in range(0, len(xs), step)])
     return found.reshape(*shape, -1)
 
 
@@ -320,7 +351,8 @@ class TrackStableRestorer:
         colour_rate: weight of each frame's mean-colour change in its running average (the
             mosaic's mean under a moving box wavers by a grey level or so; light changes slowly).
         registration: place the key by registering its surroundings with each frame
-            (:func:`register`); ``False``: by the smoothed boxes alone.
+            (:func:`register`); ``False``: by the mosaic where a grid is found
+            (``mosaic_placement``), else by the smoothed boxes.
         mosaic_placement: place a key by its mosaic where the given boxes hold a block grid
             (:meth:`_mosaic_fit`; counted as ``mosaic_placed``), and let a registration count
             only where it fits the mosaic (``MOSAIC_SLACK``); ``False``: by ``AGREEMENT`` with
@@ -367,9 +399,7 @@ class TrackStableRestorer:
             else:
                 self.counts['reused'] += 1
         grey, mask = self._surroundings(frame, boxes)  # once a frame, keys' rings too
-        colour = (cv2.cvtColor(frame.astype(np.float32), cv2.COLOR_RGB2YCrCb)
-                  if boxes and self.mosaic_placement else None)
-        for tracked, key in zip(renew, self._keys(frame, renew, grey, mask, colour)):
+        for tracked, key in zip(renew, self._keys(frame, renew, grey, mask)):
             state = self.tracks.get(tracked.track)
             if state is None:
                 self.tracks[tracked.track] = _TrackState(key, key.signature)
@@ -379,13 +409,13 @@ class TrackStableRestorer:
         for tracked, signature in zip(boxes, found):
             state = self.tracks[tracked.track]
             state.signature = signature
-            self._paste(out, frame, tracked, state, grey, mask, colour)
+            self._paste(out, frame, tracked, state, grey, mask)
         present = {b.track for b in boxes}  # tracks bridge their gaps: one absent has ended
         self.tracks = {k: v for k, v in self.tracks.items() if k in present}
         return out
 
     def _keys(self, frame: np.ndarray, boxes: List[TrackedBox], grey: Optional[np.ndarray],
-              mask: Optional[np.ndarray], colour: Optional[np.ndarray] = None) -> List[_Key]:
+              mask: Optional[np.ndarray]) -> List[_Key]:
         """Restore the boxes (with the margin) in one call, the same crop as region mode; each
         softened to the sharpness of the face's surroundings (``match_sharpness``)."""
         if not boxes:
@@ -408,7 +438,8 @@ class TrackStableRestorer:
                 rings.append((grey[ry1:ry2, rx1:rx2].copy(), (rx1, ry1), motion))
             keys.append(_Key(list(tracked.box[:4]), (x1, y1), patch, rings,
                              box_mean(frame, tracked.box), signatures(frame, tracked),
-                             None if colour is None else mosaic_model(colour, tracked.raw)))
+                             None if not self.mosaic_placement or tracked.raw is None else
+                             mosaic_model(frame_mosaic(frame, tracked.raw), tracked.raw)))
             self.counts['keys'] += 1
         return keys
 
@@ -449,7 +480,7 @@ class TrackStableRestorer:
         return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), mask
 
     def _placement(self, key: _Key, tracked: TrackedBox, grey: Optional[np.ndarray],
-                   mask: Optional[np.ndarray], colour: Optional[np.ndarray],
+                   mask: Optional[np.ndarray], blocks: Optional[MosaicSamples] = None,
                    count: bool = True) -> np.ndarray:
         """Where the key goes in this frame: the registration of the first of its rings that
         is a similarity and fits the mosaic (see ``MOSAIC_SLACK``), else the key's placement by
@@ -465,12 +496,15 @@ class TrackStableRestorer:
         the face sampled on a grid cut in the given box.
         """
         by_box = box_transform(key.box, tracked.box, uniform=True)
-        fitted = None if colour is None else self._mosaic_fit(key, tracked, colour, by_box)
+        fitted = self._mosaic_fit(key, blocks, by_box)
         if fitted is not None:
             placement, misfit = fitted
             least = misfit(placement)
             for (ring, ring_origin, motion), slack in zip(key.rings, MOSAIC_SLACK):
                 found = register(ring, ring_origin, grey, mask, by_box, motion)
+                # no scale check against the boxes here: the mosaic judges, and the localiser's
+                # boxes' scale is a block off now and then (tuning, 14 moving-camera videos with
+                # its boxes: with the check, flicker summed 26.0 against 22.9)
                 if (found is not None and _is_similarity(found)
                         and misfit(found) <= (1 + slack) * least + MOSAIC_NOISE):
                     self.counts['registered'] += count
@@ -500,7 +534,7 @@ class TrackStableRestorer:
         return by_box
 
     @staticmethod
-    def _mosaic_fit(key: _Key, tracked: TrackedBox, colour: np.ndarray, start: np.ndarray):
+    def _mosaic_fit(key: _Key, found: Optional[MosaicSamples], start: np.ndarray):
         """The key's placement by its mosaic: ``start`` moved by the translation (searched
         ``MOSAIC_SEARCH``) that makes the key's mosaic, sampled where this frame's blocks were,
         match them best; and the misfit of any placement (mean squared difference, each channel's
@@ -510,12 +544,9 @@ class TrackStableRestorer:
         The key's mosaic is its blocks interpolated (cubic), not its restoration: the generator
         does not redraw its own input's blocks exactly (tuning: a key placed by its
         restoration's blocks was 1.2 px off on its own frame)."""
-        if key.mosaic is None or tracked.raw is None:
+        if key.mosaic is None or found is None:
             return None
-        found = mosaic_samples(colour, tracked.raw)
-        if found is None:
-            return None
-        model, (ox, oy) = key.mosaic
+        model, (ox, oy), _ = key.mosaic
         xs, ys = np.meshgrid(found.xs, found.ys)
         to_key = np.linalg.inv(start)
 
@@ -530,10 +561,14 @@ class TrackStableRestorer:
 
         reach, coarse, fine = MOSAIC_SEARCH
         best = np.zeros(2)
-        for span, step in ((reach, coarse), (coarse, fine)):
+        for span, step, rounds in ((reach, coarse, MOSAIC_ROUNDS), (coarse, fine, 1)):
             offsets = np.arange(-span, span + step / 2, step)
-            shifts = best + np.stack(np.meshgrid(offsets, offsets), -1).reshape(-1, 2)
-            best = shifts[int(np.argmin(misfits(shifts)))]
+            for _ in range(rounds):  # again around a best on the edge (a box lagging the face)
+                centre = best
+                shifts = centre + np.stack(np.meshgrid(offsets, offsets), -1).reshape(-1, 2)
+                best = shifts[int(np.argmin(misfits(shifts)))]
+                if (np.abs(best - centre) < span - step / 2).all():
+                    break
 
         def misfit(placement: np.ndarray) -> float:
             inverse = np.linalg.inv(placement)
@@ -551,7 +586,7 @@ class TrackStableRestorer:
 
     def _paste(self, out: np.ndarray, frame: np.ndarray, tracked: TrackedBox,
                state: _TrackState, grey: Optional[np.ndarray],
-               mask: Optional[np.ndarray], colour: Optional[np.ndarray]) -> None:
+               mask: Optional[np.ndarray]) -> None:
         """Fill the smoothed box (and the raw box, where the source gave one) with the key."""
         height, width = frame.shape[:2]
         x1, y1, x2, y2 = box_corners(tracked.box, height, width)
@@ -565,12 +600,15 @@ class TrackStableRestorer:
             shift = state.shift + self.colour_rate * (shift - state.shift)
         state.shift = shift
         corners = (x1, y1, x2, y2)
-        face = self._render(state.key, self._placement(state.key, tracked, grey, mask, colour),
+        blocks = None  # this frame's mosaic, on the grid of the key's (the video's strength)
+        if state.key.mosaic is not None and tracked.raw is not None:
+            blocks = frame_mosaic(frame, tracked.raw, state.key.mosaic[2])
+        face = self._render(state.key, self._placement(state.key, tracked, grey, mask, blocks),
                             corners, shift)
         if state.fading is not None:
             state.fade_step += 1
             weight = state.fade_step / (self.fade + 1)
-            placement = self._placement(state.fading, tracked, grey, mask, colour, count=False)
+            placement = self._placement(state.fading, tracked, grey, mask, blocks, count=False)
             old = self._render(state.fading, placement, corners, mean - state.fading.mean)
             face = weight * face + (1 - weight) * old
             if state.fade_step >= self.fade:

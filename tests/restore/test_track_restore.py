@@ -526,3 +526,25 @@ def test_a_registration_that_fits_the_mosaic_places_the_key():
     for mosaic, box in pixelated_pan(world, 8, 0):
         stable.restore_frame(mosaic, [box])
     assert stable.counts['registered'] == 8 and stable.counts['mosaic_placed'] == 0
+
+
+def test_a_large_face_and_a_lagging_box_are_placed_by_the_mosaic():
+    """A 300 x 360 face at strength 6 (60 x 50 blocks: the search's samples are more than
+    cv2.remap takes at once) moved 5.4 px right and 2.2 down, its smoothed box left where the key
+    was (a box lagging a fast face, beyond the first search): the mosaic places it within a
+    fifth of a pixel."""
+    world = smooth_world(420, 460, seed=7)
+    frames = []
+    for shift in ((0.0, 0.0), (5.4, 2.2)):
+        moved = cv2.warpAffine(world, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]),
+                               (420, 460), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REFLECT).round().astype(np.uint8)
+        x, y = 50 + round(shift[0]), 40 + round(shift[1])
+        frames.append((pixelate_boxes(moved, [(x, y, x + 300, y + 360)], 6), [x, y, 300, 360]))
+    stable = PlacementRecorder(CountingInvert(), match_sharpness=False, registration=False)
+    stable.placements = []
+    stable.restore_frame(frames[0][0], tracked(frames[0][1]))
+    lagging = [TrackedBox(0, [50.0, 40.0, 300.0, 360.0], [float(v) for v in frames[1][1]])]
+    stable.restore_frame(frames[1][0], lagging)
+    assert stable.counts['mosaic_placed'] == 2
+    assert np.abs(stable.placements[1][:2, 2] - [5.4, 2.2]).max() < 0.2, stable.placements[1]

@@ -44,7 +44,8 @@ def replay(pixelated: str, boxes: Sequence[Sequence], **kwargs) -> dict:
     frames = list(read_video_frames(pixelated))
     if boxes is None:
         boxes = [[m.to_list()[:4] for m in locate_mosaics(f)] for f in frames]
-    stable = TrackStableRestorer(hand_back, registration=False, match_sharpness=False, **kwargs)
+    stable = TrackStableRestorer(hand_back, registration=False, match_sharpness=False,
+                                 mosaic_placement=False, **kwargs)
     drift, renewed_at = 0.0, []
     tracked_frames = track_video(boxes)
     for index, (frame, tracked) in enumerate(zip(frames, tracked_frames)):
