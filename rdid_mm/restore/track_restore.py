@@ -103,7 +103,7 @@ MOSAIC_ROUNDS = 3
 #: a registration counts where its mosaic misfit is at most (1 + this) times the best placement's
 #: (one per ``RINGS``: the wide ring, which stays behind by pixels when it fails, gets more room
 #: than the head ring, which fails by a fraction of a pixel), plus ``MOSAIC_NOISE`` (grey
-#: levels squared). Tuning, 14 still-camera videos: the head ring's 0.3 against 0.5, 48 frames of
+#: levels squared). Tuning, in memory, 14 still-camera videos: the head ring's 0.3 against 0.5,
 #: flicker summed 31.6 against 34.3; the wide ring's 1.0 against 0.3, with a moving camera, 16.9
 #: against 17.1 (a registration passed over for the mosaic's placement now and then)
 MOSAIC_SLACK = (1.0, 0.3)
