@@ -548,16 +548,21 @@ class TrackStableRestorer:
             return None
         model, (ox, oy), _ = key.mosaic
         xs, ys = np.meshgrid(found.xs, found.ys)
-        to_key = np.linalg.inv(start)
+        points = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])  # frame px, 3 x n
+        to_model = _translation(-ox, -oy)
 
-        def misfits(shifts: np.ndarray) -> np.ndarray:  # shifts: k x 2, frame px after start
-            px = xs[None] - shifts[:, 0, None, None]
-            py = ys[None] - shifts[:, 1, None, None]
-            kx = to_key[0, 0] * px + to_key[0, 1] * py + to_key[0, 2] - ox
-            ky = to_key[1, 0] * px + to_key[1, 1] * py + to_key[1, 2] - oy
-            difference = found.values[None] - _sample(model, kx, ky)
+        def misfits(placements: np.ndarray) -> np.ndarray:  # k x 3 x 3, the key's frame to this
+            at = to_model @ np.linalg.inv(placements) @ points  # k x 3 x n, in the model
+            grid = (-1, *xs.shape)
+            sampled = _sample(model, at[:, 0].reshape(grid), at[:, 1].reshape(grid))
+            difference = found.values[None] - sampled
             difference -= difference.mean(axis=(1, 2), keepdims=True)
-            return (difference ** 2).reshape(len(shifts), -1).mean(axis=1)
+            return (difference ** 2).reshape(len(placements), -1).mean(axis=1)
+
+        def shifted(shifts: np.ndarray) -> np.ndarray:  # k x 2 translations after start
+            moves = np.tile(np.eye(3), (len(shifts), 1, 1))
+            moves[:, :2, 2] = shifts
+            return moves @ start
 
         reach, coarse, fine = MOSAIC_SEARCH
         best = np.zeros(2)
@@ -566,17 +571,12 @@ class TrackStableRestorer:
             for _ in range(rounds):  # again around a best on the edge (a box lagging the face)
                 centre = best
                 shifts = centre + np.stack(np.meshgrid(offsets, offsets), -1).reshape(-1, 2)
-                best = shifts[int(np.argmin(misfits(shifts)))]
+                best = shifts[int(np.argmin(misfits(shifted(shifts))))]
                 if (np.abs(best - centre) < span - step / 2).all():
                     break
 
         def misfit(placement: np.ndarray) -> float:
-            inverse = np.linalg.inv(placement)
-            kx = inverse[0, 0] * xs + inverse[0, 1] * ys + inverse[0, 2] - ox
-            ky = inverse[1, 0] * xs + inverse[1, 1] * ys + inverse[1, 2] - oy
-            difference = found.values - _sample(model, kx, ky)
-            difference -= difference.mean(axis=(0, 1), keepdims=True)
-            return float((difference ** 2).mean())
+            return float(misfits(placement[None])[0])
 
         return _translation(*best) @ start, misfit
 
