@@ -9,7 +9,9 @@ finer. A mosaic's grid cut one block off is as rough as the face (tuning: 0.6-1.
 the grid, 4-12 one block off); smooth surroundings get flatter with every block added and have
 no such minimum. An axis without one (a localiser box a part of a block off the mosaic's), or
 whose blocks are not about square with the other's (``SQUARE``; the finer of the two: a grid
-of a third of the blocks' size explains a mosaic too), takes the other axis's block pitch.
+of a third of the blocks' size explains a mosaic too), takes the other axis's block pitch (or
+the pitch it is told), on the part of the box the blocks fill (:func:`aligned_span`): a box
+grown 5 px into a neck holds the mosaic's 7 rows and 5 px of neck, not 8 rows of 7.6 px.
 
 Where the face moves against still surroundings (a still camera), the registration of the
 surroundings fails and whole-pixel boxes are half a pixel off; the mosaic moves with the face
@@ -73,6 +75,39 @@ def block_count(residuals: dict) -> Optional[Tuple[int, float]]:
     return None
 
 
+def aligned_span(lines: np.ndarray, pitch: float) -> Optional[Tuple[int, int, int]]:
+    """``(start, stop, count)``: the part of the last axis of ``lines`` (rows x size, grey) that
+    a box-aligned grid of blocks of about ``pitch`` fills, its edges within a block of the
+    box's: of the spans whose grid is flattest (root mean square difference from the block
+    means, within ``RESIDUAL_SLACK`` of the least), the longest. ``None`` where the axis is
+    shorter than ``MIN_BLOCKS`` blocks."""
+    lines = np.asarray(lines, np.float64)
+    size = lines.shape[-1]
+    reach = min(int(np.ceil(pitch)), size)
+    sums = np.concatenate([np.zeros(lines.shape[:-1] + (1, )), np.cumsum(lines, -1)], -1)
+    squares = np.concatenate([np.zeros(lines.shape[:-1] + (1, )), np.cumsum(lines ** 2, -1)], -1)
+    spans = []
+    for start in range(reach):
+        for stop in range(max(size - reach + 1, start + 1), size + 1):
+            count = int(round((stop - start) / pitch))
+            if count < MIN_BLOCKS or (stop - start) / count < MIN_BLOCK:
+                continue
+            index = nearest_indices(stop - start, count)
+            edges = start + np.append(np.flatnonzero(np.diff(index, prepend=-1)), stop - start)
+            total = np.diff(sums[..., edges], axis=-1)
+            error = np.diff(squares[..., edges], axis=-1) - total ** 2 / np.diff(edges)
+            spans.append((float(np.sqrt(max(error.sum(), 0.0) / (lines[..., :1].size
+                                                                  * (stop - start)))),
+                          start, stop, count))
+    if not spans:
+        return None
+    factor, slack = RESIDUAL_SLACK
+    limit = factor * min(s[0] for s in spans) + slack
+    _, start, stop, count = max((s for s in spans if s[0] <= limit),
+                                key=lambda s: (s[2] - s[1], -s[0]))
+    return start, stop, count
+
+
 def mosaic_samples(image: np.ndarray, box: Sequence[float],
                    pitch: Optional[Tuple[float, float]] = None,
                    convert: Optional[Callable[[np.ndarray], np.ndarray]] = None,
@@ -102,14 +137,18 @@ def mosaic_samples(image: np.ndarray, box: Sequence[float],
         if not low <= (w / across[0]) / (h / down[0]) <= high:
             across, down = (across, None) if w / across[0] >= h / down[0] else (None, down)
     across, down = (None if found is None else found[0] for found in (across, down))
-    if across is None:  # square blocks: the other axis's pitch
-        across = max(int(round(w * down / h)), MIN_BLOCKS)
+    spans = [(0, w, across), (0, h, down)]
+    if across is None:  # square blocks: the other axis's pitch, where the blocks are
+        spans[0] = aligned_span(grey, pitch_x or h / down)
     elif down is None:
-        down = max(int(round(h * across / w)), MIN_BLOCKS)
-    columns, rows = nearest_indices(w, across), nearest_indices(h, down)
-    values = _block_means(region, rows, columns, down, across)
-    xs = x + ((2 * np.arange(across) + 1) * w - across) / (2 * across)
-    ys = y + ((2 * np.arange(down) + 1) * h - down) / (2 * down)
+        spans[1] = aligned_span(grey.T, pitch_y or w / across)
+    if None in spans:
+        return None
+    (x1, x2, across), (y1, y2, down) = spans
+    columns, rows = nearest_indices(x2 - x1, across), nearest_indices(y2 - y1, down)
+    values = _block_means(region[y1:y2, x1:x2], rows, columns, down, across)
+    xs = x + x1 + ((2 * np.arange(across) + 1) * (x2 - x1) - across) / (2 * across)
+    ys = y + y1 + ((2 * np.arange(down) + 1) * (y2 - y1) - down) / (2 * down)
     return MosaicSamples(values, xs, ys)
 
 
@@ -122,4 +161,4 @@ def _block_means(region: np.ndarray, rows: np.ndarray, columns: np.ndarray, down
     return (sums / counts[..., None]).astype(np.float32)
 
 
-__all__ = ['MosaicSamples', 'block_count', 'block_residuals', 'mosaic_samples']
+__all__ = ['MosaicSamples', 'aligned_span', 'block_count', 'block_residuals', 'mosaic_samples']

@@ -298,14 +298,17 @@ def frame_mosaic(frame: np.ndarray, box: Optional[Sequence[float]],
     return None if box is None else mosaic_samples(frame, box, pitch, convert=_ycrcb)
 
 
-def mosaic_model(found: Optional[MosaicSamples], box: Sequence[float]) -> Optional[tuple]:
-    """A key's mosaic ``found`` in ``box`` as an image: its blocks interpolated (cubic) over the
-    box, the box's top-left pixel and the blocks' width and height; ``None`` without one."""
+def mosaic_model(found: Optional[MosaicSamples]) -> Optional[tuple]:
+    """A key's mosaic ``found`` as an image: its blocks interpolated (cubic) over the part of
+    the box they fill, that part's top-left pixel and the blocks' width and height; ``None``
+    without one."""
     if found is None:
         return None
-    x, y, w, h = (int(round(float(v))) for v in box[:4])
+    pitch = (float(found.xs[1] - found.xs[0]), float(found.ys[1] - found.ys[0]))
+    x, y = (int(round(v[0] + 0.5 - p / 2)) for v, p in zip((found.xs, found.ys), pitch))
+    w, h = int(round(pitch[0] * len(found.xs))), int(round(pitch[1] * len(found.ys)))
     model = cv2.resize(found.values, (w, h), interpolation=cv2.INTER_CUBIC)
-    return model, (x, y), (w / len(found.xs), h / len(found.ys))
+    return model, (x, y), pitch
 
 
 #: cv2.remap's maps must have fewer rows than this (SHRT_MAX)
@@ -439,7 +442,7 @@ class TrackStableRestorer:
             keys.append(_Key(list(tracked.box[:4]), (x1, y1), patch, rings,
                              box_mean(frame, tracked.box), signatures(frame, tracked),
                              None if not self.mosaic_placement or tracked.raw is None else
-                             mosaic_model(frame_mosaic(frame, tracked.raw), tracked.raw)))
+                             mosaic_model(frame_mosaic(frame, tracked.raw))))
             self.counts['keys'] += 1
         return keys
 

@@ -45,13 +45,27 @@ def test_smooth_or_noisy_pixels_hold_no_grid():
     assert mosaic_samples(noise, [0, 0, 70, 80]) is None
 
 
-def test_an_axis_a_block_off_the_mosaic_takes_the_other_axis_pitch():
-    """A localiser box 5 px taller than the mosaic (into a neck, softer than a face): the rows
-    find no grid of square blocks, the columns' 8 px pitch is taken for them."""
-    image = face_like(100, 120, seed=3, contrast=1.0)
-    image[10:66, 10:58] = pixelate_region(face_like(48, 56, seed=4), 8)
-    found = mosaic_samples(image, [10, 10, 48, 61])
-    assert found.values.shape[:2] == (round(61 / 8), 6)
+@pytest.mark.parametrize('grown', [(0, 5), (5, 0), (3, 4)])
+@pytest.mark.parametrize('width,height', [(48, 56), (71, 85)])
+def test_an_axis_a_part_of_a_block_off_takes_the_other_axis_pitch_where_the_blocks_are(
+        grown, width, height):
+    """A localiser box taller than the mosaic by a part of a block (into a neck, softer than a
+    face; above, below or both): the rows find no box-aligned grid; the columns' pitch is taken
+    for them, on the rows the mosaic fills, and the blocks are sampled where the builder did
+    (8 px blocks, and the fractional 7.9 px of a 71 px box)."""
+    image = face_like(120, 140, seed=3, contrast=1.0)
+    x, y = 10, 10
+    image[y:y + height, x:x + width] = pixelate_region(face_like(width, height, seed=4), 8)
+    above, below = grown
+    found = mosaic_samples(image, [x, y - above, width, height + above + below])
+    across, down = math.ceil(width / 8), math.ceil(height / 8)
+    assert found.values.shape[:2] == (down, across)
+    for positions, size, count, origin in ((found.xs, width, across, x),
+                                           (found.ys, height, down, y)):
+        first, _, fraction, denominator = linear_taps(size, count)
+        assert np.allclose(positions, origin + first + fraction / denominator, atol=1e-9)
+    rows, columns = np.floor(found.ys).astype(int), np.floor(found.xs).astype(int)
+    assert np.abs(found.values - image[rows][:, columns]).max() < 1e-3
 
 
 def test_a_box_leaving_the_image_holds_no_grid():
