@@ -97,7 +97,8 @@ def replay(restorer, video: dict, boxes: str = 'exact', placement: str = 'rules'
            noise: float = 0.0, seed: int = 0, **kwargs) -> dict:
     """Restore the video's frames along tracks in memory; ``flicker`` and the restorer's
     counts. ``placement='oracle'``: each key placed by the true path of the face whose exact
-    box its key box overlaps most, plus ``noise`` px (Gaussian, per frame and axis)."""
+    box its key box overlaps most, plus ``noise`` px (Gaussian, per frame and axis); a key on
+    no face's box (a localiser's false find) by the rules, counted as ``off_faces``."""
     from rdid_mm.restore.face_tracks import track_video
     from rdid_mm.restore.track_restore import TrackStableRestorer
     from rdid_mm.utils.boxes import xywh_iou
@@ -115,8 +116,11 @@ def replay(restorer, video: dict, boxes: str = 'exact', placement: str = 'rules'
 
         def _placement(self, key, tracked_box, grey, mask, blocks=None, count=True):
             start = key_frames[id(key)]
-            face = max(range(len(video['faces'])),
-                       key=lambda i: xywh_iou(video['exact'][start][i], key.box))
+            overlaps = [xywh_iou(box, key.box) for box in video['exact'][start]]
+            if max(overlaps) <= 0:  # a localiser box on no face: no path to place it by
+                self.counts['off_faces'] = self.counts.get('off_faces', 0) + count
+                return super()._placement(key, tracked_box, grey, mask, blocks, count)
+            face = int(np.argmax(overlaps))
             found = true_placement(video['faces'][face], video['views'][start],
                                    video['views'][index['frame']])
             found[:2, 2] += rng.normal(0.0, noise, 2) if noise else 0.0
@@ -149,6 +153,10 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.noise and args.placement != 'oracle':
         parser.error('--noise needs --placement oracle')
+    if args.noise < 0:
+        parser.error(f'--noise must be at least 0 px, got {args.noise}')
+    if args.frames < 2:
+        parser.error(f'--frames must be at least 2 (flicker is between frames), got {args.frames}')
     for image in args.images:
         set_name, _, name = image.partition(':')
         if name not in video_stability.COMPOSITES.get(set_name, ()):

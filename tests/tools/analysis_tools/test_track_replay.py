@@ -32,10 +32,15 @@ def test_the_true_path_is_where_the_exact_boxes_are(video):
     """The oracle's path is the one the boxes were cut on: each exact (whole-pixel) box's centre
     within half a pixel of the true centre, and a key frame's true placement onto itself is
     the identity."""
+    offsets = []
     for view, boxes in zip(video['views'], video['exact']):
         for face, (x, y, w, h) in zip(video['faces'], boxes):
-            centre = track_replay.true_centre(face, view)
-            assert np.abs(centre - [x + w / 2 - 0.5, y + h / 2 - 0.5]).max() <= 0.5
+            offsets.append(track_replay.true_centre(face, view) - [x + w / 2 - 0.5,
+                                                                     y + h / 2 - 0.5])
+    assert np.abs(offsets).max() <= 0.5
+    # the boxes' rounding is spread evenly about the true centres (a convention off by a
+    # fraction of a pixel shows here: 48 centres, the mean's deviation about 0.04 px)
+    assert np.abs(np.mean(offsets, axis=0)).max() < 0.15
     face, view = video['faces'][0], video['views'][3]
     assert np.allclose(track_replay.true_placement(face, view, view), np.eye(3))
     moved = track_replay.true_placement(face, video['views'][0], view)
@@ -58,6 +63,9 @@ def test_the_oracle_placement_flickers_less_than_a_noisy_one(video):
 @pytest.mark.parametrize('argv,message', [
     (['--images', 'tuning:coffee', '--noise', '0.1'], '--noise needs --placement oracle'),
     (['--images', 'coffee'], '--images coffee: not a composite photo'),
+    (['--images', 'tuning:coffee', '--placement', 'oracle', '--noise', '-0.5'],
+     '--noise must be at least 0 px, got -0.5'),
+    (['--images', 'tuning:coffee', '--frames', '1'], '--frames must be at least 2'),
 ])
 def test_bad_arguments_are_one_line_errors(argv, message, capsys):
     with pytest.raises(SystemExit):
