@@ -65,18 +65,6 @@ def cached_video(cache: Optional[str], image: str, seed: int, motion: str, frame
     return video
 
 
-def flicker(frames: Sequence[np.ndarray], video: dict) -> float:
-    """``video_stability``'s flicker (the faces' mean change between frames, in face
-    coordinates) on frames in memory."""
-    changes, previous = [], None
-    for frame, view in zip(frames, video['views']):
-        patches = video_stability.face_patches(frame, video['faces'], view, video['views'][0])
-        if previous is not None:
-            changes += [float(np.abs(a - b).mean()) for a, b in zip(patches, previous)]
-        previous = patches
-    return float(np.mean(changes))
-
-
 def true_centre(face: Sequence[float], view: tuple) -> np.ndarray:
     """Where the video put the centre of ``face`` (photo box) in a frame seen through ``view``
     (pixel centres at whole numbers)."""
@@ -131,7 +119,8 @@ def replay(restorer, video: dict, boxes: str = 'exact', placement: str = 'rules'
     for frame, frame_boxes in zip(video['frames'], tracked):
         index['frame'] += 1
         out.append(stable.restore_frame(frame, frame_boxes))
-    return dict(flicker=flicker(out, video), counts=dict(stable.counts))
+    return dict(flicker=video_stability.frame_figures(out, video)['flicker'],
+                counts=dict(stable.counts))
 
 
 def parse_args(argv=None):

@@ -206,9 +206,14 @@ def face_figures(path: str, video: dict) -> dict:
     :func:`rdid_mm.restore.track_restore.sharpness` (grey): a restoration can always flicker less
     by blurring, so the table shows how sharp each video's faces are beside the original's."""
     from rdid_mm.restore.restore_video import read_video_frames
+    return frame_figures(read_video_frames(path), video)
+
+
+def frame_figures(frames, video: dict) -> dict:
+    """:func:`face_figures` of decoded frames (RGB, in order; ``track_replay.py``'s in memory)."""
     from rdid_mm.restore.track_restore import sharpness
     changes, values, previous = [], [], None
-    for frame, view in zip(read_video_frames(path), video['views']):
+    for frame, view in zip(frames, video['views']):
         patches = face_patches(frame, video['faces'], view, video['views'][0])
         if previous is not None:
             changes += [float(np.abs(a - b).mean()) for a, b in zip(patches, previous)]
