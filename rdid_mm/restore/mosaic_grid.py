@@ -39,6 +39,12 @@ class MosaicSamples(NamedTuple):
     ys: np.ndarray
 
 
+def block_starts(size: int, count: int) -> np.ndarray:
+    """The first pixel of each of the builder's ``count`` blocks across ``size`` pixels
+    (:func:`~rdid_mm.deid.pixelate.nearest_indices`)."""
+    return np.flatnonzero(np.diff(nearest_indices(size, count), prepend=-1))
+
+
 def block_residuals(grey: np.ndarray, axis: int, pitch: Optional[float] = None) -> dict:
     """``{n: mean absolute difference of the pixels from their block's mean}`` for the
     box-aligned ``n``-block grids along ``axis`` (0: rows, 1: columns) of ``grey``: every count
@@ -52,10 +58,9 @@ def block_residuals(grey: np.ndarray, axis: int, pitch: Optional[float] = None) 
         counts = range(max(near - 2, MIN_BLOCKS), min(near + 2, size // MIN_BLOCK) + 1)
     found = {}
     for count in counts:
-        index = nearest_indices(size, count)
-        starts = np.flatnonzero(np.diff(index, prepend=-1))
+        starts = block_starts(size, count)
         means = np.add.reduceat(lines, starts, axis=-1) / np.diff(np.append(starts, size))
-        found[count] = float(np.abs(lines - means[..., index]).mean())
+        found[count] = float(np.abs(lines - means[..., nearest_indices(size, count)]).mean())
     return found
 
 
@@ -99,9 +104,7 @@ def aligned_span(lines: np.ndarray, pitch: float,
             for count in range(near - spread, near + spread + 1):
                 if count < MIN_BLOCKS or (stop - start) / count < MIN_BLOCK:
                     continue
-                index = nearest_indices(stop - start, count)
-                edges = start + np.append(np.flatnonzero(np.diff(index, prepend=-1)),
-                                          stop - start)
+                edges = start + np.append(block_starts(stop - start, count), stop - start)
                 total = np.diff(sums[..., edges], axis=-1)
                 error = np.diff(squares[..., edges], axis=-1) - total ** 2 / np.diff(edges)
                 spans.append((float(np.sqrt(max(error.sum(), 0.0) / (lines[..., :1].size
@@ -155,20 +158,19 @@ def mosaic_samples(image: np.ndarray, box: Sequence[float],
     if None in spans:
         return None
     (x1, x2, across), (y1, y2, down) = spans
-    columns, rows = nearest_indices(x2 - x1, across), nearest_indices(y2 - y1, down)
-    values = _block_means(region[y1:y2, x1:x2], rows, columns, down, across)
+    values = _block_means(region[y1:y2, x1:x2], block_starts(y2 - y1, down),
+                          block_starts(x2 - x1, across))
     xs = x + x1 + ((2 * np.arange(across) + 1) * (x2 - x1) - across) / (2 * across)
     ys = y + y1 + ((2 * np.arange(down) + 1) * (y2 - y1) - down) / (2 * down)
     return MosaicSamples(values, xs, ys)
 
 
-def _block_means(region: np.ndarray, rows: np.ndarray, columns: np.ndarray, down: int,
-                 across: int) -> np.ndarray:
-    row_starts = np.flatnonzero(np.diff(rows, prepend=-1))
-    column_starts = np.flatnonzero(np.diff(columns, prepend=-1))
+def _block_means(region: np.ndarray, row_starts: np.ndarray,
+                 column_starts: np.ndarray) -> np.ndarray:
     sums = np.add.reduceat(np.add.reduceat(region, row_starts, axis=0), column_starts, axis=1)
-    counts = np.outer(np.bincount(rows, minlength=down), np.bincount(columns, minlength=across))
-    return (sums / counts[..., None]).astype(np.float32)
+    heights = np.diff(np.append(row_starts, region.shape[0]))
+    widths = np.diff(np.append(column_starts, region.shape[1]))
+    return (sums / np.outer(heights, widths)[..., None]).astype(np.float32)
 
 
 __all__ = ['MosaicSamples', 'aligned_span', 'block_count', 'block_residuals', 'mosaic_samples']
