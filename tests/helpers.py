@@ -14,7 +14,8 @@ def free_port() -> int:
 
 
 def run_ranks(target, world_size: int, args=(), timeout: float = 120.0):
-    """Run ``target(rank, world_size, *args)`` in ``world_size`` spawned processes; wait at most
+    """Run ``target(rank, world_size, *args)`` in ``world_size`` processes forked from the tools'
+    forkserver (:func:`_tools_context`: rdid_mm imported once, not once a rank); wait at most
     ``timeout`` seconds in all, then kill any still running (a hung collective).
 
     Returns ``(exit codes, seconds)``: a rank still running at the deadline has exit code None.
@@ -23,9 +24,7 @@ def run_ranks(target, world_size: int, args=(), timeout: float = 120.0):
     """
     import time
 
-    import torch.multiprocessing as mp
-    context = mp.get_context('spawn')
-    processes = [context.Process(target=target, args=(rank, world_size, *args))
+    processes = [_tools_context().Process(target=target, args=(rank, world_size, *args))
                  for rank in range(world_size)]
     start = time.monotonic()
     for process in processes:

@@ -7,12 +7,11 @@ import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from rdid_mm.utils.weights_file import load_state_dict_file, save_state_dict_file
 
 from tests.conftest import REPO_ROOT
-from tests.helpers import free_port
+from tests.helpers import free_port, run_ranks
 
 CONFIGS = {
     'rdid_gan': 'configs/rdid_gan/rdid-gan_resnet-cbam-tiny_1xb2-4i_deid-sample.py',
@@ -105,8 +104,8 @@ def test_synchronised_step_on_two_ranks_equals_single_process_step(name, deid_sa
     batch = real_batch(name, deid_sample)
     batch_file = str(tmp_path / 'batch.pth')
     torch.save(batch, batch_file)
-    mp.spawn(_rank_main, args=(2, free_port(), name, batch_file, str(tmp_path)), nprocs=2,
-             join=True)
+    codes, seconds = run_ranks(_rank_main, 2, (free_port(), name, batch_file, str(tmp_path)))
+    assert codes == [0, 0], f'exit codes {codes} after {seconds:.0f} s (None: still running)'
     single = one_step(name, batch, world_size=1)
     initial = one_step(name, None, world_size=1)
     rank0 = load_state_dict_file(str(tmp_path / 'rank0.safetensors'))
@@ -165,7 +164,6 @@ def test_a_parameter_used_on_one_rank_only_is_averaged_as_zero_elsewhere(tmp_pat
     """DDP's rule: mean over all ranks, a rank without a gradient contributing zero. Rank 0's
     gradient of ``rank0_only`` is 5, rank 1 has none: both step by 5 / 2; ``shared`` steps by the
     mean of (1, 2) and (2, 4); ``unused`` has no gradient anywhere and does not move."""
-    from tests.helpers import run_ranks
     codes, seconds = run_ranks(_step_with_a_parameter_only_rank_0_uses, 2,
                                (free_port(), str(tmp_path)), timeout=90)
     assert codes == [0, 0], f'exit codes {codes} after {seconds:.0f} s (None: hung)'

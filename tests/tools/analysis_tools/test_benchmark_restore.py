@@ -2,7 +2,6 @@
 large images; the localiser on an H.264 video."""
 import json
 import os.path as osp
-import subprocess
 import sys
 
 import numpy as np
@@ -12,7 +11,7 @@ from rdid_mm.models.region_restore import restore_regions
 from rdid_mm.utils.io import read_rgb
 
 from tests.conftest import REPO_ROOT
-from tests.helpers import changed_outside, load_tool
+from tests.helpers import changed_outside, load_tool, run_tool
 
 benchmark_restore = load_tool('analysis_tools/benchmark_restore')
 
@@ -23,10 +22,10 @@ TINY = osp.join(REPO_ROOT, 'configs', 'rdid_gan',
 @pytest.mark.slow
 def test_speed_benchmark_tool(tmp_path, sample_dir):
     out = tmp_path / 'speed.json'
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, 'tools/analysis_tools/benchmark_restore.py', '--speed', '--config', TINY,
          '--modes', 'region', 'whole', '--repeat', '1', '--sample', sample_dir, '--out', str(out)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+        cwd=REPO_ROOT, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     speed = json.loads(out.read_text())['speed']
     for mode in ('region', 'whole'):
