@@ -90,3 +90,52 @@ def test_a_box_leaving_the_image_holds_no_grid():
     image = face_like(60, 60)
     assert mosaic_samples(image, [-3, 0, 40, 40]) is None
     assert mosaic_samples(image, [30, 30, 40, 40]) is None
+
+
+def _direct_aligned_span(lines, pitch, spread):
+    """``aligned_span`` by its definition: every span's blocks, each row's mean in each block, the
+    root mean square of the pixels' difference from them (rounded as it compares them), in its
+    order."""
+    from rdid_mm.restore.mosaic_grid import RESIDUAL_SLACK, block_starts
+    size = lines.shape[1]
+    reach = min(math.ceil(pitch), size)
+    spans = []
+    for start in range(reach):
+        for stop in range(max(size - reach + 1, start + 1), size + 1):
+            near = round((stop - start) / pitch)
+            for count in range(near - spread, near + spread + 1):
+                if count < 2 or (stop - start) / count < 2:
+                    continue
+                edges = list(block_starts(stop - start, count)) + [stop - start]
+                squared = sum(((part - part.mean(axis=1, keepdims=True)) ** 2).sum() for part in (
+                    lines[:, start + a:start + b] for a, b in zip(edges, edges[1:])))
+                spans.append((round(math.sqrt(squared / lines[:, start:stop].size), 3),
+                              start, stop, count))
+    limit = RESIDUAL_SLACK[0] * min(s[0] for s in spans) + RESIDUAL_SLACK[1]
+    best = max((s for s in spans if s[0] <= limit), key=lambda s: (s[2] - s[1], -s[0]))
+    return best[1:]
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_aligned_span_is_the_flattest_longest_span_computed_directly(seed):
+    """The Gram-matrix sums choose the span that each span's own block means choose: on a
+    mosaic inside more of the box than its blocks (the builder's grid, noise and whole grey
+    levels, so that counts tie) and on noise, the pitch and its spread as the grid finder
+    passes them."""
+    from rdid_mm.deid.pixelate import nearest_indices
+    from rdid_mm.restore.mosaic_grid import aligned_span
+    rng = np.random.default_rng(seed)
+    for trial in range(8):
+        rows, size = int(rng.integers(3, 40)), int(rng.integers(8, 90))
+        count = int(rng.integers(2, size // 3 + 1))
+        inner = size - int(rng.integers(0, size // count))
+        offset = int(rng.integers(0, size - inner + 1))
+        lines = np.full((rows, size), 128.0) + rng.normal(0, 3, (rows, size)) * (trial % 2)
+        lines[:, offset:offset + inner] = rng.integers(0, 256, (rows, count))[
+            :, nearest_indices(inner, count)]
+        lines = np.round(lines) if trial % 4 == 0 else lines
+        pitch = inner / count * float(rng.uniform(0.9, 1.1)) if trial < 6 else \
+            float(rng.uniform(2, size / 2))
+        spread = trial % 2
+        assert aligned_span(lines, pitch, spread) == _direct_aligned_span(lines, pitch, spread), (
+            seed, trial, rows, size, pitch, spread)
