@@ -24,7 +24,9 @@ def run_ranks(target, world_size: int, args=(), timeout: float = 120.0):
     """
     import time
 
-    processes = [_tools_context().Process(target=target, args=(rank, world_size, *args))
+    env = dict(os.environ)  # the forkserver's own is that of the first run that started it
+    processes = [_tools_context().Process(target=_run_rank,
+                                          args=(target, env, rank, world_size, *args))
                  for rank in range(world_size)]
     start = time.monotonic()
     for process in processes:
@@ -38,6 +40,13 @@ def run_ranks(target, world_size: int, args=(), timeout: float = 120.0):
             process.kill()
             process.join()
     return codes, seconds
+
+
+def _run_rank(target, env, rank, world_size, *args):
+    """In the child: ``target`` with the test's environment, as a spawned rank had it."""
+    os.environ.clear()
+    os.environ.update(env)
+    target(rank, world_size, *args)
 
 
 def load_tool(name: str):
@@ -76,8 +85,9 @@ _tool_context = None
 
 
 def _tools_context():
-    """A forkserver that has imported :data:`TOOL_PRELOAD` once (and run no torch op, so forking
-    it is safe); each tool run is a fresh child of it."""
+    """A forkserver that has imported :data:`TOOL_PRELOAD` once and run no torch op (its import
+    starts a few helper threads, of numpy, cv2 and mmagic's imports, none holding a lock a child
+    needs: a forked child runs torch, numpy and cv2); each tool run or rank is a fresh child."""
     global _tool_context
     if _tool_context is None:
         import multiprocessing

@@ -17,7 +17,7 @@ Where the face moves against still surroundings (a still camera), the registrati
 surroundings fails and whole-pixel boxes are half a pixel off; the mosaic moves with the face
 (:mod:`.track_restore` places a key by it).
 """
-from typing import Callable, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -80,23 +80,17 @@ def block_count(residuals: dict) -> Optional[Tuple[int, float]]:
     return None
 
 
-def aligned_span(lines: np.ndarray, pitch: float,
-                 spread: int = 0) -> Optional[Tuple[int, int, int]]:
-    """``(start, stop, count)``: the part of the last axis of ``lines`` (rows x size, grey) that
-    a box-aligned grid of blocks of about ``pitch`` fills, its edges within a block of the
-    box's: of the spans whose grid is flattest (root mean square difference from the block
-    means, within ``RESIDUAL_SLACK`` of the least), the longest. ``spread``: block counts that
-    many either side of the span's length over ``pitch`` are tried too (a pitch taken from the
-    other axis: the builder's blocks are ``size / ceil(size / S)`` on each, 11.1 px across and
-    12 down at strength 12 on a 100 x 120 face). ``None`` where the axis is shorter than
-    ``MIN_BLOCKS`` blocks.
+def span_residuals(lines: np.ndarray, pitch: float,
+                   spread: int = 0) -> List[Tuple[float, int, int, int]]:
+    """``(rms, start, stop, count)`` of every span :func:`aligned_span` weighs, in order of
+    start, stop and count: the root mean square difference of the pixels of ``lines`` (rows x
+    size) from their row's mean in each of the span's ``count`` box-aligned blocks.
 
-    Every span's squared residual comes from the rows' cumulative sums and their Gram matrix (a
+    Each span's squared residual comes from the rows' cumulative sums and their Gram matrix (a
     block's ``sum over rows of (its row sums) ** 2`` is three of its entries), so a span costs
     its block count, not the face's pixels: on a 300 x 360 face at 40 px blocks, 8 ms where the
-    direct sums took 81 ms (one thread of this project's CPU; docs/restore.md). The root mean
-    squares are compared to a thousandth of a grey level: the Gram matrix's rounding is below it,
-    and ties go to the first start and the fewest blocks."""
+    direct sums took 81 ms (one thread of this project's CPU; docs/restore.md). The Gram matrix
+    holds ``(size + 1) ** 2`` entries: 32 MB for a 2000 px face."""
     lines = np.asarray(lines, np.float64)
     size = lines.shape[-1]
     lines = lines.reshape(-1, size)
@@ -119,10 +113,28 @@ def aligned_span(lines: np.ndarray, pitch: float,
             explained = ((gram[last, last] + gram[first, first] - 2 * gram[first, last])
                          / (last - first)).sum(axis=1)
             error = squares[starts + length] - squares[starts] - explained
-            rms = np.round(np.sqrt(np.maximum(error, 0.0) / (len(lines) * length)), 3)
+            rms = np.sqrt(np.maximum(error, 0.0) / (len(lines) * length))
             spans += [(float(r), int(start), int(start) + length, count)
                       for r, start in zip(rms, starts)]
-    spans.sort(key=lambda s: s[1:])
+    return sorted(spans, key=lambda s: s[1:])
+
+
+def aligned_span(lines: np.ndarray, pitch: float,
+                 spread: int = 0) -> Optional[Tuple[int, int, int]]:
+    """``(start, stop, count)``: the part of the last axis of ``lines`` (rows x size, grey) that
+    a box-aligned grid of blocks of about ``pitch`` fills, its edges within a block of the
+    box's: of the spans whose grid is flattest (:func:`span_residuals`, within
+    ``RESIDUAL_SLACK`` of the least), the longest. ``spread``: block counts that many either
+    side of the span's length over ``pitch`` are tried too (a pitch taken from the other axis:
+    the builder's blocks are ``size / ceil(size / S)`` on each, 11.1 px across and 12 down at
+    strength 12 on a 100 x 120 face). ``None`` where the axis is shorter than ``MIN_BLOCKS``
+    blocks.
+
+    Residuals within a thousandth of a grey level tie (the Gram matrix's rounding is far below
+    it), and a tie goes to the first start, then the fewest blocks: on a flat box every count
+    explains the pixels (the direct sums, before, let float noise pick one)."""
+    spans = [(round(rms, 3), start, stop, count)
+             for rms, start, stop, count in span_residuals(lines, pitch, spread)]
     if not spans:
         return None
     factor, slack = RESIDUAL_SLACK
@@ -186,4 +198,5 @@ def _block_means(region: np.ndarray, row_starts: np.ndarray,
     return (sums / np.outer(heights, widths)[..., None]).astype(np.float32)
 
 
-__all__ = ['MosaicSamples', 'aligned_span', 'block_count', 'block_residuals', 'mosaic_samples']
+__all__ = ['MosaicSamples', 'aligned_span', 'block_count', 'block_residuals', 'mosaic_samples',
+           'span_residuals']

@@ -104,7 +104,8 @@ def test_synchronised_step_on_two_ranks_equals_single_process_step(name, deid_sa
     batch = real_batch(name, deid_sample)
     batch_file = str(tmp_path / 'batch.pth')
     torch.save(batch, batch_file)
-    codes, seconds = run_ranks(_rank_main, 2, (free_port(), name, batch_file, str(tmp_path)))
+    codes, seconds = run_ranks(_rank_main, 2, (free_port(), name, batch_file, str(tmp_path)),
+                               timeout=300)
     assert codes == [0, 0], f'exit codes {codes} after {seconds:.0f} s (None: still running)'
     single = one_step(name, batch, world_size=1)
     initial = one_step(name, None, world_size=1)

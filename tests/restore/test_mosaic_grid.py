@@ -92,11 +92,12 @@ def test_a_box_leaving_the_image_holds_no_grid():
     assert mosaic_samples(image, [30, 30, 40, 40]) is None
 
 
-def _direct_aligned_span(lines, pitch, spread):
-    """``aligned_span`` by its definition: every span's blocks, each row's mean in each block, the
-    root mean square of the pixels' difference from them (rounded as it compares them), in its
-    order."""
-    from rdid_mm.restore.mosaic_grid import RESIDUAL_SLACK, block_starts
+def _direct_span_residuals(lines, pitch, spread):
+    """:func:`span_residuals` by its definition, from the old double loop: each span's blocks
+    (the builder's cut, from ``nearest_indices``), each row's mean in each block, the root mean
+    square of the pixels' difference from them."""
+    from rdid_mm.deid.pixelate import nearest_indices
+    from rdid_mm.restore.mosaic_grid import MIN_BLOCK, MIN_BLOCKS
     size = lines.shape[1]
     reach = min(math.ceil(pitch), size)
     spans = []
@@ -104,26 +105,20 @@ def _direct_aligned_span(lines, pitch, spread):
         for stop in range(max(size - reach + 1, start + 1), size + 1):
             near = round((stop - start) / pitch)
             for count in range(near - spread, near + spread + 1):
-                if count < 2 or (stop - start) / count < 2:
+                if count < MIN_BLOCKS or (stop - start) / count < MIN_BLOCK:
                     continue
-                edges = list(block_starts(stop - start, count)) + [stop - start]
-                squared = sum(((part - part.mean(axis=1, keepdims=True)) ** 2).sum() for part in (
-                    lines[:, start + a:start + b] for a, b in zip(edges, edges[1:])))
-                spans.append((round(math.sqrt(squared / lines[:, start:stop].size), 3),
-                              start, stop, count))
-    limit = RESIDUAL_SLACK[0] * min(s[0] for s in spans) + RESIDUAL_SLACK[1]
-    best = max((s for s in spans if s[0] <= limit), key=lambda s: (s[2] - s[1], -s[0]))
-    return best[1:]
+                block = nearest_indices(stop - start, count)
+                squared = sum(((part - part.mean(axis=1, keepdims=True)) ** 2).sum()
+                              for part in (lines[:, start:stop][:, block == b]
+                                           for b in range(count)))
+                spans.append((math.sqrt(squared / lines[:, start:stop].size), start, stop, count))
+    return spans
 
 
-@pytest.mark.parametrize('seed', range(6))
-def test_aligned_span_is_the_flattest_longest_span_computed_directly(seed):
-    """The Gram-matrix sums choose the span that each span's own block means choose: on a
-    mosaic inside more of the box than its blocks (the builder's grid, noise and whole grey
-    levels, so that counts tie) and on noise, the pitch and its spread as the grid finder
-    passes them."""
+def _span_cases(seed):
+    """Mosaics inside more of the box than their blocks (the builder's grid; noise or not; whole
+    grey levels or not) and noise, with the pitch and spread the grid finder passes."""
     from rdid_mm.deid.pixelate import nearest_indices
-    from rdid_mm.restore.mosaic_grid import aligned_span
     rng = np.random.default_rng(seed)
     for trial in range(8):
         rows, size = int(rng.integers(3, 40)), int(rng.integers(8, 90))
@@ -136,6 +131,35 @@ def test_aligned_span_is_the_flattest_longest_span_computed_directly(seed):
         lines = np.round(lines) if trial % 4 == 0 else lines
         pitch = inner / count * float(rng.uniform(0.9, 1.1)) if trial < 6 else \
             float(rng.uniform(2, size / 2))
-        spread = trial % 2
-        assert aligned_span(lines, pitch, spread) == _direct_aligned_span(lines, pitch, spread), (
-            seed, trial, rows, size, pitch, spread)
+        yield lines, pitch, trial % 2
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_span_residuals_are_each_spans_block_residuals_computed_directly(seed):
+    """The Gram-matrix sums give every span the old loop weighed, in its order, with its
+    residual; and :func:`aligned_span` picks the flattest longest of them."""
+    from rdid_mm.restore.mosaic_grid import RESIDUAL_SLACK, aligned_span, span_residuals
+    for lines, pitch, spread in _span_cases(seed):
+        found, direct = span_residuals(lines, pitch, spread), _direct_span_residuals(
+            lines, pitch, spread)
+        assert [s[1:] for s in found] == [s[1:] for s in direct]
+        # the mean squares (their root multiplies float noise near 0: 1e-12 -> 1e-6)
+        np.testing.assert_allclose([s[0] ** 2 for s in found], [s[0] ** 2 for s in direct],
+                                   rtol=1e-9, atol=1e-9)
+        rounded = [(round(s[0], 3), *s[1:]) for s in direct]
+        limit = RESIDUAL_SLACK[0] * min(s[0] for s in rounded) + RESIDUAL_SLACK[1]
+        best = max((s for s in rounded if s[0] <= limit), key=lambda s: (s[2] - s[1], -s[0]))
+        assert aligned_span(lines, pitch, spread) == best[1:]
+
+
+def test_a_flat_box_ties_and_takes_the_whole_box_in_the_fewest_blocks():
+    """Every count explains a flat box (here with noise of 0.0002 grey, a codec's rounding far
+    below anything seen): residuals within 0.001 grey tie, and the tie goes to the first start,
+    then the fewest blocks, not to whichever count the noise favours."""
+    from rdid_mm.restore.mosaic_grid import aligned_span, span_residuals
+    lines = 52.5 + np.random.default_rng(0).normal(0, 2e-4, (70, 31))
+    spans = span_residuals(lines, 5.86, 1)
+    assert max(s[0] for s in spans) < 5e-4
+    whole = [s for s in spans if s[1:3] == (0, 31)]
+    assert [s[3] for s in whole] == [4, 5, 6] and min(whole)[3] != 4  # noise favours more blocks
+    assert aligned_span(lines, 5.86, 1) == (0, 31, 4)
