@@ -59,8 +59,9 @@ def block_residuals(grey: np.ndarray, axis: int, pitch: Optional[float] = None) 
     found = {}
     for count in counts:
         starts = block_starts(size, count)
-        means = np.add.reduceat(lines, starts, axis=-1) / np.diff(np.append(starts, size))
-        found[count] = float(np.abs(lines - means[..., nearest_indices(size, count)]).mean())
+        widths = np.diff(np.append(starts, size))
+        means = np.add.reduceat(lines, starts, axis=-1) / widths
+        found[count] = float(np.abs(lines - np.repeat(means, widths, axis=-1)).mean())
     return found
 
 
