@@ -8,9 +8,10 @@ first frame (the key: the box with a margin, the same crop and context as region
 later frame gets that restoration moved and scaled (bilinear) into place, plus the change of the
 mosaic's mean colour since the key (lighting). The place comes from the image where it can: the key
 frame's grey surroundings of the face are registered with the frame (:func:`register`: ECC,
-sub-pixel, started from the smoothed boxes of :mod:`.face_tracks`; the frame's boxes and 2 px around
-them are left out, where the key's own mosaic lands), first a ring of the box's size each side
-(affine), then the head close around the face (moved only, scaled by the boxes; ``RINGS``).
+sub-pixel, started from the smoothed boxes' centres of :mod:`.face_tracks` and the track's scale
+path (:func:`.face_tracks.scale_path`); the frame's boxes and 2 px around them are left out, where
+the key's own mosaic lands), first a ring of the box's size each side (affine), then the head
+close around the face (moved only, scaled by the scale path; ``RINGS``).
 Boxes are whole pixels (the builder's) or a block off (the localiser's), and half a pixel of
 misplacement moves a restored face's texture by as much: on the stability benchmark (a camera
 swinging over a photo), placing by the smoothed boxes alone left 7.7 grey levels of flicker on a
@@ -26,7 +27,7 @@ mosaic, a box a block off on both axes) a registration counts while it is a simi
 with the box the source gave (within 1 px plus 2.5 times the track's jitter, plus half of that
 box's size difference from the key's: the localiser's box grows by a mosaic block into the
 surroundings on some frames, which moves its centre by half a block); where no ring's does, the
-smoothed box places the key.
+smoothed box's centre and the scale path place the key.
 The key is renewed, with a cross-fade over a few frames, when the mosaic under the box differs from
 the key's by more than ``refresh_change`` grey levels (the head turned; compared in the box's own
 coordinates, so motion alone does not count); when it changes that much from one frame to the next
@@ -68,8 +69,9 @@ SIGNATURE_SIZE = 6  # the box's grey content on this grid (cells wider than a mo
 #: the surroundings registered, tried in turn: (fraction of the box's size each side, at least px,
 #: motion model). A face's size, affine (the camera moves everything: the most to register, and
 #: the zoom with it); then a quarter (the head, which moves with the face also before a still
-#: camera), translation only, the scale from the boxes: an affine fit of so thin a ring turned
-#: and stretched the faces (still camera, tuning composites: flicker 7.17 -> 2.60 on rocket)
+#: camera), translation only, the scale from the track (scale_path): an affine fit of so thin a
+#: ring turned and stretched the faces (still camera, tuning composites: flicker 7.17 -> 2.60 on
+#: rocket)
 RINGS = ((1.0, 16, cv2.MOTION_AFFINE), (0.25, 4, cv2.MOTION_TRANSLATION))
 #: how far (every edge, as a fraction of the smoothed box's longer side) the source's box may be
 #: from the smoothed one and still count in a key's signature (:func:`signatures`; a frame's counts
@@ -111,7 +113,7 @@ MOSAIC_NOISE = 1.0
 MIN_CORRELATION = 0.9  # ECC's correlation of the ring with the frame for a registration to count
 MAX_STRETCH = 1.03    # a registration is a similarity: its two scales within 3% of each other,
 MAX_TURN = 0.05       # a turn of at most this (radians),
-MAX_SCALE = 0.1       # its scale within 10% of the smoothed boxes',
+MAX_SCALE = 0.1       # its scale within 10% of the track's scale path,
 AGREEMENT = 1.0       # and (where no mosaic grid is found) the face's centre within this (px)
                       # plus 2.5 times the track's jitter
                       # of the given box (or, where the track bridged a gap, the smoothed box),
@@ -128,6 +130,7 @@ class _Key:
                             # unregistered
     mean: np.ndarray        # the mosaic's mean colour in the box then
     signature: list         # the mosaic's grey content then (:func:`signatures`)
+    scale: Optional[float]  # the track's scale path then (:func:`.face_tracks.scale_path`)
     mosaic: Optional[tuple] = None  # its mosaic (YCrCb) as an image: (the block values
                                     # interpolated, (x, y) of its top-left pixel); none where
                                     # the given box holds no grid (:mod:`.mosaic_grid`)
@@ -215,19 +218,31 @@ def box_mean(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
 
 
 def box_transform(source: Sequence[float], target: Sequence[float],
-                  uniform: bool = False) -> np.ndarray:
+                  uniform: bool = False, scale: Optional[float] = None) -> np.ndarray:
     """The 3 x 3 map from pixel ``(x, y)`` of one frame to another that moves and scales box
     ``source`` onto box ``target`` (``uniform``: centre on centre, one scale from the areas, so
-    that a box's wavering aspect does not stretch the face). Pixels are indexed at their
-    top-left corner; the map keeps pixel centres on the boxes' geometry."""
+    that a box's wavering aspect does not stretch the face; ``scale``: centre on centre, that
+    scale). Pixels are indexed at their top-left corner; the map keeps pixel centres on the
+    boxes' geometry."""
     kx, ky, kw, kh = (float(v) for v in source[:4])
     bx, by, bw, bh = (float(v) for v in target[:4])
     sx, sy = bw / kw, bh / kh
-    if uniform:
+    if scale is not None:
+        sx = sy = float(scale)
+    elif uniform:
         sx = sy = float(np.sqrt(sx * sy))
     return np.array([[sx, 0.0, sx * (0.5 - kx - kw / 2) + bx + bw / 2 - 0.5],
                      [0.0, sy, sy * (0.5 - ky - kh / 2) + by + bh / 2 - 0.5],
                      [0.0, 0.0, 1.0]])
+
+
+def _scale(key: _Key, tracked: TrackedBox) -> Optional[float]:
+    """How much the face grew since the key: from the track's scale path, not the boxes' areas
+    (a box grown by a block on one axis for some frames; :func:`.face_tracks.scale_path`);
+    ``None`` (the areas) for boxes without one."""
+    if key.scale is None or tracked.scale is None:
+        return None
+    return float(np.exp(tracked.scale - key.scale))
 
 
 def _translation(x: float, y: float) -> np.ndarray:
@@ -441,6 +456,7 @@ class TrackStableRestorer:
                 rings.append((grey[ry1:ry2, rx1:rx2].copy(), (rx1, ry1), motion))
             keys.append(_Key(list(tracked.box[:4]), (x1, y1), patch, rings,
                              box_mean(frame, tracked.box), signatures(frame, tracked),
+                             tracked.scale,
                              None if not self.mosaic_placement or tracked.raw is None else
                              mosaic_model(frame_mosaic(frame, tracked.raw))))
             self.counts['keys'] += 1
@@ -489,7 +505,7 @@ class TrackStableRestorer:
         is a similarity and fits the mosaic (see ``MOSAIC_SLACK``), else the key's placement by
         the mosaic (:meth:`_mosaic_fit`). Where the key or this frame has no mosaic grid: the
         first registration agreeing with the given box (see ``AGREEMENT``), else the smoothed
-        box.
+        box's centre (each start: that centre and the track's scale path, :func:`_scale`).
 
         The surroundings move with the face when the camera moves; when the face moves against
         them (a still camera), a wide ring's registration stays behind, and the head close
@@ -498,7 +514,7 @@ class TrackStableRestorer:
         box within a pixel of it let it pass. The mosaic moves with the face: its blocks are
         the face sampled on a grid cut in the given box.
         """
-        by_box = box_transform(key.box, tracked.box, uniform=True)
+        by_box = box_transform(key.box, tracked.box, uniform=True, scale=_scale(key, tracked))
         fitted = self._mosaic_fit(key, blocks, by_box)
         if fitted is not None:
             placement, misfit = fitted

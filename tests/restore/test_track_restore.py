@@ -94,6 +94,24 @@ def panned(world, dx, size=(180, 120)):
                           ).round().astype(np.uint8)
 
 
+def test_the_key_is_scaled_by_the_track_s_scale_path_not_the_box_areas():
+    """The source's box grows by a block in height, a face of the same size: the track's scale
+    path (:func:`~rdid_mm.restore.face_tracks.scale_path`) says the face did not grow, and the
+    key is placed unscaled; boxes without a path take the areas' scale (9.5 % here)."""
+    frame = scene()
+    grown = [40.0, 26.0, 32.0, 48.0]  # 4 px more above and below: the same centre
+    shift = frame[26:74, 40:72].mean(axis=(0, 1)) - frame[30:70, 40:72].mean(axis=(0, 1))
+    expected = (255 - frame[30:70, 40:72]) + shift
+    for scale, unscaled in ((0.0, True), (None, False)):
+        stable = TrackStableRestorer(CountingInvert(), registration=False,
+                                     match_sharpness=False)
+        key = [40.0, 30.0, 32.0, 40.0]
+        stable.restore_frame(frame, [TrackedBox(0, key, key, scale=scale)])
+        out = stable.restore_frame(frame, [TrackedBox(0, grown, grown, scale=scale)])
+        misfit = np.abs(out[30:70, 40:72] - expected).max()
+        assert (misfit <= 1.0) == unscaled, (scale, misfit)
+
+
 @pytest.mark.parametrize('registration', [True, False])
 def test_registration_places_the_face_where_the_image_moved_not_the_whole_pixel_box(
         registration):
