@@ -197,11 +197,11 @@ def scale_path(boxes: Sequence[Sequence[float]], window: int = SCALE_WINDOW,
         return (sizes.mean(axis=1) - sizes.mean()).tolist() if frames else []
     fits, misfits = _robust_local_quadratic(sizes, window, seen)
     kernel = np.ones(window)
-    counted = np.maximum(np.convolve(seen, kernel, mode='same'), 1.0)  # fewer at the ends
-    # the floor only keeps an axis that is exactly on its fit over a window finite: it then
-    # decides alone, as it should
-    noise = np.stack([np.convolve(m * seen, kernel, mode='same') / counted for m in misfits.T],
-                     axis=1) + 1e-4
+    seen_nearby = np.maximum(np.convolve(seen, kernel, mode='same'), 1.0)  # fewer at the ends
+    # the floor (1e-4, a hundredth of a percent) keeps the weight of an axis exactly on its fit
+    # finite; such an axis then decides alone, as it should
+    noise = np.stack([np.convolve(m * seen, kernel, mode='same') / seen_nearby
+                      for m in misfits.T], axis=1) + 1e-4
     weights = noise ** -2 / (noise ** -2).sum(axis=1, keepdims=True)
     return ((fits - fits.mean(axis=0)) * weights).sum(axis=1).tolist()
 
