@@ -13,7 +13,7 @@ of a third of the blocks' size explains a mosaic too), takes the other axis's bl
 the part of the box the blocks fill (:func:`aligned_span`): a box grown 5 px into a neck holds
 the mosaic's 7 rows and 5 px of neck, not 8 rows of 7.6 px.
 
-A grid found so is taken 2 or 3 times coarser where that is about as flat and distinct
+A grid found so is taken 3 or 2 times coarser where that grid is flatter and distinct
 (:func:`_coarser_grid`): in a box a pixel or two larger than the mosaic, a grid of half the
 mosaic's pitch can pass as flat.
 
@@ -21,11 +21,11 @@ Told the pitch (a track's later frames: its key's; the video's strength does not
 axes take the span the blocks fill (:func:`aligned_span`), not a grid cut from the given box's
 edges: the localiser's box is a block or a pixel off the mosaic on about one face-frame in three,
 and a grid cut from it mixes every block's pixels with its neighbour's and moves their sample
-points (tuning, still camera, the localiser's boxes: flicker summed 44.46 -> 39.54, and 39.71
-with the two rules around it; docs/restore.md, "The grids along a track"). Each axis's count
-must still be a minimum (flatter than one block more or fewer on its span), so a box that holds
-no mosaic holds no grid. A flat strip of the surroundings about a block wide still passes as one
-more block.
+points (tuning, still camera, the localiser's boxes: flicker summed 44.46 -> 39.54; with the
+distinct count and the coarser key grid, 39.71; docs/restore.md, "The grids along a track").
+Each axis's count must still be a minimum (flatter than one block more or fewer on its span), so
+a box that holds no mosaic holds no grid. A flat strip of the surroundings about a block wide
+still passes as one more block.
 
 Where the face moves against still surroundings (a still camera), the registration of the
 surroundings fails and whole-pixel boxes are half a pixel off; the mosaic moves with the face
@@ -44,6 +44,10 @@ RESIDUAL_SLACK = (1.5, 0.5)
 SQUARE = (0.75, 1.33)  # the blocks' width over their height, for both axes' counts to stand
 MIN_BLOCK = 2  # px: no finer block counts are tried
 MIN_BLOCKS = 2  # per axis
+#: a key's grid taken these times coarser (:func:`_coarser_grid`), the coarser first, where the
+#: coarser grid's blocks are at least ``MIN_COARSER`` times as large
+COARSER = (3, 2)
+MIN_COARSER = 1.5
 
 
 class MosaicSamples(NamedTuple):
@@ -107,8 +111,12 @@ def span_residuals(lines: np.ndarray, pitch: float,
     start, stop and count: the root mean square difference of the pixels of ``lines`` (rows x
     size) from their row's mean in each of the span's ``count`` box-aligned blocks
     (:func:`_span_rms`)."""
-    size = np.shape(lines)[-1]
-    rms = _span_rms(lines)
+    return _spans(_span_rms(lines), np.shape(lines)[-1], pitch, spread)
+
+
+def _spans(rms: Callable[[np.ndarray, int, int], np.ndarray], size: int, pitch: float,
+           spread: int) -> List[Tuple[float, int, int, int]]:
+    """:func:`span_residuals` with the residuals' function ``rms`` (:func:`_span_rms`) made."""
     reach = min(int(np.ceil(pitch)), size)
     spans = []
     # every start within a block of the box's first pixel and stop within a block of its last;
@@ -169,20 +177,21 @@ def aligned_span(lines: np.ndarray, pitch: float, spread: int = 0,
     Residuals within a thousandth of a grey level tie (the Gram matrix's rounding is far below
     it), and a tie goes to the first start, then the fewest blocks: on a flat box every count
     explains the pixels (the direct sums, before, let float noise pick one)."""
-    spans = [(round(rms, 3), start, stop, count)
-             for rms, start, stop, count in span_residuals(lines, pitch, spread)]
+    rms = _span_rms(lines)
+    spans = [(round(residual, 3), start, stop, count)
+             for residual, start, stop, count in _spans(rms, np.shape(lines)[-1], pitch, spread)]
     if not spans:
         return None
     factor, slack = RESIDUAL_SLACK
     limit = factor * min(s[0] for s in spans) + slack
-    least, start, stop, count = max((s for s in spans if s[0] <= limit),
-                                    key=lambda s: (s[2] - s[1], -s[0]))
+    residual, start, stop, count = max((s for s in spans if s[0] <= limit),
+                                       key=lambda s: (s[2] - s[1], -s[0]))
     if distinct:
-        rms, length = _span_rms(lines), stop - start
+        length = stop - start
         neighbours = [round(float(rms(np.array([start]), length, c)[0]), 3)
                       for c in (count - 1, count + 1)
                       if c >= MIN_BLOCKS and length / c >= MIN_BLOCK]
-        if not neighbours or least >= min(neighbours):
+        if not neighbours or residual >= min(neighbours):
             return None
     return start, stop, count
 
@@ -225,7 +234,7 @@ def mosaic_samples(image: np.ndarray, box: Sequence[float],
     return MosaicSamples(values, xs, ys)
 
 
-def _box_grid(grey: np.ndarray) -> Optional[list]:
+def _box_grid(grey: np.ndarray) -> Optional[List[Optional[Tuple[int, int, int]]]]:
     """``[(x1, x2, across), (y1, y2, down)]``: each axis's block count cut from the box's edges
     and, for an axis without one, the span its blocks fill (see the module); ``None`` where
     neither axis has a count."""
@@ -249,36 +258,36 @@ def _box_grid(grey: np.ndarray) -> Optional[list]:
     return spans
 
 
-def _coarser_grid(grey: np.ndarray, spans: list) -> list:
-    """``spans`` (each axis's ``(start, stop, count)``), or the spans of blocks 3 or 2 times as
-    large on both axes (at least 1.5 times), covering as much less a block, where those are
-    distinct (:func:`aligned_span`) and about as flat (``RESIDUAL_SLACK``): in a box a pixel or
-    two larger than the mosaic no grid cut from its edges is flat, and one of half the pitch can
-    pass (tuning: coffee's second face, 19 x 23 blocks of 3.3 px for 8 x 10 of 7.6; a later
-    frame told that pitch finds no distinct grid)."""
-    factor, slack = RESIDUAL_SLACK
-    limit = factor * _grid_rms(grey, spans) + slack
-    for times in (3, 2):
+def _coarser_grid(grey: np.ndarray,
+                  spans: List[Tuple[int, int, int]]) -> List[Tuple[int, int, int]]:
+    """``spans`` (each axis's ``(start, stop, count)``), or the spans of blocks ``COARSER``
+    times as large on both axes where those are distinct (:func:`aligned_span`), flatter, and
+    cover at least the fine grid's span less one of its blocks: in a box a pixel or two larger
+    than the mosaic no grid cut from its edges is flat, and one of half the pitch can pass
+    (tuning: coffee's second face, 19 x 23 blocks of 3.3 px for 8 x 10 of 7.6; a later frame told
+    that pitch finds no distinct grid). Flatter, not only about as flat: a mosaic's own grid
+    under heavy noise has 2 x 2 blocks about as flat (3 of 98 noisy, low-contrast faces)."""
+    rough = _grid_rms(grey, spans)
+    for times in COARSER:
         coarser = [aligned_span(lines, times * (stop - start) / count, spread=1, distinct=True)
                    for lines, (start, stop, count) in zip((grey, grey.T), spans)]
-        if None in coarser:
+        if None in coarser or _grid_rms(grey, coarser) >= rough:
             continue
-        if all(new[1] - new[0] >= old[1] - old[0] - (new[1] - new[0]) / new[2]
-               and (new[1] - new[0]) / new[2] >= 1.5 * (old[1] - old[0]) / old[2]
-               for new, old in zip(coarser, spans)) and _grid_rms(grey, coarser) <= limit:
+        if all(new_stop - new_start >= stop - start - (stop - start) / count
+               and (new_stop - new_start) / new_count >= MIN_COARSER * (stop - start) / count
+               for (new_start, new_stop, new_count), (start, stop, count) in zip(coarser, spans)):
             return coarser
     return spans
 
 
-def _grid_rms(grey: np.ndarray, spans: list) -> float:
+def _grid_rms(grey: np.ndarray, spans: List[Tuple[int, int, int]]) -> float:
     """The root mean square difference of ``grey``'s pixels from their block's mean on the
     grid of ``spans``, over the part it fills."""
     (x1, x2, across), (y1, y2, down) = spans
     part = grey[y1:y2, x1:x2]
-    rows, columns = block_starts(y2 - y1, down), block_starts(x2 - x1, across)
-    means = _block_means(part[..., None], rows, columns)[..., 0]
-    heights = np.diff(np.append(rows, y2 - y1))
-    widths = np.diff(np.append(columns, x2 - x1))
+    means = _block_means(part[..., None], block_starts(y2 - y1, down),
+                         block_starts(x2 - x1, across))[..., 0]
+    heights, widths = np.diff(_block_edges(y2 - y1, down)), np.diff(_block_edges(x2 - x1, across))
     flat = np.repeat(np.repeat(means, heights, axis=0), widths, axis=1)
     return float(np.sqrt(((part - flat) ** 2).mean()))
 

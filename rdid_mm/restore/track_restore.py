@@ -23,11 +23,11 @@ the key's own blocks, interpolated, are matched with each frame's blocks (the fa
 cut in the given box, so it moves with the face whatever the background does), and a registration
 counts only where it fits the frame's blocks about as well as the best match does
 (``MOSAIC_SLACK``); where none does, the match places the key. Without a grid (another tool's
-mosaic, a box a block off on both axes) a registration counts while it is a similarity that agrees
-with the box the source gave (within 1 px plus 2.5 times the track's jitter, plus half of that
-box's size difference from the key's: the localiser's box grows by a mosaic block into the
-surroundings on some frames, which moves its centre by half a block); where no ring's does, the
-smoothed box's centre and the scale path place the key.
+mosaic, a later frame's box that lost the mosaic) a registration counts while it is a similarity
+that agrees with the box the source gave (within 1 px plus 2.5 times the track's jitter, plus
+half of that box's size difference from the key's: the localiser's box grows by a mosaic block
+into the surroundings on some frames, which moves its centre by half a block); where no ring's
+does, the smoothed box's centre and the scale path place the key.
 The key is renewed, with a cross-fade over a few frames, when the mosaic under the box differs from
 the key's by more than ``refresh_change`` grey levels (the head turned; compared in the box's own
 coordinates, so motion alone does not count); when it changes that much from one frame to the next
@@ -619,7 +619,7 @@ class TrackStableRestorer:
             shift = state.shift + self.colour_rate * (shift - state.shift)
         state.shift = shift
         corners = (x1, y1, x2, y2)
-        blocks = None  # this frame's mosaic, on the grid of the key's (the video's strength)
+        blocks = None  # this frame's mosaic, at the key's pitch where its blocks fill the box
         if state.key.mosaic is not None and tracked.raw is not None:
             blocks = frame_mosaic(frame, tracked.raw, state.key.mosaic[2])
         face = self._render(state.key, self._placement(state.key, tracked, grey, mask, blocks),
