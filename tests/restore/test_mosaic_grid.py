@@ -109,18 +109,21 @@ INSIDE = ('a box a pixel inside the mosaic: the span\'s own grid is no sub-grid 
           'smaller, on the tuning videos)')
 
 
-@pytest.mark.xfail(strict=True, reason=INSIDE)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=INSIDE)
 @pytest.mark.parametrize('shrunk', [(1, 0, 0, 0), (0, 0, 1, 0)])
 def test_a_told_pitch_finds_the_mosaic_in_a_box_a_pixel_inside(shrunk):
+    """Each block found is sampled where the builder sampled one (a partial edge block may be
+    left out): today the points drift by up to half a block."""
     image = face_like(200, 200, seed=6, contrast=1.0)
     x, y, width, height = 40, 40, 75, 83
     image[y:y + height, x:x + width] = pixelate_region(face_like(width, height, seed=5), 8)
     left, top, right, bottom = shrunk
     box = [x + left, y + top, width - left - right, height - top - bottom]
     found = mosaic_samples(image, box, (75 / 10, 83 / 11))
+    assert found is not None
     first, _, fraction, denominator = linear_taps(width, 10)
-    inside = (x + first + fraction / denominator)[(x + first + fraction / denominator) >= box[0]]
-    assert np.allclose(found.xs, inside[:len(found.xs)], atol=1e-6)
+    builders = x + first + fraction / denominator
+    assert np.abs(found.xs[:, None] - builders[None]).min(axis=1).max() < 1e-6
 
 
 @pytest.mark.parametrize('seed,width,height,grown', [
